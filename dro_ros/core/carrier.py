@@ -1,0 +1,242 @@
+"""The carrier: the only thing an agent sees of the network.
+
+An agent talks through five verbs (after the `distributed-resource-optimization` carrier):
+`send_to_other`, `reply_to_other`, `send_awaitable`, `others`, `get_address`; plus `schedule_using`
+(a timer) and `compute` (run a CPU-heavy local solve off the event loop, charged to the agent).
+`CarrierBase` holds what every transport shares: message ids, encoding, traffic counters, validation
+of incoming messages and the routing of replies. A transport only says how a `WireMessage` travels and
+how time passes.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import traceback
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Protocol
+
+from dro_ros.core.codec import CodecError, decode, encode
+from dro_ros.core.wire import WireMessage
+
+log = logging.getLogger("dro_ros.carrier")
+
+DEFAULT_REPLY_TIMEOUT = 5.0
+
+
+class UnknownReceiverError(LookupError):
+    """`send_*` named an address that is not part of this run."""
+
+
+class ReplyTimeout(TimeoutError):
+    """`send_awaitable` got no reply within its timeout."""
+
+    def __init__(self, sender: str, receiver: str, timeout: float) -> None:
+        super().__init__(f"{sender}: no reply from {receiver} within {timeout:g} s")
+        self.receiver = receiver
+        self.timeout = timeout
+
+
+@dataclass(frozen=True)
+class MessageMeta:
+    """Envelope header of a received message, as handed to `on_exchange_message`."""
+
+    sender: str
+    receiver: str
+    type: str
+    problem_id: str
+    message_id: int
+    in_reply_to: int
+    iteration: int
+    stamp_ns: int
+    nbytes: int
+
+
+@dataclass
+class TrafficStats:
+    """Per-agent counters; bytes are the CDR size of the envelope (`WireMessage.cdr_size`)."""
+
+    sent: int = 0
+    received: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    dropped: int = 0
+    rejected: int = 0
+    compute_seconds: float = 0.0
+    reject_reasons: list[str] = field(default_factory=list)
+
+
+class Agent(Protocol):
+    """What a carrier drives. Optional: `on_start(carrier)`, a `finished` flag and `result()`."""
+
+    def on_exchange_message(self, carrier: "Carrier", content: Any, meta: MessageMeta) -> Awaitable[None] | None:
+        ...
+
+
+class TimerHandle(Protocol):
+    def cancel(self) -> None:
+        ...
+
+
+class Carrier(ABC):
+    """The verbs an agent uses; see the module docstring."""
+
+    @abstractmethod
+    def send_to_other(self, content: Any, receiver: str) -> None:
+        """Send `content` (a `@wire_message` dataclass) to `receiver`, fire and forget."""
+
+    @abstractmethod
+    def reply_to_other(self, content: Any, meta: MessageMeta) -> None:
+        """Answer the message whose header is `meta`; wakes the sender's `send_awaitable`."""
+
+    @abstractmethod
+    async def send_awaitable(self, content: Any, receiver: str, timeout: float = DEFAULT_REPLY_TIMEOUT) -> Any:
+        """Send and wait for the reply's content; raises `ReplyTimeout` after `timeout` seconds."""
+
+    @abstractmethod
+    def others(self) -> list[str]:
+        """Addresses of this agent's neighbours under the configured topology, sorted."""
+
+    @abstractmethod
+    def get_address(self) -> str:
+        """This agent's own address."""
+
+    @abstractmethod
+    def schedule_using(self, callback: Callable[[], Any], delay: float) -> TimerHandle:
+        """Call `callback` (plain or async) after `delay` seconds, serialized with this agent's messages."""
+
+    @abstractmethod
+    async def compute(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run `function(*args)` off the event loop so other agents proceed; its time counts as compute."""
+
+
+class CarrierBase(Carrier):
+    """Shared mechanics of every transport (ids, codec, counters, reply routing, validation)."""
+
+    def __init__(self, agent: Agent, address: str, problem_id: str) -> None:
+        self.agent = agent
+        self.address = address
+        self.problem_id = problem_id
+        self.stats = TrafficStats()
+        self.error: str | None = None
+        self._next_message_id = 1
+        self._pending_replies: dict[int, tuple[str, asyncio.Future]] = {}
+        self._inbox: deque[Callable[[], Awaitable[None]]] = deque()
+        self._working = False
+
+    # --- verbs -----------------------------------------------------------------------------------
+    def get_address(self) -> str:
+        return self.address
+
+    def send_to_other(self, content: Any, receiver: str) -> None:
+        self._send(content, receiver, in_reply_to=0)
+
+    def reply_to_other(self, content: Any, meta: MessageMeta) -> None:
+        self._send(content, meta.sender, in_reply_to=meta.message_id)
+
+    # --- transport hooks -------------------------------------------------------------------------
+    @abstractmethod
+    def _known(self, receiver: str) -> bool:
+        """Whether `receiver` is an address of this run."""
+
+    @abstractmethod
+    def _transmit(self, wire: WireMessage, nbytes: int) -> None:
+        """Put an encoded message on its way to `wire.receiver`."""
+
+    def _worker_started(self) -> None:
+        """Hook: the agent's worker became runnable."""
+
+    def _worker_stopped(self) -> None:
+        """Hook: the agent's worker ran out of work."""
+
+    # --- shared mechanics ------------------------------------------------------------------------
+    def _send(self, content: Any, receiver: str, in_reply_to: int) -> int:
+        if not self._known(receiver):
+            raise UnknownReceiverError(f"{self.address}: unknown receiver {receiver!r}")
+        message_id = self._next_message_id
+        self._next_message_id += 1
+        wire = encode(content, sender=self.address, receiver=receiver, problem_id=self.problem_id,
+                      message_id=message_id, in_reply_to=in_reply_to, stamp_ns=time.time_ns())
+        nbytes = wire.cdr_size()
+        self.stats.sent += 1
+        self.stats.bytes_sent += nbytes
+        self._transmit(wire, nbytes)
+        return message_id
+
+    def _expect_reply(self, content: Any, receiver: str) -> tuple[int, asyncio.Future]:
+        future = asyncio.get_running_loop().create_future()
+        message_id = self._send(content, receiver, in_reply_to=0)
+        self._pending_replies[message_id] = (receiver, future)
+        return message_id, future
+
+    def _receive(self, wire: WireMessage, nbytes: int) -> None:
+        """Validate and decode an arriving message; a bad one is logged and counted, never raised."""
+        if wire.receiver != self.address:
+            return self._reject(f"addressed to {wire.receiver!r}, not {self.address!r}")
+        if wire.problem_id != self.problem_id:
+            return self._reject(f"problem_id {wire.problem_id!r} from {wire.sender!r} is not {self.problem_id!r}")
+        try:
+            content = decode(wire)
+        except CodecError as error:
+            return self._reject(f"malformed message from {wire.sender!r}: {error}")
+        self.stats.received += 1
+        self.stats.bytes_received += nbytes
+        meta = MessageMeta(sender=wire.sender, receiver=wire.receiver, type=wire.type,
+                           problem_id=wire.problem_id, message_id=wire.message_id,
+                           in_reply_to=wire.in_reply_to, iteration=wire.iteration,
+                           stamp_ns=wire.stamp_ns, nbytes=nbytes)
+        pending = self._pending_replies.get(meta.in_reply_to) if meta.in_reply_to else None
+        if pending is not None and pending[0] == meta.sender:
+            del self._pending_replies[meta.in_reply_to]
+            if not pending[1].done():
+                self._resolve_reply(pending[1], content)
+            return None
+        self._deliver(content, meta)
+        return None
+
+    def _resolve_reply(self, future: asyncio.Future, content: Any) -> None:
+        future.set_result(content)
+
+    def _reject(self, reason: str) -> None:
+        self.stats.rejected += 1
+        if len(self.stats.reject_reasons) < 20:
+            self.stats.reject_reasons.append(reason)
+        log.warning("%s: dropped incoming message: %s", self.address, reason)
+
+    # --- the agent's serialized worker: one handler at a time, in arrival order -----------------
+    def _deliver(self, content: Any, meta: MessageMeta) -> None:
+        self._enqueue(lambda: call_maybe_async(self.agent.on_exchange_message, self, content, meta))
+
+    def _enqueue(self, job: Callable[[], Awaitable[None]]) -> None:
+        self._inbox.append(job)
+        if not self._working:
+            self._working = True
+            self._worker_started()
+            asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        try:
+            while self._inbox:
+                job = self._inbox.popleft()
+                try:
+                    await job()
+                except Exception as error:  # reported in the run report, never swallowed
+                    self._record_error(error)
+        finally:
+            self._working = False
+            self._worker_stopped()
+
+    def _record_error(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = "".join(traceback.format_exception_only(type(error), error)).strip()
+        log.error("%s: handler raised:\n%s", self.address,
+                  "".join(traceback.format_exception(type(error), error, error.__traceback__)))
+
+
+async def call_maybe_async(callback: Callable[..., Any], *args: Any) -> None:
+    outcome = callback(*args)
+    if inspect.isawaitable(outcome):
+        await outcome

@@ -1,0 +1,301 @@
+"""`SimpleCarrier`: every agent in one asyncio process, as a deterministic discrete-event simulation.
+
+The `ActorContainer` owns a virtual clock and an event queue ordered by (time, sender, sender's sequence
+number). It delivers every event due at the earliest time, then waits until no agent is runnable (all
+handlers finished, or parked on a reply, and no `compute` in progress) before advancing the clock. So:
+
+* a message goes through the codec (`encode` then `decode`): the receiver gets a copy, as on a network;
+* delays and the drop decision are drawn from one seeded RNG per sender, so a run is reproducible
+  whatever the thread timing of `compute` calls;
+* timeouts and timers are virtual: a neighbour that never answers costs no wall time and never hangs;
+* completion is exact: the run is done when no event is queued and no agent is runnable.
+
+Handlers of one agent run one at a time in arrival order (like a single-threaded ROS executor per node);
+different agents run concurrently, and `compute` offloads CPU-heavy solves to threads.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import heapq
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from dro_ros.core.carrier import DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, ReplyTimeout, call_maybe_async
+from dro_ros.core.report import RunReport, RunStatus, collect
+from dro_ros.core.topology import Topology, TopologyError
+from dro_ros.core.wire import WireMessage
+
+log = logging.getLogger("dro_ros.simple")
+_CURRENT_WORKER: contextvars.ContextVar["SimpleCarrier | None"] = contextvars.ContextVar("worker", default=None)
+
+
+@dataclass(frozen=True)
+class NetworkModel:
+    """Simulated link behaviour. `delay` in (virtual) seconds: a constant or a (low, high) uniform range."""
+
+    delay: float | tuple[float, float] = 0.0
+    drop_probability: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        low, high = self.delay_range
+        if not 0 <= low <= high:
+            raise ValueError(f"delay: need 0 <= low <= high, got {self.delay!r}")
+        if not 0 <= self.drop_probability < 1:
+            raise ValueError(f"drop_probability: need a value in [0, 1), got {self.drop_probability}")
+
+    @property
+    def delay_range(self) -> tuple[float, float]:
+        if isinstance(self.delay, (tuple, list)):
+            return float(self.delay[0]), float(self.delay[1])
+        return float(self.delay), float(self.delay)
+
+
+class _Event:
+    """A queued action; the heap holds (time, owner, sequence, event) so ties break deterministically."""
+
+    __slots__ = ("time", "fire", "cancelled")
+
+    def __init__(self, at: float, fire: Callable[[], None]) -> None:
+        self.time = at
+        self.fire = fire
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ActorContainer:
+    """Hosts `SimpleCarrier`s, runs the virtual clock, detects completion and collects results."""
+
+    def __init__(self, topology: Topology | None = None, network: NetworkModel | None = None,
+                 problem_id: str = "run") -> None:
+        self.topology = topology
+        self.network = network or NetworkModel()
+        self.problem_id = problem_id
+        self.carriers: list[SimpleCarrier] = []
+        self.now = 0.0
+        self.done_event = asyncio.Event()
+        self._by_address: dict[str, SimpleCarrier] = {}
+        self._events: list[tuple[float, str, int, _Event]] = []
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._dispatcher: asyncio.Task | None = None
+        self._max_time = float("inf")
+        self._time_limit_hit = False
+
+    # --- membership ------------------------------------------------------------------------------
+    def register(self, carrier: "SimpleCarrier", address: str | None) -> str:
+        address = address or f"agent_{len(self.carriers) + 1}"
+        if address in self._by_address:
+            raise ValueError(f"address {address!r} is already registered")
+        self.carriers.append(carrier)
+        self._by_address[address] = carrier
+        return address
+
+    def neighbours_of(self, carrier: "SimpleCarrier") -> list[str]:
+        if self.topology is None:
+            return sorted(c.address for c in self.carriers if c is not carrier)
+        index = self.carriers.index(carrier)
+        if index >= self.topology.n:
+            raise TopologyError(f"topology has {self.topology.n} nodes but {len(self.carriers)} agents")
+        return sorted(self.carriers[j].address for j in self.topology.neighbours[index])
+
+    def carrier(self, address: str) -> "SimpleCarrier | None":
+        return self._by_address.get(address)
+
+    # --- running ---------------------------------------------------------------------------------
+    async def run(self, *, max_time: float = float("inf"), wall_timeout: float = 600.0) -> RunReport:
+        """Call every agent's `on_start`, run until nothing is left to do, and report.
+
+        `max_time` bounds the virtual clock; `wall_timeout` bounds the real time (then the run is
+        cancelled and reported as `WALL_TIMEOUT`).
+        """
+        if self.topology is not None and self.topology.n != len(self.carriers):
+            raise TopologyError(f"topology has {self.topology.n} nodes but {len(self.carriers)} agents")
+        self._max_time = max_time
+        started = time.perf_counter()
+        for carrier in self.carriers:
+            if hasattr(carrier.agent, "on_start"):
+                carrier.schedule_using(lambda c=carrier: c.agent.on_start(c), 0.0)
+        self._ensure_dispatching()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.done_event.wait()), wall_timeout)
+            status = None
+        except asyncio.TimeoutError:
+            self._dispatcher.cancel()
+            status = RunStatus.WALL_TIMEOUT
+        return self.report(status, time.perf_counter() - started)
+
+    def report(self, status: RunStatus | None = None, wall_time: float = 0.0) -> RunReport:
+        limit = RunStatus.TIME_LIMIT if self._time_limit_hit else None
+        return collect(self.carriers, status, wall_time, simulated_time=self.now, limit_hit=limit)
+
+    # --- the event queue -------------------------------------------------------------------------
+    def schedule(self, owner: "SimpleCarrier", at: float, fire: Callable[[], None]) -> _Event:
+        event = _Event(at, fire)
+        heapq.heappush(self._events, (at, owner.address, owner.next_sequence(), event))
+        self._ensure_dispatching()
+        return event
+
+    def _ensure_dispatching(self) -> None:
+        if self._dispatcher is None or self._dispatcher.done():
+            self.done_event.clear()
+            self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        while True:
+            await self._wait_idle()
+            batch_time = self._next_time()
+            if batch_time is None:
+                break
+            if batch_time > self._max_time:
+                self._time_limit_hit = True
+                break
+            self.now = batch_time
+            while self._events and self._events[0][0] == batch_time:
+                event = heapq.heappop(self._events)[3]
+                if not event.cancelled:
+                    event.fire()
+        self.done_event.set()
+
+    def _next_time(self) -> float | None:
+        while self._events and self._events[0][3].cancelled:
+            heapq.heappop(self._events)
+        return self._events[0][0] if self._events else None
+
+    async def _wait_idle(self) -> None:
+        while True:
+            if self._busy == 0:
+                await asyncio.sleep(0)  # let tasks scheduled a moment ago claim the loop
+                if self._busy == 0:
+                    return
+            await self._idle.wait()
+
+    def busy(self, delta: int) -> None:
+        self._busy += delta
+        if self._busy == 0:
+            self._idle.set()
+        else:
+            self._idle.clear()
+
+
+class SimpleCarrier(CarrierBase):
+    """In-process carrier for one agent inside an `ActorContainer` (see the module docstring)."""
+
+    def __init__(self, container: ActorContainer, agent: Agent, address: str | None = None) -> None:
+        self.container = container
+        super().__init__(agent, container.register(self, address), container.problem_id)
+        self._sequence = 0
+        self._rng = random.Random(f"{container.network.seed}/{self.address}")
+        self._parked = 0
+        self._parked_futures: set[asyncio.Future] = set()
+
+    def next_sequence(self) -> int:
+        self._sequence += 1
+        return self._sequence
+
+    # --- verbs -----------------------------------------------------------------------------------
+    def others(self) -> list[str]:
+        return self.container.neighbours_of(self)
+
+    async def send_awaitable(self, content: Any, receiver: str, timeout: float = DEFAULT_REPLY_TIMEOUT) -> Any:
+        message_id, future = self._expect_reply(content, receiver)
+        timer = self.container.schedule(self, self.container.now + timeout,
+                                        lambda: self._expire(message_id, future, receiver, timeout))
+        parked = _CURRENT_WORKER.get() is self
+        if parked:
+            self._park(future)
+        try:
+            return await future
+        finally:
+            timer.cancel()
+            self._pending_replies.pop(message_id, None)
+
+    def schedule_using(self, callback: Callable[[], Any], delay: float) -> _Event:
+        return self.container.schedule(self, self.container.now + delay,
+                                       lambda: self._enqueue(lambda: call_maybe_async(callback)))
+
+    async def compute(self, function: Callable[..., Any], *args: Any) -> Any:
+        self.container.busy(+1)
+        started = time.perf_counter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        finally:
+            self.stats.compute_seconds += time.perf_counter() - started
+            self.container.busy(-1)
+
+    # --- transport hooks -------------------------------------------------------------------------
+    def _known(self, receiver: str) -> bool:
+        return self.container.carrier(receiver) is not None
+
+    def _transmit(self, wire: WireMessage, nbytes: int) -> None:
+        network = self.container.network
+        if network.drop_probability and self._rng.random() < network.drop_probability:
+            self.stats.dropped += 1
+            log.debug("%s: dropped %s to %s (simulated loss)", self.address, wire.type, wire.receiver)
+            return
+        low, high = network.delay_range
+        delay = low if low == high else self._rng.uniform(low, high)
+        receiver = self.container.carrier(wire.receiver)
+        self.container.schedule(self, self.container.now + delay, lambda: receiver._receive(wire, nbytes))
+
+    def _resolve_reply(self, future: asyncio.Future, content: Any) -> None:
+        self._unpark(future)
+        future.set_result(content)
+
+    # --- virtual-clock accounting of the agent's worker ------------------------------------------
+    def _worker_started(self) -> None:
+        self.container.busy(+1)
+
+    def _worker_stopped(self) -> None:
+        self.container.busy(-1)
+
+    async def _work(self) -> None:
+        _CURRENT_WORKER.set(self)  # so send_awaitable knows it parks this agent's worker
+        await super()._work()
+
+    def _park(self, future: asyncio.Future) -> None:
+        """The worker waits on a reply: it no longer holds the virtual clock."""
+        self._parked_futures.add(future)
+        if self._parked == 0:
+            self.container.busy(-1)
+        self._parked += 1
+
+    def _unpark(self, future: asyncio.Future) -> None:
+        if future in self._parked_futures:
+            self._parked_futures.discard(future)
+            self._parked -= 1
+            if self._parked == 0:
+                self.container.busy(+1)
+
+    def _expire(self, message_id: int, future: asyncio.Future, receiver: str, timeout: float) -> None:
+        self._pending_replies.pop(message_id, None)
+        if not future.done():
+            self._unpark(future)
+            future.set_exception(ReplyTimeout(self.address, receiver, timeout))
+
+
+def cid(carrier: CarrierBase) -> str:
+    """The address of a carrier (name kept from the reference API)."""
+    return carrier.get_address()
+
+
+async def run_in_process(agents: Iterable[Agent], *, topology: Topology | None = None,
+                         network: NetworkModel | None = None, addresses: Iterable[str] | None = None,
+                         problem_id: str = "run", max_time: float = float("inf"),
+                         wall_timeout: float = 600.0) -> RunReport:
+    """Run `agents` on a fresh `ActorContainer` (agent k is node k of `topology`) and report."""
+    container = ActorContainer(topology, network, problem_id)
+    agents = list(agents)
+    names = list(addresses) if addresses is not None else [None] * len(agents)
+    if len(names) != len(agents):
+        raise ValueError(f"addresses: {len(names)} given for {len(agents)} agents")
+    for agent, address in zip(agents, names):
+        SimpleCarrier(container, agent, address)
+    return await container.run(max_time=max_time, wall_timeout=wall_timeout)

@@ -1,0 +1,86 @@
+"""Start agent processes (one OS process per agent) over DDS and collect their JSON reports.
+
+No rclpy here: the parent only spawns `python -m dro_ros.ros.nodes.agent_node` children, isolated
+from any real network by `ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST` and a private `ROS_DOMAIN_ID`.
+The children are always terminated on exit, also when the wait times out or the caller raises.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+
+def isolated_ros_env(domain_id: int | None = None) -> dict[str, str]:
+    """This process's environment with a private DDS domain restricted to localhost."""
+    env = dict(os.environ)
+    env["ROS_DOMAIN_ID"] = str(domain_id if domain_id is not None else pick_domain_id())
+    env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def pick_domain_id() -> int:
+    """A domain in 1..200 derived from the pid, so concurrent runs on one machine rarely meet."""
+    return 1 + os.getpid() % 200
+
+
+@dataclass
+class ProcessOutcome:
+    address: str
+    returncode: int | None
+    report: dict[str, Any] | None
+    stderr: str
+
+
+class AgentProcesses:
+    """`with AgentProcesses(specs, env) as fleet: outcomes = fleet.wait(timeout)`."""
+
+    def __init__(self, specs: Iterable[dict[str, Any]], env: dict[str, str] | None = None) -> None:
+        self.specs = list(specs)
+        self.env = env or isolated_ros_env()
+        self.processes: list[subprocess.Popen] = []
+
+    def __enter__(self) -> "AgentProcesses":
+        for spec in self.specs:
+            self.processes.append(subprocess.Popen(
+                [sys.executable, "-m", "dro_ros.ros.nodes.agent_node", "--spec", json.dumps(spec)],
+                env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        return self
+
+    def wait(self, timeout: float) -> list[ProcessOutcome]:
+        """Wait for every process (all within `timeout` seconds in total), then parse their reports."""
+        deadline = time.monotonic() + timeout
+        outcomes = []
+        for spec, process in zip(self.specs, self.processes):
+            try:
+                stdout, stderr = process.communicate(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                stdout, stderr = process.communicate()
+            outcomes.append(ProcessOutcome(spec["address"], process.returncode, _last_json(stdout), stderr))
+        return outcomes
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _last_json(stdout: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            continue
+    return None

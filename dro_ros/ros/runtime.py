@@ -1,0 +1,137 @@
+"""Host agents as rclpy nodes in this process and run them to completion, with a timeout on every wait.
+
+`run_ros_agents` is the ROS counterpart of `dro_ros.core.simple.run_in_process`:
+
+1. one node per agent, in namespace `/<address>`, all spun by one executor in a background thread;
+2. discovery: wait until every neighbour's inbox matches our publisher and every neighbour publishes to
+   ours (`discovery_timeout`, else `NO_CONTACT` naming the missing neighbours);
+3. call each agent's `on_start`, then wait until every local agent is `finished`. An unfinished agent
+   that hears nothing for `stall_timeout` seconds ends the run as `STALLED` (the report names the
+   neighbours it waits for); `wall_timeout` bounds the whole run;
+4. keep spinning for `linger` seconds so reliable DDS can finish delivering our last messages, then
+   shut the nodes down.
+
+There is no central observer: each process decides it is done from its own agents.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import rclpy
+from rclpy.context import Context
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+
+from dro_ros.core.carrier import Agent
+from dro_ros.core.report import RunReport, RunStatus, collect
+from dro_ros.ros.carrier import RosCarrier
+
+log = logging.getLogger("dro_ros.runtime")
+POLL_SECONDS = 0.01
+_node_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds; each bounds one wait on the network (see the module docstring)."""
+
+    discovery: float = 30.0
+    stall: float = 30.0
+    wall: float = 600.0
+    linger: float = 1.0
+
+
+class _Executor:
+    """An rclpy context and executor spinning in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.context = Context()
+        rclpy.init(context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.nodes: list = []
+        self._thread = threading.Thread(target=self._spin, name="rclpy-executor", daemon=True)
+
+    def add_node(self, name: str, namespace: str):
+        node = rclpy.create_node(name, namespace=namespace, context=self.context)
+        self.nodes.append(node)
+        self.executor.add_node(node)
+        return node
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _spin(self) -> None:
+        try:
+            self.executor.spin()
+        except ExternalShutdownException:
+            pass
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(timeout_sec=1.0)
+        for node in self.nodes:
+            node.destroy_node()
+        if self.context.ok():
+            rclpy.shutdown(context=self.context)
+        self._thread.join(timeout=2.0)
+
+
+async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, list[str]], fleet: list[str],
+                         problem_id: str, timeouts: Timeouts = Timeouts()) -> RunReport:
+    """Run the local `agents` (address -> agent) of a fleet over DDS; see the module docstring."""
+    loop = asyncio.get_running_loop()
+    host = _Executor()
+    started = time.monotonic()
+    try:
+        carriers = []
+        for address, agent in agents.items():
+            node = host.add_node(f"dro_agent_{next(_node_names)}", f"/{address}")
+            carriers.append(RosCarrier(node, agent, address, list(neighbours.get(address, [])), fleet,
+                                       problem_id, loop))
+        host.start()
+        missing = await _discover(carriers, timeouts.discovery)
+        if missing:
+            report = collect(carriers, RunStatus.NO_CONTACT, time.monotonic() - started)
+            report.unfinished = missing
+            return report
+        for carrier in carriers:
+            if hasattr(carrier.agent, "on_start"):
+                carrier.schedule_using(lambda c=carrier: c.agent.on_start(c), 0.0)
+        status = await _until_finished(carriers, timeouts, started)
+        report = collect(carriers, status, time.monotonic() - started)
+        await asyncio.sleep(timeouts.linger)
+        return report
+    finally:
+        host.shutdown()
+
+
+async def _discover(carriers: list[RosCarrier], timeout: float) -> dict[str, list[str]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = {c.address: c.unreached_neighbours() for c in carriers}
+        missing = {address: who for address, who in missing.items() if who}
+        if not missing or time.monotonic() > deadline:
+            for address, who in missing.items():
+                log.error("%s: no contact with %s within %g s", address, ", ".join(who), timeout)
+            return missing
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def _until_finished(carriers: list[RosCarrier], timeouts: Timeouts, started: float) -> RunStatus | None:
+    now = time.monotonic()
+    for carrier in carriers:
+        carrier.last_heard = now
+    while True:
+        running = [c for c in carriers if not getattr(c.agent, "finished", False) and c.error is None]
+        if not running:
+            return None  # collect() tells COMPLETED from FAILED
+        now = time.monotonic()
+        if now - started > timeouts.wall:
+            return RunStatus.WALL_TIMEOUT
+        if any(now - c.last_heard > timeouts.stall for c in running):
+            return RunStatus.STALLED
+        await asyncio.sleep(POLL_SECONDS)

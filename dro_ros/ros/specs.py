@@ -1,0 +1,100 @@
+"""What one agent process runs: an `AgentSpec`, validated from JSON/YAML, and the agent it builds.
+
+Pure Python (no rclpy), so specs are checked by tests and by the launcher before any process starts.
+Errors name the offending field, e.g. `params.tol: expected a positive number, got -1`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from dro_ros.core.carrier import Agent
+
+ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class SpecError(ValueError):
+    """An invalid agent spec; the message names the field."""
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    address: str
+    neighbours: list[str]
+    fleet: list[str]
+    problem_id: str
+    algorithm: str
+    params: dict[str, Any] = field(default_factory=dict)
+    timeouts: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "AgentSpec":
+        if not isinstance(data, dict):
+            raise SpecError(f"spec: expected an object, got {type(data).__name__}")
+        known = {"address", "neighbours", "fleet", "problem_id", "algorithm", "params", "timeouts"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SpecError(f"spec: unknown field(s) {', '.join(unknown)}")
+        address = _address(data.get("address"), "address")
+        fleet = [_address(a, f"fleet[{i}]") for i, a in enumerate(_list(data.get("fleet"), "fleet"))]
+        neighbours = [_address(a, f"neighbours[{i}]")
+                      for i, a in enumerate(_list(data.get("neighbours", []), "neighbours"))]
+        if address not in fleet:
+            raise SpecError(f"fleet: does not contain the agent's own address {address!r}")
+        for i, neighbour in enumerate(neighbours):
+            if neighbour not in fleet or neighbour == address:
+                raise SpecError(f"neighbours[{i}]: {neighbour!r} is not another member of the fleet")
+        algorithm = data.get("algorithm")
+        if algorithm not in ALGORITHMS:
+            raise SpecError(f"algorithm: expected one of {sorted(ALGORITHMS)}, got {algorithm!r}")
+        params = data.get("params", {})
+        if not isinstance(params, dict):
+            raise SpecError("params: expected an object")
+        timeouts = data.get("timeouts", {})
+        if not isinstance(timeouts, dict):
+            raise SpecError("timeouts: expected an object")
+        for name, value in timeouts.items():
+            if name not in ("discovery", "stall", "wall", "linger"):
+                raise SpecError(f"timeouts.{name}: unknown timeout")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise SpecError(f"timeouts.{name}: expected a non-negative number of seconds, got {value!r}")
+        problem_id = data.get("problem_id", "run")
+        if not isinstance(problem_id, str):
+            raise SpecError("problem_id: expected a string")
+        return cls(address, neighbours, fleet, problem_id, algorithm, dict(params), dict(timeouts))
+
+    def build_agent(self) -> Agent:
+        try:
+            return ALGORITHMS[self.algorithm](**self.params)
+        except (TypeError, ValueError) as error:
+            raise SpecError(f"params: {error}") from None
+
+
+def _address(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not ADDRESS.match(value):
+        raise SpecError(f"{where}: expected an address (a ROS name: letter, then letters, digits, _), "
+                        f"got {value!r}")
+    return value
+
+
+def _list(value: Any, where: str) -> list:
+    if not isinstance(value, list):
+        raise SpecError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _averaging(**params: Any) -> Agent:
+    from dro_ros.resource.averaging import AveragingAgent
+
+    initial = params.pop("initial")
+    return AveragingAgent(initial, **params)
+
+
+def _echo(**params: Any) -> Agent:
+    from dro_ros.bench.transport import EchoAgent
+
+    return EchoAgent(**params)
+
+
+ALGORITHMS: dict[str, Callable[..., Agent]] = {"averaging": _averaging, "echo": _echo}
