@@ -3,8 +3,8 @@
 `run_ros_agents` is the ROS counterpart of `dro_ros.core.simple.run_in_process`:
 
 1. one node per agent, in namespace `/<address>`, all spun by one executor in a background thread;
-2. discovery: wait until every neighbour's inbox matches our publisher and every neighbour publishes to
-   ours (`discovery_timeout`, else `NO_CONTACT` naming the missing neighbours);
+2. handshake (see `carrier.py`): greet the neighbours until each confirms it hears us
+   (`discovery` timeout, else `NO_CONTACT` naming the silent neighbours);
 3. call each agent's `on_start`, then wait until every local agent is `finished`. An unfinished agent
    that hears nothing for `stall_timeout` seconds ends the run as `STALLED` (the report names the
    neighbours it waits for); `wall_timeout` bounds the whole run;
@@ -33,6 +33,7 @@ from dro_ros.ros.carrier import RosCarrier
 
 log = logging.getLogger("dro_ros.runtime")
 POLL_SECONDS = 0.01
+GREETING_SECONDS = 0.05
 _node_names = itertools.count()
 
 
@@ -99,8 +100,7 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
             report.unfinished = missing
             return report
         for carrier in carriers:
-            if hasattr(carrier.agent, "on_start"):
-                carrier.schedule_using(lambda c=carrier: c.agent.on_start(c), 0.0)
+            carrier.begin()
         status = await _until_finished(carriers, timeouts, started)
         report = collect(carriers, status, time.monotonic() - started)
         await asyncio.sleep(timeouts.linger)
@@ -112,13 +112,15 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
 async def _discover(carriers: list[RosCarrier], timeout: float) -> dict[str, list[str]]:
     deadline = time.monotonic() + timeout
     while True:
-        missing = {c.address: c.unreached_neighbours() for c in carriers}
+        missing = {c.address: c.unconfirmed_neighbours() for c in carriers}
         missing = {address: who for address, who in missing.items() if who}
         if not missing or time.monotonic() > deadline:
             for address, who in missing.items():
                 log.error("%s: no contact with %s within %g s", address, ", ".join(who), timeout)
             return missing
-        await asyncio.sleep(POLL_SECONDS)
+        for carrier in carriers:
+            carrier.greet()
+        await asyncio.sleep(GREETING_SECONDS)
 
 
 async def _until_finished(carriers: list[RosCarrier], timeouts: Timeouts, started: float) -> RunStatus | None:
