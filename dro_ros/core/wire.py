@@ -64,8 +64,7 @@ class WireMessage:
                 offset = _string(offset, item.name)
                 offset = _align(offset, 4) + 4 + 4 * len(item.shape)
                 offset = _align(offset, 4) + 4
-                if item.data.size:
-                    offset = _align(offset, 8) + 8 * item.data.size
+                offset = _align(offset, 8) + 8 * item.data.size  # aligned even when empty
             offset = _align(offset, 4) + 4  # len(ints), then len(strings)
         for item in self.strings:
             offset = _string(offset, item.name)

@@ -1,0 +1,54 @@
+"""The command line and the pure-Python install."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dro_ros(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "dro_ros.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=ROOT)
+
+
+def test_help_lists_the_commands():
+    result = dro_ros("--help")
+    assert result.returncode == 0 and "demo" in result.stdout and "bench" in result.stdout
+
+
+def test_bench_transport_prints_latency_and_throughput_for_both_carriers():
+    from dro_ros.ros.processes import isolated_ros_env
+
+    result = dro_ros("bench", "transport", "--json", "--set", "rounds=200", "--set", "burst=500",
+                     env=isolated_ros_env())
+    assert result.returncode == 0, result.stderr[-800:]
+    figures = json.loads(result.stdout)
+    for carrier in ("simple", "ros"):
+        assert 0 < figures[carrier]["round_trip_us"]["p50"] <= figures[carrier]["round_trip_us"]["p95"]
+        assert figures[carrier]["messages_per_second"] > 0
+
+
+def test_the_core_never_imports_rclpy():
+    code = ("import sys, dro_ros, dro_ros.core.simple, dro_ros.resource.averaging, dro_ros.cli, dro_ros.demo, "
+            "dro_ros.ros.specs, dro_ros.ros.processes; assert 'rclpy' not in sys.modules, 'rclpy imported'")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+@pytest.mark.skipif(os.environ.get("DRO_ROS_SKIP_VENV_TEST") == "1", reason="asked to skip")
+def test_pip_install_e_alone_gives_the_library_and_the_command(tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "AMENT_PREFIX_PATH", "LD_LIBRARY_PATH")}
+    install = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-e", str(ROOT)], env=env,
+                             capture_output=True, text=True, timeout=900)
+    assert install.returncode == 0, install.stderr[-1500:]
+    probe = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import importlib.util, dro_ros, dro_ros.core.simple; "
+                            "print(importlib.util.find_spec('rclpy') is None)"],
+                           env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert probe.stdout.strip() == "True", probe.stderr
+    assert subprocess.run([str(venv / "bin" / "dro-ros"), "--help"], env=env, cwd=tmp_path).returncode == 0
