@@ -7,7 +7,9 @@ import json
 import sys
 from typing import Any
 
-BENCHMARKS = {"transport": "dro_ros.bench.transport"}
+from dro_ros.scheduling.cli import add_schedule_parser, run_schedule
+
+BENCHMARKS = {"mosaic": "dro_ros.bench.mosaic", "transport": "dro_ros.bench.transport"}
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="one-line JSON")
     bench.add_argument("--set", action="append", metavar="KEY=JSON", help="benchmark option, e.g. --set rounds=500")
     bench.set_defaults(handler=_bench)
+    add_schedule_parser(commands).set_defaults(handler=run_schedule)
     return parser
 
 

@@ -1,0 +1,48 @@
+"""A Gantt chart of a time-varying schedule: one row per agent, computations and transfers.
+
+Each agent's row shows its computations as full-height bars labelled with the task, and the transfers
+it takes part in as thin hatched bars (upper half when sending, lower half when receiving), labelled
+"product -> receiver" or "product <- sender". Uses the Agg backend, so it runs without a display.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+from dro_ros.scheduling.schedule import Schedule  # noqa: E402
+
+
+def plot_gantt(schedule: Schedule, agents: tuple[str, ...], horizon: float, path: str | Path,
+               title: str = "MOSAIC schedule") -> None:
+    """Draw `schedule` over [0, horizon] seconds for `agents` (top to bottom) and save a PNG."""
+    if any(c.start is None for c in schedule.computes):
+        raise ValueError("a time-invariant schedule has no timeline to plot")
+    row = {agent: k for k, agent in enumerate(agents)}
+    tasks = sorted({c.task for c in schedule.computes} | {t.product for t in schedule.transfers})
+    palette = plt.get_cmap("tab20")
+    colour = {task: palette(k % 20) for k, task in enumerate(tasks)}
+    fig, ax = plt.subplots(figsize=(max(8.0, horizon / 3), 1.0 + 0.8 * len(agents)))
+    for c in schedule.computes:
+        y = row[c.agent]
+        ax.barh(y, c.duration, left=c.start, height=0.8, color=colour[c.task], edgecolor="black")
+        ax.text(c.start + c.duration / 2, y, c.task, ha="center", va="center", fontsize=7, clip_on=True)
+    for t in schedule.transfers:
+        for agent, offset, label in ((t.sender, -0.2, f"{t.product} -> {t.receiver}"),
+                                     (t.receiver, 0.2, f"{t.product} <- {t.sender}")):
+            y = row[agent] + offset
+            ax.barh(y, t.duration, left=t.start, height=0.35, color=colour[t.product], alpha=0.6,
+                    hatch="//", edgecolor="grey")
+            ax.text(t.start, y, label, ha="left", va="center", fontsize=6, clip_on=True)
+    ax.set_yticks(range(len(agents)), labels=list(agents))
+    ax.invert_yaxis()
+    ax.set_xlim(0, horizon)
+    ax.set_xlabel("time from info_time [s]")
+    ax.set_title(title)
+    ax.grid(axis="x", linestyle=":", alpha=0.5)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
