@@ -1,0 +1,120 @@
+"""scheduler_node in its own process over DDS: the service, the latched topic, bad input and cancel."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dro_ros.ros.processes import isolated_ros_env
+from dro_ros.scheduling.scenarios import SCENARIOS, generate
+
+DATA = Path(__file__).resolve().parents[1] / "scheduling" / "data"
+
+
+@pytest.fixture(scope="module")
+def ros(request):
+    """A scheduler_node process and, in this process, an rclpy node on the same private domain."""
+    import rclpy
+    from rclpy.context import Context
+
+    env = isolated_ros_env()
+    patch = pytest.MonkeyPatch()
+    for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE"):
+        patch.setenv(key, env[key])
+    server = subprocess.Popen([sys.executable, "-m", "dro_ros.ros.nodes.scheduler_node"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    context = Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node("scheduler_test_client", context=context)
+    yield node, context
+    node.destroy_node()
+    rclpy.shutdown(context=context)
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    patch.undo()
+
+
+def call(node, context, client, request, timeout=60.0):
+    import rclpy
+
+    assert client.wait_for_service(timeout_sec=30.0), "scheduler service not discovered within 30 s"
+    future = client.call_async(request)
+    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    executor.spin_until_future_complete(future, timeout_sec=timeout)
+    executor.remove_node(node)
+    assert future.done(), f"no reply within {timeout} s"
+    return future.result()
+
+
+def schedule_request(problem_json, **fields):
+    from dro_ros.srv import Schedule
+
+    return Schedule.Request(problem_json=problem_json, solver=fields.get("solver", "highs"),
+                            time_limit=fields.get("time_limit", 0.0), gap=fields.get("gap", 0.0))
+
+
+def test_the_service_returns_the_optimal_schedule_and_late_joiners_receive_it(ros):
+    import rclpy
+
+    from dro_ros.msg import ScheduleResult
+    from dro_ros.ros.nodes.scheduler_node import LATCHED
+    from dro_ros.srv import Schedule
+
+    node, context = ros
+    client = node.create_client(Schedule, "schedule")
+    response = call(node, context, client, schedule_request((DATA / "chain_window.json").read_text()))
+    assert response.result.status == "optimal" and abs(response.result.objective - 5.001) < 1e-6
+    assert [e["name"] for e in json.loads(response.result.schedule_json)["tasks"]][-1] == "analyse"
+
+    received = []
+    node.create_subscription(ScheduleResult, "latest_schedule", received.append, LATCHED)  # joins after
+    deadline = time.monotonic() + 20
+    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    while not received and time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.1)
+    executor.remove_node(node)
+    assert received and received[0].schedule_json == response.result.schedule_json
+
+
+def test_a_malformed_problem_gets_an_invalid_reply_naming_the_field(ros):
+    from dro_ros.srv import Schedule
+
+    node, context = ros
+    data = json.loads((DATA / "independent.json").read_text())
+    data["Time"]["Thor"] = 2.5
+    response = call(node, context, node.create_client(Schedule, "schedule"), schedule_request(json.dumps(data)))
+    assert response.result.status == "invalid" and response.result.message.startswith("Time")
+    assert response.result.schedule_json == ""
+
+
+def test_cancel_stops_a_long_solve_which_still_replies_with_a_schedule(ros):
+    from std_srvs.srv import Trigger
+
+    from dro_ros.srv import Schedule
+
+    node, context = ros
+    schedule = node.create_client(Schedule, "schedule")
+    cancel = node.create_client(Trigger, "cancel")
+    assert schedule.wait_for_service(timeout_sec=30.0) and cancel.wait_for_service(timeout_sec=30.0)
+    problem = json.dumps(generate(**SCENARIOS["rovers9_30"]))
+    future = schedule.call_async(schedule_request(problem, solver="cbc", time_limit=600.0, gap=0.0))
+    import rclpy
+
+    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    executor.spin_until_future_complete(future, timeout_sec=4.0)  # let the solve get going
+    assert not future.done()
+    cancelled = cancel.call_async(Trigger.Request())
+    executor.spin_until_future_complete(cancelled, timeout_sec=10.0)
+    executor.spin_until_future_complete(future, timeout_sec=30.0)
+    executor.remove_node(node)
+    assert cancelled.result().success
+    result = future.result().result
+    assert result.status == "cancelled" and json.loads(result.schedule_json)["tasks"]
