@@ -9,7 +9,14 @@ from typing import Any
 
 from dro_ros.scheduling.cli import add_schedule_parser, run_schedule
 
-BENCHMARKS = {"mosaic": "dro_ros.bench.mosaic", "transport": "dro_ros.bench.transport"}
+BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
+    "admm-consensus": "dro_ros.bench.admm:run_consensus",
+    "admm-sharing": "dro_ros.bench.admm:run_sharing",
+    "averaging": "dro_ros.bench.averaging:run",
+    "cohda": "dro_ros.bench.cohda:run",
+    "mosaic": "dro_ros.bench.mosaic:run",
+    "transport": "dro_ros.bench.transport:run",
+}
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -37,12 +44,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    module = importlib.import_module(BENCHMARKS[args.name])
+    module_name, function = BENCHMARKS[args.name].split(":")
+    benchmark = getattr(importlib.import_module(module_name), function)
     options: dict[str, Any] = {}
     for item in args.set or []:
         key, _, value = item.partition("=")
         options[key] = json.loads(value) if value else True
-    result = module.run(**options)
+    result = benchmark(**options)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 

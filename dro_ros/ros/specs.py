@@ -91,10 +91,34 @@ def _averaging(**params: Any) -> Agent:
     return AveragingAgent(initial, **params)
 
 
+def _cohda(**params: Any) -> Agent:
+    from dro_ros.resource.cohda import cohda_agent
+
+    return cohda_agent(**params)
+
+
+def _flex(**params: Any) -> Agent:
+    from dro_ros.resource.admm import FlexActor
+
+    return FlexActor(**params)
+
+
+def _admm_coordinator(kind: str, target: list[float], weights: list[float] | None = None, penalty: float = 1.0,
+                      **options: Any) -> Agent:
+    import numpy as np
+
+    from dro_ros.resource.admm import AdmmCoordinator, AdmmOptions, AdmmStart
+
+    weights = np.ones(len(target)) if weights is None else np.asarray(weights, dtype=float)
+    return AdmmCoordinator(kind, AdmmOptions(**options), penalty=penalty,
+                           start=AdmmStart(np.asarray(target, dtype=float), weights))
+
+
 def _echo(**params: Any) -> Agent:
     from dro_ros.bench.transport import EchoAgent
 
     return EchoAgent(**params)
 
 
-ALGORITHMS: dict[str, Callable[..., Agent]] = {"averaging": _averaging, "echo": _echo}
+ALGORITHMS: dict[str, Callable[..., Agent]] = {
+    "admm_coordinator": _admm_coordinator, "averaging": _averaging, "cohda": _cohda, "echo": _echo, "flex": _flex}
