@@ -97,14 +97,13 @@ def _case(kind: str, family: str, n: int, seed: int, penalty: float) -> dict[str
     return row
 
 
-def run_sharing(sizes: list[int] | None = None, families: list[str] | None = None, seed: int = 1) -> dict[str, Any]:
-    cases = [_case("sharing", family, n, seed, 0.0)
-             for family in families or ["reference", "random"] for n in sizes or [3, 50, 200]]
-    return {"benchmark": "admm-sharing", "cases": cases}
+def run_sharing(seed: int = 1) -> dict[str, Any]:
+    """Reference family at 3, 50 and 200 actors; the harder random family at 50."""
+    plan = [("reference", 3), ("reference", 50), ("reference", 200), ("random", 50)]
+    return {"benchmark": "admm-sharing", "cases": [_case("sharing", f, n, seed, 0.0) for f, n in plan]}
 
 
-def run_consensus(sizes: list[int] | None = None, families: list[str] | None = None, seed: int = 1,
-                  penalties: list[float] | None = None) -> dict[str, Any]:
-    cases = [_case("consensus", family, n, seed, penalty) for family in families or ["reference", "random"]
-             for n in sizes or [50, 200] for penalty in penalties or [1.0, 100.0]]
-    return {"benchmark": "admm-consensus", "cases": cases}
+def run_consensus(seed: int = 1) -> dict[str, Any]:
+    """Both families at 50 actors with penalties 1 and 100, and at 200 actors with penalty 1."""
+    plan = [(f, n, penalty) for f in ("reference", "random") for n, penalty in ((50, 1.0), (50, 100.0), (200, 1.0))]
+    return {"benchmark": "admm-consensus", "cases": [_case("consensus", f, n, seed, p) for f, n, p in plan]}
