@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ def isolated_ros_env(domain_id: int | None = None) -> dict[str, str]:
     env["ROS_DOMAIN_ID"] = str(domain_id if domain_id is not None else pick_domain_id())
     env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"  # a process stopped for hanging dumps every thread's stack first
     return env
 
 
@@ -60,8 +62,7 @@ class AgentProcesses:
             try:
                 stdout, stderr = process.communicate(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                process.kill()
-                stdout, stderr = process.communicate()
+                stdout, stderr = _stop_hung(process)
             outcomes.append(ProcessOutcome(spec["address"], process.returncode, _last_json(stdout), stderr))
         return outcomes
 
@@ -75,6 +76,16 @@ class AgentProcesses:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def _stop_hung(process: subprocess.Popen) -> tuple[str, str]:
+    """SIGABRT first (with PYTHONFAULTHANDLER the child prints where it hangs), then SIGKILL."""
+    process.send_signal(signal.SIGABRT)
+    try:
+        return process.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()
 
 
 def _last_json(stdout: str) -> dict[str, Any] | None:

@@ -9,7 +9,9 @@
    that hears nothing for `stall_timeout` seconds ends the run as `STALLED` (the report names the
    neighbours it waits for); `wall_timeout` bounds the whole run;
 4. keep spinning for `linger` seconds so reliable DDS can finish delivering our last messages, then
-   shut the nodes down.
+   shut the nodes down, within `shutdown` seconds: tearing down reliable writers whose readers already
+   left can block inside Fast DDS (seen about once in ten loaded runs), and a finished run must not
+   hang on it. A shutdown that overruns is logged and left behind; `agent_node` then exits anyway.
 
 There is no central observer: each process decides it is done from its own agents.
 """
@@ -45,6 +47,7 @@ class Timeouts:
     stall: float = 30.0
     wall: float = 600.0
     linger: float = 1.0
+    shutdown: float = 3.0
 
 
 class _Executor:
@@ -73,12 +76,17 @@ class _Executor:
             pass
 
     def shutdown(self) -> None:
+        """Stop spinning first (shutting the context down wakes the executor), then free the nodes."""
+        if self.context.ok():
+            rclpy.shutdown(context=self.context)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+        if self._thread.is_alive():
+            log.error("rclpy executor thread did not stop within 5 s")
+            return  # destroying nodes under a spinning executor can deadlock; the process is ending
         self.executor.shutdown(timeout_sec=1.0)
         for node in self.nodes:
             node.destroy_node()
-        if self.context.ok():
-            rclpy.shutdown(context=self.context)
-        self._thread.join(timeout=2.0)
 
 
 async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, list[str]], fleet: list[str],
@@ -106,7 +114,10 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
         await asyncio.sleep(timeouts.linger)
         return report
     finally:
-        host.shutdown()
+        try:
+            await asyncio.wait_for(loop.run_in_executor(None, host.shutdown), timeouts.shutdown)
+        except asyncio.TimeoutError:
+            log.warning("ROS shutdown did not finish within %g s; leaving it behind", timeouts.shutdown)
 
 
 async def _discover(carriers: list[RosCarrier], timeout: float) -> dict[str, list[str]]:

@@ -55,7 +55,7 @@ class AgentSpec:
         if not isinstance(timeouts, dict):
             raise SpecError("timeouts: expected an object")
         for name, value in timeouts.items():
-            if name not in ("discovery", "stall", "wall", "linger"):
+            if name not in ("discovery", "stall", "wall", "linger", "shutdown"):
                 raise SpecError(f"timeouts.{name}: unknown timeout")
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise SpecError(f"timeouts.{name}: expected a non-negative number of seconds, got {value!r}")

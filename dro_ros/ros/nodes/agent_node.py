@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     print(json.dumps(outcome), flush=True)
-    sys.exit(0 if outcome["status"] == "completed" else 1)
+    sys.stderr.flush()
+    # The report is out; leave without interpreter finalization, which can hang on rclpy's threads.
+    os._exit(0 if outcome["status"] == "completed" else 1)
 
 
 if __name__ == "__main__":
