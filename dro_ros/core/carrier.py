@@ -32,11 +32,11 @@ class UnknownReceiverError(LookupError):
 
 
 class ReplyTimeout(TimeoutError):
-    """`send_awaitable` got no reply within its timeout."""
+    """`send_awaitable(_many)` got no reply within its timeout; `receivers` are the silent ones."""
 
-    def __init__(self, sender: str, receiver: str, timeout: float) -> None:
-        super().__init__(f"{sender}: no reply from {receiver} within {timeout:g} s")
-        self.receiver = receiver
+    def __init__(self, sender: str, receivers: list[str], timeout: float) -> None:
+        super().__init__(f"{sender}: no reply from {', '.join(receivers)} within {timeout:g} s")
+        self.receivers = receivers
         self.timeout = timeout
 
 
@@ -92,9 +92,18 @@ class Carrier(ABC):
     def reply_to_other(self, content: Any, meta: MessageMeta) -> None:
         """Answer the message whose header is `meta`; wakes the sender's `send_awaitable`."""
 
-    @abstractmethod
     async def send_awaitable(self, content: Any, receiver: str, timeout: float = DEFAULT_REPLY_TIMEOUT) -> Any:
         """Send and wait for the reply's content; raises `ReplyTimeout` after `timeout` seconds."""
+        (reply,) = await self.send_awaitable_many([(content, receiver)], timeout)
+        return reply
+
+    @abstractmethod
+    async def send_awaitable_many(self, requests: list[tuple[Any, str]],
+                                  timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[Any]:
+        """Send every (content, receiver) request and wait for all replies, in request order.
+
+        One deadline for the batch; `ReplyTimeout.receivers` names those that did not answer.
+        """
 
     @abstractmethod
     def others(self) -> list[str]:
@@ -123,7 +132,7 @@ class CarrierBase(Carrier):
         self.stats = TrafficStats()
         self.error: str | None = None
         self._next_message_id = 1
-        self._pending_replies: dict[int, tuple[str, asyncio.Future]] = {}
+        self._pending_replies: dict[int, tuple[str, Callable[[Any], None]]] = {}
         self._inbox: deque[Callable[[], Awaitable[None]]] = deque()
         self._working = False
 
@@ -166,11 +175,11 @@ class CarrierBase(Carrier):
         self._transmit(wire, nbytes)
         return message_id
 
-    def _expect_reply(self, content: Any, receiver: str) -> tuple[int, asyncio.Future]:
-        future = asyncio.get_running_loop().create_future()
+    def _expect_reply(self, content: Any, receiver: str, on_reply: Callable[[Any], None]) -> int:
+        """Send a request; its reply's content goes to `on_reply` (not to the handler)."""
         message_id = self._send(content, receiver, in_reply_to=0)
-        self._pending_replies[message_id] = (receiver, future)
-        return message_id, future
+        self._pending_replies[message_id] = (receiver, on_reply)
+        return message_id
 
     def _receive(self, wire: WireMessage, nbytes: int) -> None:
         """Validate and decode an arriving message; a bad one is logged and counted, never raised."""
@@ -191,14 +200,10 @@ class CarrierBase(Carrier):
         pending = self._pending_replies.get(meta.in_reply_to) if meta.in_reply_to else None
         if pending is not None and pending[0] == meta.sender:
             del self._pending_replies[meta.in_reply_to]
-            if not pending[1].done():
-                self._resolve_reply(pending[1], content)
+            pending[1](content)
             return None
         self._deliver(content, meta)
         return None
-
-    def _resolve_reply(self, future: asyncio.Future, content: Any) -> None:
-        future.set_result(content)
 
     def _reject(self, reason: str) -> None:
         self.stats.rejected += 1

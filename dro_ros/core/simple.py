@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import heapq
 import logging
 import random
@@ -194,7 +195,6 @@ class SimpleCarrier(CarrierBase):
         self._sequence = 0
         self._rng = random.Random(f"{container.network.seed}/{self.address}")
         self._parked = 0
-        self._parked_futures: set[asyncio.Future] = set()
 
     def next_sequence(self) -> int:
         self._sequence += 1
@@ -204,18 +204,45 @@ class SimpleCarrier(CarrierBase):
     def others(self) -> list[str]:
         return self.container.neighbours_of(self)
 
-    async def send_awaitable(self, content: Any, receiver: str, timeout: float = DEFAULT_REPLY_TIMEOUT) -> Any:
-        message_id, future = self._expect_reply(content, receiver)
-        timer = self.container.schedule(self, self.container.now + timeout,
-                                        lambda: self._expire(message_id, future, receiver, timeout))
+    async def send_awaitable_many(self, requests: list[tuple[Any, str]],
+                                  timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[Any]:
+        """One virtual deadline and one park for the whole batch; replies bypass the handler."""
+        if not requests:
+            return []
+        batch = asyncio.get_running_loop().create_future()
+        replies: dict[int, Any] = {}
         parked = _CURRENT_WORKER.get() is self
+
+        def settle(result: list[Any] | None = None, error: BaseException | None = None) -> None:
+            if batch.done():
+                return
+            if parked:
+                self._unpark()  # synchronously, before the dispatcher can see the system idle
+            if error is None:
+                batch.set_result(result)
+            else:
+                batch.set_exception(error)
+
+        def on_reply(position: int, content: Any) -> None:
+            replies[position] = content
+            if len(replies) == len(requests):
+                settle([replies[k] for k in range(len(requests))])
+
+        def expire() -> None:
+            silent = [receiver for k, (_, receiver) in enumerate(requests) if k not in replies]
+            settle(error=ReplyTimeout(self.address, silent, timeout))
+
+        ids = [self._expect_reply(content, receiver, functools.partial(on_reply, k))
+               for k, (content, receiver) in enumerate(requests)]
+        timer = self.container.schedule(self, self.container.now + timeout, expire)
         if parked:
-            self._park(future)
+            self._park()
         try:
-            return await future
+            return await batch
         finally:
             timer.cancel()
-            self._pending_replies.pop(message_id, None)
+            for message_id in ids:
+                self._pending_replies.pop(message_id, None)
 
     def schedule_using(self, callback: Callable[[], Any], delay: float) -> _Event:
         return self.container.schedule(self, self.container.now + delay,
@@ -245,10 +272,6 @@ class SimpleCarrier(CarrierBase):
         receiver = self.container.carrier(wire.receiver)
         self.container.schedule(self, self.container.now + delay, lambda: receiver._receive(wire, nbytes))
 
-    def _resolve_reply(self, future: asyncio.Future, content: Any) -> None:
-        self._unpark(future)
-        future.set_result(content)
-
     # --- virtual-clock accounting of the agent's worker ------------------------------------------
     def _worker_started(self) -> None:
         self.container.busy(+1)
@@ -260,25 +283,16 @@ class SimpleCarrier(CarrierBase):
         _CURRENT_WORKER.set(self)  # so send_awaitable knows it parks this agent's worker
         await super()._work()
 
-    def _park(self, future: asyncio.Future) -> None:
-        """The worker waits on a reply: it no longer holds the virtual clock."""
-        self._parked_futures.add(future)
+    def _park(self) -> None:
+        """The worker waits on replies: it no longer holds the virtual clock."""
         if self._parked == 0:
             self.container.busy(-1)
         self._parked += 1
 
-    def _unpark(self, future: asyncio.Future) -> None:
-        if future in self._parked_futures:
-            self._parked_futures.discard(future)
-            self._parked -= 1
-            if self._parked == 0:
-                self.container.busy(+1)
-
-    def _expire(self, message_id: int, future: asyncio.Future, receiver: str, timeout: float) -> None:
-        self._pending_replies.pop(message_id, None)
-        if not future.done():
-            self._unpark(future)
-            future.set_exception(ReplyTimeout(self.address, receiver, timeout))
+    def _unpark(self) -> None:
+        self._parked -= 1
+        if self._parked == 0:
+            self.container.busy(+1)
 
 
 def cid(carrier: CarrierBase) -> str:

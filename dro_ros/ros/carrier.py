@@ -91,14 +91,23 @@ class RosCarrier(CarrierBase):
     def others(self) -> list[str]:
         return list(self.neighbours)
 
-    async def send_awaitable(self, content: Any, receiver: str, timeout: float = DEFAULT_REPLY_TIMEOUT) -> Any:
-        message_id, future = self._expect_reply(content, receiver)
+    async def send_awaitable_many(self, requests: list[tuple[Any, str]],
+                                  timeout: float = DEFAULT_REPLY_TIMEOUT) -> list[Any]:
+        futures = [self.loop.create_future() for _ in requests]
+
+        def resolver(future: asyncio.Future) -> Callable[[Any], None]:
+            return lambda content: future.done() or future.set_result(content)
+
+        ids = [self._expect_reply(content, receiver, resolver(future))
+               for (content, receiver), future in zip(requests, futures)]
         try:
-            return await asyncio.wait_for(future, timeout)
+            return list(await asyncio.wait_for(asyncio.gather(*futures), timeout))
         except asyncio.TimeoutError:
-            raise ReplyTimeout(self.address, receiver, timeout) from None
+            silent = [receiver for (_, receiver), future in zip(requests, futures) if not future.done()]
+            raise ReplyTimeout(self.address, silent, timeout) from None
         finally:
-            self._pending_replies.pop(message_id, None)
+            for message_id in ids:
+                self._pending_replies.pop(message_id, None)
 
     def schedule_using(self, callback: Callable[[], Any], delay: float) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, lambda: self._enqueue(lambda: call_maybe_async(callback)))

@@ -154,3 +154,34 @@ def test_a_failing_handler_is_reported_not_swallowed():
     report = run(run_in_process([Crasher(), Recorder()], addresses=["bad", "good"]))
     assert report.status is RunStatus.FAILED
     assert report.failures == {"bad": "ValueError: local solve failed: infeasible"}
+
+
+class Fanout:
+    """Asks every neighbour at once; keeps the replies or the timeout."""
+
+    def __init__(self):
+        self.replies, self.error = None, None
+
+    async def on_start(self, carrier):
+        requests = [(Note(k, np.full(1, float(k))), other) for k, other in enumerate(carrier.others())]
+        try:
+            self.replies = await carrier.send_awaitable_many(requests, timeout=10.0)
+        except ReplyTimeout as error:
+            self.error = error
+
+    def on_exchange_message(self, carrier, content, meta):
+        pass
+
+
+def test_send_awaitable_many_returns_replies_in_request_order():
+    fanout = Fanout()
+    report = run(run_in_process([fanout, Echo(), Echo(), Echo()], addresses=["fan", "e1", "e2", "e3"],
+                                network=NetworkModel(delay=(0.1, 3.0), seed=2)))
+    assert report.ok and [r.iteration for r in fanout.replies] == [1, 2, 3]
+    assert [float(r.data[0]) for r in fanout.replies] == [0.0, 2.0, 4.0]
+
+
+def test_send_awaitable_many_names_exactly_the_silent_receivers():
+    fanout = Fanout()
+    run(run_in_process([fanout, Echo(), Recorder(), Echo(), Recorder()], addresses=["fan", "e1", "s1", "e2", "s2"]))
+    assert fanout.error.receivers == ["s1", "s2"] and "no reply from s1, s2 within 10 s" in str(fanout.error)

@@ -20,7 +20,6 @@ Global objectives (`TargetDistance`, `TargetReach`) only need their prox on the 
 """
 from __future__ import annotations
 
-import asyncio
 import enum
 import math
 from dataclasses import dataclass, field
@@ -254,15 +253,12 @@ class AdmmCoordinator:
 
     async def _local_steps(self, carrier: Carrier, actors: list[str], iteration: int, points: np.ndarray,
                            rho: float, m: int) -> tuple[np.ndarray, np.ndarray]:
-        async def ask(actor: str, point: np.ndarray) -> LocalSolution:
-            try:
-                return await carrier.send_awaitable(LocalStep(iteration, point, rho), actor,
-                                                    timeout=self.options.reply_timeout)
-            except ReplyTimeout:
-                raise AdmmError(f"{actor}: no local solution within {self.options.reply_timeout:g} s "
-                                f"(iteration {iteration})") from None
-
-        replies = await asyncio.gather(*(ask(a, p) for a, p in zip(actors, points)))
+        requests = [(LocalStep(iteration, point, rho), actor) for actor, point in zip(actors, points)]
+        try:
+            replies = await carrier.send_awaitable_many(requests, timeout=self.options.reply_timeout)
+        except ReplyTimeout as error:
+            raise AdmmError(f"{', '.join(error.receivers)}: no local solution within "
+                            f"{self.options.reply_timeout:g} s (iteration {iteration})") from None
         for actor, reply in zip(actors, replies):
             if not reply.ok:
                 raise AdmmError(f"{actor}: {reply.error}")
