@@ -34,13 +34,12 @@ def in_process(name: str, topology: Topology, values: np.ndarray) -> dict[str, A
 
 
 def over_ros(topology: Topology, values: np.ndarray, timeout: float = 120.0) -> dict[str, Any]:
+    from dro_ros.ros.launch_plan import fleet_specs
     from dro_ros.ros.processes import AgentProcesses
 
     names = [f"robot_{i}" for i in range(topology.n)]
-    specs = [{"address": names[i], "neighbours": [names[j] for j in topology.neighbours[i]], "fleet": names,
-              "problem_id": "demo", "algorithm": "averaging",
-              "params": {"initial": float(values[i]), "tol": TOLERANCE, "diameter_bound": topology.diameter()},
-              "timeouts": {"discovery": 30, "stall": 15, "wall": timeout}} for i in range(topology.n)]
+    params = [{"initial": float(v), "tol": TOLERANCE, "diameter_bound": topology.diameter()} for v in values]
+    specs = fleet_specs(topology, names, "averaging", params, "demo", {"discovery": 30, "stall": 15, "wall": timeout})
     started = time.perf_counter()
     with AgentProcesses(specs) as fleet:
         outcomes = fleet.wait(timeout)

@@ -55,6 +55,15 @@ def topology_from(config: dict[str, Any]) -> Topology:
     raise SpecError(f"topology.kind: expected ring, complete, small_world or edges, got {kind!r}")
 
 
+def fleet_specs(topology: Topology, names: list[str], algorithm: str, params: list[dict[str, Any]],
+                problem_id: str, timeouts: dict[str, float]) -> list[dict[str, Any]]:
+    """One spec (JSON-able dict) per agent: its address, its neighbours under `topology`, the fleet,
+    and its own `params`; the shape `AgentSpec.from_dict` and `agent_node --spec` take."""
+    return [{"address": name, "neighbours": [names[j] for j in topology.neighbours[i]], "fleet": list(names),
+             "problem_id": problem_id, "algorithm": algorithm, "params": params[i], "timeouts": dict(timeouts)}
+            for i, name in enumerate(names)]
+
+
 def agent_specs(config: dict[str, Any]) -> list[AgentSpec]:
     """One validated `AgentSpec` per agent of the config."""
     topology = topology_from(config)
@@ -64,16 +73,13 @@ def agent_specs(config: dict[str, Any]) -> list[AgentSpec]:
     initial = config.get("initial")
     if not isinstance(initial, list) or len(initial) != topology.n:
         raise SpecError(f"initial: expected a list of {topology.n} values")
-    specs = []
-    for i, name in enumerate(names):
-        params = {**config.get("params", {}), "initial": initial[i]}
-        if "tol" in params:
-            params.setdefault("diameter_bound", topology.diameter())
-        specs.append(AgentSpec.from_dict({
-            "address": name, "neighbours": [names[j] for j in topology.neighbours[i]], "fleet": list(names),
-            "problem_id": config.get("problem_id", "run"), "algorithm": config.get("algorithm", "averaging"),
-            "params": params, "timeouts": config.get("timeouts", {})}))
-    return specs
+    params = [{**config.get("params", {}), "initial": value} for value in initial]
+    for agent_params in params:
+        if "tol" in agent_params:
+            agent_params.setdefault("diameter_bound", topology.diameter())
+    return [AgentSpec.from_dict(spec) for spec in fleet_specs(
+        topology, names, config.get("algorithm", "averaging"), params, config.get("problem_id", "run"),
+        config.get("timeouts", {}))]
 
 
 def node_list(config: dict[str, Any]) -> list[NodeDescription]:

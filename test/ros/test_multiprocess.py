@@ -7,14 +7,14 @@ import pytest
 from dro_ros.core.simple import run_in_process
 from dro_ros.core.topology import ring, small_world
 from dro_ros.resource.averaging import AveragingAgent
+from dro_ros.ros.launch_plan import fleet_specs
 from dro_ros.ros.processes import AgentProcesses, isolated_ros_env
 
 
 def averaging_specs(topology, values, names, tol=1e-9, timeouts=None):
-    return [{"address": names[i], "neighbours": [names[j] for j in topology.neighbours[i]], "fleet": names,
-             "problem_id": "test", "algorithm": "averaging",
-             "params": {"initial": float(values[i]), "tol": tol, "diameter_bound": topology.diameter()},
-             "timeouts": timeouts or {"discovery": 30, "stall": 20, "wall": 120}} for i in range(topology.n)]
+    params = [{"initial": float(v), "tol": tol, "diameter_bound": topology.diameter()} for v in values]
+    return fleet_specs(topology, names, "averaging", params, "test",
+                       timeouts or {"discovery": 30, "stall": 20, "wall": 120})
 
 
 @pytest.mark.parametrize("topology", [ring(6), small_world(6, 0.5, seed=2)], ids=["ring", "small_world"])
