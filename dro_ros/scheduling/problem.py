@@ -187,15 +187,11 @@ def _dependencies(tasks_obj: Mapping[str, Any], tasks: tuple[str, ...]
             raise ProblemError(path, f"expected a list of lists of tasks, got {clauses!r}")
         parsed = []
         for k, clause in enumerate(clauses):
-            if not isinstance(clause, list):
-                raise ProblemError(f"{path}[{k}]", f"expected a list of tasks, got {clause!r}")
-            for n, parent in enumerate(clause):
-                if parent not in known:
-                    raise ProblemError(f"{path}[{k}][{n}]", f"unknown task {parent!r}")
-                if parent == task:
-                    raise ProblemError(f"{path}[{k}][{n}]", "a task cannot depend on itself")
-            if clause:
-                parsed.append(tuple(clause))
+            parents = _task_list(clause, f"{path}[{k}]", known)
+            if task in parents:
+                raise ProblemError(f"{path}[{k}][{parents.index(task)}]", "a task cannot depend on itself")
+            if parents:
+                parsed.append(parents)
         result[task] = tuple(parsed)
     return result
 
@@ -205,15 +201,17 @@ def _incompatible(tasks_obj: Mapping[str, Any], tasks: tuple[str, ...]) -> tuple
     if not isinstance(raw, list):
         raise ProblemError("Tasks.IncompatibleTasks", f"expected a list of lists of tasks, got {raw!r}")
     known = set(tasks)
-    groups = []
-    for k, group in enumerate(raw):
-        if not isinstance(group, list):
-            raise ProblemError(f"Tasks.IncompatibleTasks[{k}]", f"expected a list of tasks, got {group!r}")
-        for n, task in enumerate(group):
-            if task not in known:
-                raise ProblemError(f"Tasks.IncompatibleTasks[{k}][{n}]", f"unknown task {task!r}")
-        groups.append(tuple(group))
-    return tuple(groups)
+    return tuple(_task_list(group, f"Tasks.IncompatibleTasks[{k}]", known) for k, group in enumerate(raw))
+
+
+def _task_list(value: Any, path: str, known: set[str]) -> tuple[str, ...]:
+    """A list of known task names at `path` (a CNF clause or an incompatibility group)."""
+    if not isinstance(value, list):
+        raise ProblemError(path, f"expected a list of tasks, got {value!r}")
+    for n, task in enumerate(value):
+        if task not in known:
+            raise ProblemError(f"{path}[{n}]", f"unknown task {task!r}")
+    return tuple(value)
 
 
 def _max_latency(tasks_obj: Mapping[str, Any], tasks: tuple[str, ...],
