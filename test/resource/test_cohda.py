@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dro_ros.core.report import RunStatus
-from dro_ros.core.simple import ActorContainer, NetworkModel, SimpleCarrier, cid
+from dro_ros.core.simple import NetworkModel
 from dro_ros.core.topology import ring, small_world
 from dro_ros.resource.cohda import (Configuration, create_cohda_participant, create_cohda_start_message,
                                     start_distributed_optimization)
@@ -20,30 +20,6 @@ def small_instance(seed, agents=6, schedules=4, steps=5):
     rng = np.random.default_rng(seed)
     sets = [rng.integers(0, 5, (schedules, steps)).astype(float) for _ in range(agents)]
     return sets, sum(s[rng.integers(schedules)] for s in sets) + rng.uniform(-1, 1, steps)
-
-
-def test_reference_readme_example_runs_and_finds_the_best_aggregate():
-    async def main():
-        actor1 = create_cohda_participant(1, [[0.0, 1, 2], [1, 2, 3]])
-        actor2 = create_cohda_participant(2, [[0.0, 1, 2], [1, 2, 3]])
-        start = create_cohda_start_message([1.2, 2.0, 3.0])
-        await start_distributed_optimization([actor1, actor2], start)
-        return actor1.memory.solution_candidate.schedules.sum(axis=0)
-
-    assert np.array_equal(asyncio.run(main()), [0.0, 2.0, 4.0])  # L1 2.2; [1, 3, 5] gives 3.2
-
-
-def test_reference_container_example_runs_to_quiescence():
-    async def main():
-        container = ActorContainer()
-        c1 = SimpleCarrier(container, create_cohda_participant(1, [[0.0, 1, 2], [1, 2, 3]]))
-        c2 = SimpleCarrier(container, create_cohda_participant(2, [[0.0, 1, 2], [1, 2, 3]]))
-        c1.send_to_other(create_cohda_start_message([1.2, 2.0, 3.0]), cid(c2))
-        await container.done_event.wait()
-        return c1.agent.result(), c2.agent.result()
-
-    first, second = asyncio.run(main())
-    assert first.objective == second.objective == pytest.approx(2.2)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 4, 5, 7])

@@ -2,6 +2,7 @@
 import asyncio
 
 import numpy as np
+import pytest
 
 
 def test_sharing_example_reaches_the_exact_optimum():
@@ -34,7 +35,7 @@ def test_cohda_example_runs_and_matches_the_best_sum():
         return actor1.memory.solution_candidate.schedules.sum(axis=0)
 
     # candidates: [0,2,4], [1,3,5], [2,4,6]; L1 distances to [1.2, 2, 3]: 2.2, 2.8, 5.8
-    assert np.allclose(asyncio.run(main()), [0, 2, 4])
+    assert np.array_equal(asyncio.run(main()), [0.0, 2.0, 4.0])
 
 
 def test_container_example_completes():
@@ -48,6 +49,8 @@ def test_container_example_completes():
         start = create_cohda_start_message([1.2, 2.0, 3.0])
         c1.send_to_other(start, cid(c2))
         await asyncio.wait_for(container.done_event.wait(), 10)
-        return c1.agent.memory.solution_candidate.schedules.sum(axis=0)
+        return c1.agent, c2.agent
 
-    assert np.allclose(asyncio.run(main()), [0, 2, 4])
+    first, second = asyncio.run(main())
+    assert np.allclose(first.memory.solution_candidate.schedules.sum(axis=0), [0, 2, 4])
+    assert first.result().objective == second.result().objective == pytest.approx(2.2)
