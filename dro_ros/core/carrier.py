@@ -117,9 +117,13 @@ class Carrier(ABC):
     def schedule_using(self, callback: Callable[[], Any], delay: float) -> TimerHandle:
         """Call `callback` (plain or async) after `delay` seconds, serialized with this agent's messages."""
 
-    @abstractmethod
     async def compute(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run `function(*args)` off the event loop so other agents proceed; its time counts as compute."""
+        started = time.perf_counter()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+        finally:
+            self.stats.compute_seconds += time.perf_counter() - started
 
 
 class CarrierBase(Carrier):

@@ -89,11 +89,6 @@ def wire_message(algorithm: str) -> Callable[[type], type]:
     return register
 
 
-def message_type_name(content: Any) -> str:
-    """The registered wire name of a message instance, e.g. `averaging/RoundValue`."""
-    return _lookup_class(type(content)).name
-
-
 def encode(content: Any, *, sender: str, receiver: str, problem_id: str, message_id: int,
            in_reply_to: int = 0, stamp_ns: int = 0) -> WireMessage:
     """Map a registered message dataclass to a `WireMessage` holding fresh copies of its data."""

@@ -45,9 +45,6 @@ class RunReport:
     def bytes(self) -> int:
         return sum(stats.bytes_sent for stats in self.traffic.values())
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 def to_jsonable(value: Any) -> Any:
     """Dataclasses, enums and numpy values as plain JSON types."""

@@ -249,12 +249,10 @@ class SimpleCarrier(CarrierBase):
                                        lambda: self._enqueue(lambda: call_maybe_async(callback)))
 
     async def compute(self, function: Callable[..., Any], *args: Any) -> Any:
-        self.container.busy(+1)
-        started = time.perf_counter()
+        self.container.busy(+1)  # a solve in progress holds the virtual clock
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, function, *args)
+            return await super().compute(function, *args)
         finally:
-            self.stats.compute_seconds += time.perf_counter() - started
             self.container.busy(-1)
 
     # --- transport hooks -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Topics: agent `a` subscribes to `/a/dro/inbox`; sending to `b` publishes on `/b/dro/inbox`.
 Request/reply (`send_awaitable`) travels the same way: the reply carries `in_reply_to` = the request's
-`message_id` and is routed to the waiting future, not to the handler.
+`message_id` and is routed to the waiting request, not to the handler.
 
 QoS (`INBOX_QOS`): RELIABLE with KEEP_ALL, because the algorithms count on every message arriving, in
 order: a full history makes the writer wait for acknowledgements instead of overwriting unacknowledged
@@ -49,11 +49,7 @@ INBOX_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, durability=Durabi
 @wire_message("dro")
 @dataclass
 class Hello:
-    """Back-pressure: when a slow reader fills the writer's history, `publish` raises; the carrier then keeps
-that message and every later one to the same receiver in an ordered backlog, retried every millisecond
-from the event loop, so nothing is lost, order is kept, and no agent's handler blocks.
-
-Start-up handshake: `heard` says whether the sender has already received from the receiver."""
+    """Start-up handshake: `heard` says whether the sender has already received from the receiver."""
 
     heard: bool
 
@@ -111,13 +107,6 @@ class RosCarrier(CarrierBase):
 
     def schedule_using(self, callback: Callable[[], Any], delay: float) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, lambda: self._enqueue(lambda: call_maybe_async(callback)))
-
-    async def compute(self, function: Callable[..., Any], *args: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return await self.loop.run_in_executor(None, function, *args)
-        finally:
-            self.stats.compute_seconds += time.perf_counter() - started
 
     # --- start-up handshake -----------------------------------------------------------------------
     def greet(self) -> None:

@@ -5,7 +5,6 @@ returns a result object, and the actors keep the reference's mutable attributes 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
@@ -64,8 +63,6 @@ def create_sharing_target_distance_admm_coordinator(**options: Any) -> AdmmCoord
 
 def create_consensus_target_reach_admm_coordinator(penalty: float = 100.0, **options: Any) -> AdmmCoordinator:
     """Consensus-form ADMM, g = penalty/2 ||W (sum x - target)||^2: a larger penalty pulls the sum closer."""
-    if not (penalty > 0 and math.isfinite(penalty)):
-        raise ValueError(f"penalty: must be positive and finite, got {penalty}")
     return AdmmCoordinator("target_reach", AdmmOptions(**options), penalty=penalty)
 
 
