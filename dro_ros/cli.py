@@ -14,7 +14,9 @@ BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "admm-sharing": "dro_ros.bench.admm:run_sharing",
     "averaging": "dro_ros.bench.averaging:run",
     "cohda": "dro_ros.bench.cohda:run",
+    "formation2d": "dro_ros.bench.formation:run",
     "mosaic": "dro_ros.bench.mosaic:run",
+    "platoon": "dro_ros.bench.platoon:run",
     "transport": "dro_ros.bench.transport:run",
 }
 
@@ -50,6 +52,8 @@ def _bench(args: argparse.Namespace) -> int:
     for item in args.set or []:
         key, _, value = item.partition("=")
         options[key] = json.loads(value) if value else True
+    if args.sizes:
+        options["sizes"] = [int(n) for n in args.sizes.split(",")]
     result = benchmark(**options)
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
@@ -65,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     bench.add_argument("--json", action="store_true", help="one-line JSON")
     bench.add_argument("--set", action="append", metavar="KEY=JSON", help="benchmark option, e.g. --set rounds=500")
+    bench.add_argument("--N", dest="sizes", metavar="N1,N2,...", help="fleet sizes (platoon), e.g. --N 4,8,12")
     bench.set_defaults(handler=_bench)
     add_schedule_parser(commands).set_defaults(handler=run_schedule)
     return parser

@@ -1,0 +1,64 @@
+"""The CDS branch sweep (CDS-BS, thesis Sec. 3.1, Alg. 2) with the early-forward protocol (Sec. 4.2).
+
+On a tree rooted at v_0 (a centre by default), the root solves its neighbourhood problem P_{v_0} (3.5)
+over S_{v_0} and sends each neighbour j the solutions x_{v_0}* and x_{j v_0}*. A node i != v_0 waits for
+x_{p_i}* and x_{i p_i}* from its parent p_i; if it has children S̄_i = N_i \\ {p_i}, it solves the reduced
+problem (3.7) over S̄_i with x_i* and x_{p_i}* fixed and sends each child j its x_{ji}*. Early forward
+(eq. 4.3): x_i* does not change in i's solve, so i passes it to its children *before* solving, and only
+x_{ji}* travels after the solve. Leaves solve nothing.
+
+The sweep needs neighbourhood coupling on a tree; each node at depth d solves at stage d, so there are as
+many stages as the tree's height from the root (its radius when the root is a centre).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from dro_ros.core.carrier import Carrier
+from dro_ros.core.simple import NetworkModel
+from dro_ros.graph.trees import RootedTree, root_tree
+from dro_ros.trajectory.outcome import FleetResult
+from dro_ros.trajectory.problem import FleetProblem
+from dro_ros.trajectory.scenarios import Scenario
+from dro_ros.trajectory.sweep_messages import StageSolver, SweepAgent, agent_names, require_fleet_graph, run_sweep
+
+
+class BranchSweepAgent(SweepAgent):
+    """Agent i of Alg. 2 on the rooted tree `tree`."""
+
+    def __init__(self, problem: FleetProblem, tree: RootedTree, me: int, names: Sequence[str]) -> None:
+        parent, self.children = tree.parent[me], tree.children[me]
+        if parent is None:
+            solver = StageSolver(problem, sorted((me, *self.children)), ())                 # P_{v_0} (3.5)
+        else:
+            solver = StageSolver(problem, self.children, (me, parent)) if self.children else None   # P_i (3.7)
+        needs = set() if parent is None else {me, parent}
+        super().__init__(problem, me, names, parent=parent, needs=needs, solver=solver, stage=tree.depth[me])
+
+    async def _act(self, carrier: Carrier) -> None:
+        if self.solver is None:
+            self.done = True   # a leaf: x_i* = x_{i p_i}*
+            return
+        root = self.parent is None
+        if not root:
+            for child in self.children:   # early forward (4.3): x_i* before the solve
+                self.send(carrier, child, [self.me], self.stage - 1)
+        if await self.solve_stage(carrier) is None:
+            return
+        for child in self.children:
+            self.send(carrier, child, [self.me, child] if root else [child], self.stage)
+        self.done = True
+
+
+def run_branch_sweep(scenario: Scenario, *, root: int | None = None,
+                     network: NetworkModel | None = None) -> FleetResult:
+    """CDS-BS on `scenario` rooted at `root` (default: `scenario.root`, else a centre of the tree).
+
+    The graph is checked before any solve: `TopologyError` if it is not a tree with one node per agent.
+    """
+    problem, graph = scenario.problem, scenario.graph
+    require_fleet_graph(problem, graph)
+    tree = root_tree(graph, scenario.root if root is None else root)
+    names = agent_names(graph.n)
+    agents = [BranchSweepAgent(problem, tree, i, names) for i in range(graph.n)]
+    return run_sweep("cds-bs", problem, graph, agents, len(tree.stages), network, {"root": tree.root})

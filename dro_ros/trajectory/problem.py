@@ -1,0 +1,142 @@
+"""The fleet trajectory problem of thesis Ch. 5 (eq. 5.3-5.9, 5.15-5.16), as data.
+
+N agents, each a double integrator in m = 1, 2 or 3 dimensions, discretized exactly for a piecewise
+constant input (eq. 5.5-5.6):
+
+    x_i(t+1) = A x_i(t) + B u_i(t),  A = [[1, ts], [0, 1]] (x) I_m,  B = [ts^2 / 2, ts]^T (x) I_m,
+
+with state x_i = (s_i, v_i). The problem (eq. 5.8) minimizes sum_i sum_t ||u_i(t)||^2 (eq. 5.7) subject to
+
+* a known initial state x_i(0);
+* a terminal condition at t = H: a fixed state (`FixedTerminal`), or a disc/ball around a centre with a
+  fixed terminal velocity (`BallTerminal`, eq. 5.15-5.16);
+* ||v_i(t)|| <= v_bar and ||u_i(t)|| <= u_bar (either limit may be absent);
+* the coupling between agents, one of
+  - `"collision"`: ||s_i(t) - s_j(t)|| >= r_min for every pair i < j (eq. 5.8, nonconvex), or
+  - `"ordering"`: s_{i+1}(t) - s_i(t) >= r_min for consecutive agents (1-D platoon, linear).
+
+State constraints hold at every sample t = 0..H: t = 0 is checked on the data (`diagnose`), t = 1..H in
+the optimization (t = H is the terminal separation of eq. 5.15). Inputs exist for t = 0..H-1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+import numpy as np
+
+Coupling = Literal["collision", "ordering"]
+
+
+class ProblemError(ValueError):
+    """Inconsistent problem data; the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class FixedTerminal:
+    """x_i(H) = (position, velocity) (eq. 5.12)."""
+
+    position: np.ndarray
+    velocity: np.ndarray
+
+    def __post_init__(self) -> None:
+        _as_arrays(self, "position", "velocity")
+
+
+@dataclass(frozen=True)
+class BallTerminal:
+    """||s_i(H) - centre|| <= radius and v_i(H) = velocity (eq. 5.15-5.16)."""
+
+    centre: np.ndarray
+    radius: float
+    velocity: np.ndarray
+
+    def __post_init__(self) -> None:
+        _as_arrays(self, "centre", "velocity")
+
+
+Terminal = Union[FixedTerminal, BallTerminal]
+
+
+@dataclass(frozen=True)
+class FleetProblem:
+    """Problem (5.8) for a fleet; agents are indexed 0..N-1 (the thesis numbers them 1..N)."""
+
+    dim: int
+    horizon: int
+    step: float
+    initial: np.ndarray                 # (N, 2 * dim): rows (s_i(0), v_i(0))
+    terminals: tuple[Terminal, ...]
+    r_min: float
+    coupling: Coupling = "collision"
+    max_speed: float | None = None      # v_bar
+    max_input: float | None = None      # u_bar
+    name: str = "fleet"
+    A: np.ndarray = field(init=False, repr=False, compare=False)
+    B: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _require(self.dim in (1, 2, 3), "dim", f"must be 1, 2 or 3, got {self.dim}")
+        _require(int(self.horizon) == self.horizon and self.horizon >= 1, "horizon",
+                 f"must be a positive integer, got {self.horizon}")
+        _require(np.isfinite(self.step) and self.step > 0, "step", f"must be positive, got {self.step}")
+        initial = np.asarray(self.initial, dtype=float)
+        _require(initial.ndim == 2 and initial.shape[1] == 2 * self.dim and initial.shape[0] >= 1, "initial",
+                 f"expected shape (N, {2 * self.dim}) for dim {self.dim}, got {initial.shape}")
+        _require(bool(np.all(np.isfinite(initial))), "initial", "contains a non-finite value")
+        object.__setattr__(self, "initial", initial)
+        _require(len(self.terminals) == len(initial), "terminals",
+                 f"expected one per agent ({len(initial)}), got {len(self.terminals)}")
+        for i, terminal in enumerate(self.terminals):
+            _check_terminal(terminal, self.dim, f"terminals[{i}]")
+        _require(np.isfinite(self.r_min) and self.r_min >= 0, "r_min", f"must be >= 0, got {self.r_min}")
+        _require(self.coupling in ("collision", "ordering"), "coupling",
+                 f"expected 'collision' or 'ordering', got {self.coupling!r}")
+        _require(self.coupling != "ordering" or self.dim == 1, "coupling",
+                 "'ordering' is defined for dim 1 only")
+        for name in ("max_speed", "max_input"):
+            value = getattr(self, name)
+            _require(value is None or (np.isfinite(value) and value > 0), name, f"must be positive, got {value}")
+        ts, eye = self.step, np.eye(self.dim)
+        object.__setattr__(self, "A", np.kron(np.array([[1.0, ts], [0.0, 1.0]]), eye))
+        object.__setattr__(self, "B", np.kron(np.array([[ts * ts / 2], [ts]]), eye))
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.initial)
+
+    def coupled_pairs(self, agents: "set[int] | None" = None) -> list[tuple[int, int]]:
+        """Pairs (i, j), i < j, tied by the coupling constraint, optionally only those inside `agents`."""
+        n = self.n_agents
+        if self.coupling == "ordering":
+            pairs = [(i, i + 1) for i in range(n - 1)]
+        else:
+            pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        if agents is None:
+            return pairs
+        return [(i, j) for i, j in pairs if i in agents and j in agents]
+
+
+def _as_arrays(instance: Any, *names: str) -> None:
+    for name in names:
+        object.__setattr__(instance, name, np.atleast_1d(np.asarray(getattr(instance, name), dtype=float)))
+
+
+def _require(condition: bool, field_name: str, message: str) -> None:
+    if not condition:
+        raise ProblemError(f"{field_name}: {message}")
+
+
+def _check_terminal(terminal: Any, dim: int, where: str) -> None:
+    if isinstance(terminal, FixedTerminal):
+        vectors = {"position": terminal.position, "velocity": terminal.velocity}
+    elif isinstance(terminal, BallTerminal):
+        vectors = {"centre": terminal.centre, "velocity": terminal.velocity}
+        _require(np.isfinite(terminal.radius) and terminal.radius >= 0, f"{where}.radius",
+                 f"must be >= 0, got {terminal.radius}")
+    else:
+        raise ProblemError(f"{where}: expected a FixedTerminal or a BallTerminal, got {type(terminal).__name__}")
+    for name, vector in vectors.items():
+        array = np.asarray(vector, dtype=float)
+        _require(array.shape == (dim,) and bool(np.all(np.isfinite(array))), f"{where}.{name}",
+                 f"expected {dim} finite numbers, got {vector!r}")

@@ -1,0 +1,151 @@
+"""The thesis experiments (Ch. 5) as problems, and the YAML config format that describes them.
+
+A config is either explicit (initial states and terminal conditions listed) or a `platoon` family
+generated from eq. 5.11-5.12 for any N. Agents are 0-based indices here; the thesis numbers them 1..N.
+Every field is validated and an error names it (`ProblemError`).
+
+    name: formation2d
+    dim: 2
+    horizon: 500            # H
+    duration: 50.0          # T; the step is T / H
+    r_min: 0.2
+    max_speed: 2.0          # v_bar (omit for none)
+    max_input: 0.2          # u_bar (omit for none)
+    coupling: collision     # collision | ordering
+    initial: [[6.5, 1, 1, 1.5], ...]            # (s, v) per agent
+    terminal: {kind: ball, centre: [30, 30], radius: 1, velocity: [1, 1.5]}   # one for all, or a list
+    communication: {radius: 2.0}                # eq. 5.13, or {edges: [[0, 1], ...]}
+    sweep: {path: [1, 2, 5, 6]}                 # CDS-PS path (optional: searched if absent)
+    eas: {epsilon_bar: 5.0, delta_bar: 0.3, n_iter: 100}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from dro_ros.core.topology import Topology, TopologyError, unit_disk
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, ProblemError, Terminal
+
+FORMATION_INITIAL = [  # eq. 5.14, agents 1..8
+    (6.5, 1, 1, 1.5), (5, 1, 1, 1.3), (3, 1, 1, 1.2), (1, 1, 1, 1),
+    (4, 2, 1, 1), (2, 2, 1, 0.8), (2, 3, 1, 0.6), (0, 3, 1, 0.4),
+]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A problem with its communication graph and the algorithm settings a config carries."""
+
+    problem: FleetProblem
+    graph: Topology
+    path: tuple[int, ...] | None = None   # CDS-PS path, v0 first
+    root: int | None = None               # CDS-BS root
+    eas: dict[str, float] | None = None
+
+
+def formation2d() -> Scenario:
+    """Sec. 5.2 exactly as stated: N = 8, H = 500, T = 50 s, eq. 5.14-5.16, r_com = 2, path {2, 3, 6, 7}."""
+    initial = np.array(FORMATION_INITIAL, dtype=float)
+    terminal = BallTerminal(centre=np.array([30.0, 30.0]), radius=1.0, velocity=np.array([1.0, 1.5]))
+    problem = FleetProblem(dim=2, horizon=500, step=0.1, initial=initial, terminals=(terminal,) * 8,
+                           r_min=0.2, coupling="collision", max_speed=2.0, max_input=0.2, name="formation2d")
+    return Scenario(problem, unit_disk(initial[:, :2], 2.0), path=(1, 2, 5, 6),
+                    eas={"epsilon_bar": 5.0, "delta_bar": 0.3, "n_iter": 100})
+
+
+def platoon(n: int, *, horizon: int = 1000, duration: float = 100.0, limits: bool = True) -> Scenario:
+    """Sec. 5.1: s_i(0) = 8i, v_i(0) = N + 1 - 2i (5.11); s_i(H) = 8N + 500 - 2(N - i), v_i(H) = 0 (5.12).
+
+    `limits=True` keeps the stated v_bar = 10, u_bar = 0.2, which make the problem infeasible for N >= 3
+    (see `checker.diagnose`); `limits=False` drops them, leaving the convex problem with the ordering
+    s_{i+1} - s_i >= r_min = 0.5 that the benchmark solves. The path graph is rooted at agent N/2 (thesis
+    numbering), index N // 2 - 1.
+    """
+    if n < 2:
+        raise ProblemError(f"n: a platoon needs at least 2 agents, got {n}")
+    index = np.arange(1, n + 1, dtype=float)
+    initial = np.column_stack([8 * index, n + 1 - 2 * index])
+    terminals = tuple(FixedTerminal(np.array([8 * n + 500 - 2 * (n - i)]), np.array([0.0])) for i in index)
+    problem = FleetProblem(dim=1, horizon=horizon, step=duration / horizon, initial=initial, terminals=terminals,
+                           r_min=0.5, coupling="ordering", max_speed=10.0 if limits else None,
+                           max_input=0.2 if limits else None, name=f"platoon{n}")
+    graph = Topology.from_edges(n, [(i, i + 1) for i in range(n - 1)])
+    return Scenario(problem, graph, root=max(n // 2 - 1, 0))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a YAML config (see the module docstring)."""
+    data = yaml.safe_load(Path(path).read_text())
+    if not isinstance(data, dict):
+        raise ProblemError(f"{path}: expected a mapping at the top level")
+    return scenario_from_config(data)
+
+
+def scenario_from_config(config: dict[str, Any]) -> Scenario:
+    if config.get("family") == "platoon":
+        n = _number(config, "n", int)
+        return platoon(n, horizon=_number(config, "horizon", int, 1000),
+                       duration=_number(config, "duration", float, 100.0),
+                       limits=bool(config.get("limits", True)))
+    dim, horizon = _number(config, "dim", int), _number(config, "horizon", int)
+    initial = np.asarray(_field(config, "initial"), dtype=float)
+    terminal = _field(config, "terminal")
+    specs = terminal if isinstance(terminal, list) else [terminal] * len(initial)
+    terminals = tuple(_terminal(spec, f"terminal[{k}]" if isinstance(terminal, list) else "terminal")
+                      for k, spec in enumerate(specs))
+    problem = FleetProblem(
+        dim=dim, horizon=horizon, step=_number(config, "duration", float) / horizon, initial=initial,
+        terminals=terminals, r_min=_number(config, "r_min", float), coupling=config.get("coupling", "collision"),
+        max_speed=_optional(config, "max_speed"), max_input=_optional(config, "max_input"),
+        name=str(config.get("name", "fleet")))
+    sweep = config.get("sweep") or {}
+    path = tuple(int(v) for v in sweep["path"]) if "path" in sweep else None
+    return Scenario(problem, _graph(config, problem), path=path,
+                    root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"))
+
+
+def _graph(config: dict[str, Any], problem: FleetProblem) -> Topology:
+    communication = _field(config, "communication")
+    try:
+        if "radius" in communication:
+            return unit_disk(problem.initial[:, :problem.dim], float(communication["radius"]))
+        if "edges" in communication:
+            return Topology.from_edges(problem.n_agents, [tuple(e) for e in communication["edges"]])
+    except TopologyError as error:
+        raise ProblemError(f"communication: {error}") from error
+    raise ProblemError("communication: expected {radius: r} or {edges: [[i, j], ...]}")
+
+
+def _terminal(spec: Any, where: str) -> Terminal:
+    if not isinstance(spec, dict):
+        raise ProblemError(f"{where}: expected a mapping, got {spec!r}")
+    kind = spec.get("kind")
+    if kind == "ball":
+        return BallTerminal(centre=_field(spec, "centre", where), radius=_number(spec, "radius", float, where=where),
+                            velocity=_field(spec, "velocity", where))
+    if kind == "fixed":
+        return FixedTerminal(position=_field(spec, "position", where), velocity=_field(spec, "velocity", where))
+    raise ProblemError(f"{where}.kind: expected 'ball' or 'fixed', got {kind!r}")
+
+
+def _field(mapping: dict[str, Any], key: str, where: str = "") -> Any:
+    if key not in mapping:
+        raise ProblemError(f"{where + '.' if where else ''}{key}: missing")
+    return mapping[key]
+
+
+def _number(mapping: dict[str, Any], key: str, kind: type, default: Any = None, where: str = "") -> Any:
+    if key not in mapping and default is not None:
+        return default
+    value = _field(mapping, key, where)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+        raise ProblemError(f"{where + '.' if where else ''}{key}: expected {kind.__name__}, got {value!r}")
+    return kind(value)
+
+
+def _optional(mapping: dict[str, Any], key: str) -> float | None:
+    return None if mapping.get(key) is None else _number(mapping, key, float)

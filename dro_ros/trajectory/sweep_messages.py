@@ -1,0 +1,272 @@
+"""What the two CDS sweeps share (thesis Alg. 2 and 3): the message, the stage solver, the agent's
+bookkeeping and the runner.
+
+A fixed solution x_j* travels as agent j's inputs u_j(t), t = 0..H-1 (`Solutions`); every agent holds
+the same problem data, so a receiver rebuilds the states by the dynamics (5.5) (`rollout`). A message
+also carries the stage that determined it and the sender's critical-path clock (`outcome.CriticalPath`).
+
+A stage's problem is built once (`StageSolver`), and the work that does not need the fixed solutions is
+done at start-up, in parallel with the earlier stages (`StageSolver.prepare`):
+
+* without EAS, as the centralized baseline is solved: the convex relaxation without collision rows
+  (which involves no fixed agent), then, once the fixed solutions are known, the full stage from that
+  point with Ipopt's warm-start settings;
+* with EAS (Alg. 4): a pre-solve of the stage without the rows that involve fixed agents, from rest;
+  once the fixed solutions are known, EAS resumes from that point and working set, and only has to
+  add the rows coupling to the fixed agents.
+
+A stage that ends in any status but SOLVED stops the agent with `failure = "stage k at agent i: <status>"`;
+the agents downstream keep waiting for their parent (`waiting_for`), so an in-process run ends quiescent.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from dro_ros.core.carrier import Carrier, MessageMeta
+from dro_ros.core.codec import FloatArray, IntArray, wire_message
+from dro_ros.core.simple import NetworkModel, run_in_process
+from dro_ros.core.topology import Topology, TopologyError
+from dro_ros.trajectory.checker import require_feasible_data
+from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
+from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, fleet_result
+from dro_ros.trajectory.problem import FleetProblem
+from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, SolveResult, Stage
+
+
+@wire_message("cds_sweep")
+@dataclass
+class Solutions:
+    """Fixed solutions determined at sweep stage `stage`: `inputs[k]` (H, m) are u_j(t) of j = `agents[k]`;
+    `ready` is the sender's critical-path clock in seconds."""
+
+    stage: int
+    agents: IntArray
+    inputs: FloatArray
+    ready: float
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A `Solutions` message as its receiver logged it, in order of arrival."""
+
+    sender: int
+    stage: int
+    agents: tuple[int, ...]
+    ready: float
+
+
+@dataclass
+class StageRow:
+    """One stage solve: the Table 5.2 columns (n_k, |Q|, |W|, |A| with EAS) and its critical-path timing.
+
+    `started` is the solver's critical-path clock when the stage solve began; `seconds` its CPU time, and
+    `warm_start_seconds` that of its start-up solve (`StageSolver.prepare`; 0 when there is none).
+    """
+
+    stage: int
+    agent: int
+    free: tuple[int, ...]
+    fixed: tuple[int, ...]
+    status: str
+    started: float
+    seconds: float
+    warm_start_seconds: float
+    iterations: int
+    n_constraints: int
+    eas_rounds: int | None = None
+    n_working: int | None = None
+    n_active: int | None = None
+
+
+def agent_names(n: int) -> list[str]:
+    """The address of agent i in a sweep run: robot_<i>."""
+    return [f"robot_{i}" for i in range(n)]
+
+
+def rollout(problem: FleetProblem, agent: int, inputs: np.ndarray) -> np.ndarray:
+    """x_agent(t), t = 0..H, from x_agent(0) and the inputs u_agent(t) (H, m) by eq. 5.5."""
+    states = [problem.initial[agent]]
+    for u in inputs:
+        states.append(problem.A @ states[-1] + problem.B @ u)
+    return np.array(states)
+
+
+class StageSolver:
+    """One sweep stage (3.5, 3.7 or 3.11), built once: `free` agents optimized, `fixed` ones parameters."""
+
+    def __init__(self, problem: FleetProblem, free: Sequence[int], fixed: Sequence[int],
+                 eas: EasParameters | None = None) -> None:
+        self.eas = eas
+        self.stage = Stage(problem, free, fixed, ipopt=EAS_IPOPT if eas is not None else None)
+        self._convex = self.stage.convex_mask()
+        self.nonconvex = not self._convex.all()
+        self._warm = Stage(problem, free, fixed, ipopt=WARM_IPOPT) if self.nonconvex and eas is None else None
+        self._start: np.ndarray | None = None
+        self._working: np.ndarray | None = None
+
+    @property
+    def preparing(self) -> bool:
+        """Whether `prepare` has work to do: a nonconvex stage, or an EAS stage with fixed agents."""
+        return self.nonconvex if self.eas is None else bool(self.stage.fixed)
+
+    def prepare(self) -> SolveResult:
+        """The start-up solve of the module docstring, kept as the starting point of `solve`."""
+        problem = self.stage.problem
+        placeholder = self.stage.parameters(   # the fixed agents enter no row solved here
+            fixed={b: np.zeros((problem.horizon, problem.dim)) for b in self.stage.fixed})
+        if self.eas is None:
+            relaxed = self.stage.solve(placeholder, mask=self._convex)
+        else:
+            relaxed, report = solve_eas(self.stage, placeholder, None, self.eas, allowed=self._without_fixed())
+            self._working = report.working
+        self._start = relaxed.primal
+        return relaxed
+
+    def solve(self, fixed: dict[int, np.ndarray]) -> tuple[SolveResult, EasReport | None]:
+        """Solve the stage with the fixed agents' states (H+1, 2m), from the prepared point if any."""
+        parameters = self.stage.parameters(fixed=fixed)
+        if self.eas is not None:
+            return solve_eas(self.stage, parameters, self._start, self.eas, working=self._working)
+        return (self._warm or self.stage).solve(parameters, self._start), None
+
+    def _without_fixed(self) -> np.ndarray:
+        """Rows of Q that involve no fixed agent."""
+        allowed = np.ones(self.stage.n_inequalities, dtype=bool)
+        fixed = set(self.stage.fixed)
+        for family in self.stage.families:
+            if family.name == "coupling":
+                pairs = np.array([i in fixed or j in fixed for i, j in self.stage.pairs])
+                allowed[family.offset:family.offset + family.rows] = ~pairs[family.labels[:, 0]]
+        return allowed
+
+
+class SweepAgent:
+    """An agent of a sweep: it learns fixed solutions from its `parent` only, and acts once it knows those
+    of the agents in `needs` (`_act`, per algorithm). `solver` is its stage problem and `stage` the sweep
+    stage it solves at, or None for an agent that never solves."""
+
+    def __init__(self, problem: FleetProblem, me: int, names: Sequence[str], *, parent: int | None,
+                 needs: set[int], solver: StageSolver | None, stage: int | None) -> None:
+        self.problem, self.me, self.names = problem, me, list(names)
+        self.parent, self.needs, self.solver, self.stage = parent, frozenset(needs), solver, stage
+        self.known: dict[int, np.ndarray] = {}
+        self.clock = CriticalPath()
+        self.arrivals: list[Arrival] = []
+        self.rows: list[StageRow] = []
+        self.failure: str | None = None
+        self.done = False
+        self._started = self._acted = False
+        self._warm_start_seconds = 0.0
+
+    # --- carrier hooks ---------------------------------------------------------------------------
+    async def on_start(self, carrier: Carrier) -> None:
+        """Do the stage's start-up solve now, before the fixed solutions arrive (`StageSolver.prepare`)."""
+        if self.solver is not None and self.solver.preparing:
+            relaxed, self._warm_start_seconds = await self.clock.compute(carrier, self.solver.prepare)
+            if not relaxed.ok:
+                self._fail(f"{relaxed.status.value} (start-up relaxation: {relaxed.return_status})")
+                return
+        self._started = True
+        await self._advance(carrier)
+
+    async def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
+        if not isinstance(content, Solutions):
+            raise ValueError(f"agent {self.me}: unexpected message {meta.type} from {meta.sender}")
+        self._accept(content, meta)
+        if self.failure is None:
+            self._relay(carrier, content)
+            await self._advance(carrier)
+
+    # --- shared steps ----------------------------------------------------------------------------
+    def _accept(self, content: Solutions, meta: MessageMeta) -> None:
+        """Check a message from the parent and store its solutions."""
+        if self.parent is None or meta.sender != self.names[self.parent]:
+            raise ValueError(f"agent {self.me}: solutions from {meta.sender}, which is not its parent")
+        agents = [int(a) for a in np.atleast_1d(content.agents)]
+        shape = (len(agents), self.problem.horizon, self.problem.dim)
+        if content.inputs.shape != shape or not np.all(np.isfinite(content.inputs)):
+            raise ValueError(f"agent {self.me}: inputs from {meta.sender} have shape {content.inputs.shape}, "
+                             f"expected finite values of shape {shape}")
+        if not all(0 <= a < self.problem.n_agents for a in agents):
+            raise ValueError(f"agent {self.me}: {meta.sender} sent solutions for unknown agents {agents}")
+        self.known.update(zip(agents, content.inputs))
+        self.clock.heard(content.ready)
+        self.arrivals.append(Arrival(self.parent, content.stage, tuple(agents), content.ready))
+
+    def _relay(self, carrier: Carrier, content: Solutions) -> None:
+        """Hook: pass a received message on (the path sweep's relay, eq. 4.5)."""
+
+    async def _advance(self, carrier: Carrier) -> None:
+        if self._started and not self._acted and self.failure is None and self.needs <= self.known.keys():
+            self._acted = True
+            await self._act(carrier)
+
+    async def _act(self, carrier: Carrier) -> None:
+        raise NotImplementedError
+
+    def send(self, carrier: Carrier, receiver: int, agents: Sequence[int], stage: int) -> None:
+        """Send the known solutions of `agents`, stamped with this agent's clock."""
+        inputs = np.stack([self.known[a] for a in agents])
+        carrier.send_to_other(Solutions(stage=stage, agents=np.array(agents, dtype=np.int64), inputs=inputs,
+                                        ready=self.clock.ready), self.names[receiver])
+
+    async def solve_stage(self, carrier: Carrier) -> dict[int, np.ndarray] | None:
+        """Solve this agent's stage with the fixed solutions it holds; None (and a failure) unless SOLVED."""
+        stage = self.solver.stage
+        fixed = {b: rollout(self.problem, b, self.known[b]) for b in stage.fixed}
+        started = self.clock.ready
+        (result, eas), seconds = await self.clock.compute(carrier, self.solver.solve, fixed)
+        table = {} if eas is None else dict(eas_rounds=eas.rounds, n_working=eas.n_working, n_active=eas.n_active)
+        self.rows.append(StageRow(
+            stage=self.stage, agent=self.me, free=stage.free, fixed=stage.fixed, status=result.status.value,
+            started=started, seconds=seconds, warm_start_seconds=self._warm_start_seconds,
+            iterations=result.iterations if eas is None else eas.ipopt_iterations,
+            n_constraints=stage.n_inequalities, **table))
+        if not result.ok:
+            self._fail(f"{result.status.value} ({result.return_status})")
+            return None
+        self.known.update(result.inputs)
+        return result.inputs
+
+    def _fail(self, reason: str) -> None:
+        self.failure = f"stage {self.stage} at agent {self.me}: {reason}"
+
+    # --- results ---------------------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.done or self.failure is not None
+
+    def waiting_for(self) -> list[str]:
+        if self.finished or self.parent is None or self.needs <= self.known.keys():
+            return []
+        return [self.names[self.parent]]
+
+    def result(self) -> AgentOutcome:
+        return AgentOutcome(agent=self.me, inputs=self.known.get(self.me), critical_path=self.clock.ready,
+                            compute=self.clock.spent, solves=len(self.rows), failure=self.failure,
+                            details={"stages": self.rows, "arrivals": self.arrivals})
+
+
+def require_fleet_graph(problem: FleetProblem, graph: Topology) -> None:
+    """The graph has one node per agent (`TopologyError` otherwise)."""
+    if graph.n != problem.n_agents:
+        raise TopologyError(f"graph has {graph.n} nodes but problem {problem.name!r} has {problem.n_agents} agents")
+
+
+def run_sweep(algorithm: str, problem: FleetProblem, graph: Topology, agents: list[SweepAgent], rounds: int,
+              network: NetworkModel | None, details: dict[str, Any]) -> FleetResult:
+    """Run sweep agents in process (addresses `agent_names`) and check the result. `details` gains the stage
+    rows in stage order, each agent's arrivals, and the unfinished agents with whom they wait for.
+    Provably infeasible data raise `InfeasibleProblem` before any solve."""
+    require_feasible_data(problem)
+    report = asyncio.run(run_in_process(agents, topology=graph, network=network, addresses=agent_names(graph.n),
+                                        problem_id=algorithm))
+    outcomes = [o for o in report.results.values() if isinstance(o, AgentOutcome)]
+    rows = sorted((row for o in outcomes for row in o.details["stages"]), key=lambda row: (row.stage, row.agent))
+    arrivals = {o.agent: o.details["arrivals"] for o in outcomes}
+    return fleet_result(algorithm, problem, report, rounds,
+                        details={**details, "stages": rows, "arrivals": arrivals, "unfinished": report.unfinished})
