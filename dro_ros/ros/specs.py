@@ -120,5 +120,29 @@ def _echo(**params: Any) -> Agent:
     return EchoAgent(**params)
 
 
+def _path_sweep(scenario: dict[str, Any], index: int, names: list[str], eas: bool = False) -> Agent:
+    """Agent `index` of CDS-PS on the scenario config `scenario` (the same mapping for every agent)."""
+    from dro_ros.graph.cds import find_path_cds, sweep_path
+    from dro_ros.trajectory.eas import EasParameters
+    from dro_ros.trajectory.path_sweep import PathSweepAgent
+    from dro_ros.trajectory.scenarios import scenario_from_config
+
+    loaded = scenario_from_config(scenario)
+    sweep = sweep_path(loaded.graph, loaded.path) if loaded.path else find_path_cds(loaded.graph)
+    settings = EasParameters(**(loaded.eas or {})) if eas else None
+    return PathSweepAgent(loaded.problem, sweep, index, names, settings)
+
+
+def _branch_sweep(scenario: dict[str, Any], index: int, names: list[str]) -> Agent:
+    """Agent `index` of CDS-BS on the scenario config `scenario`."""
+    from dro_ros.graph.trees import root_tree
+    from dro_ros.trajectory.branch_sweep import BranchSweepAgent
+    from dro_ros.trajectory.scenarios import scenario_from_config
+
+    loaded = scenario_from_config(scenario)
+    return BranchSweepAgent(loaded.problem, root_tree(loaded.graph, loaded.root), index, names)
+
+
 ALGORITHMS: dict[str, Callable[..., Agent]] = {
-    "admm_coordinator": _admm_coordinator, "averaging": _averaging, "cohda": _cohda, "echo": _echo, "flex": _flex}
+    "admm_coordinator": _admm_coordinator, "averaging": _averaging, "branch_sweep": _branch_sweep,
+    "cohda": _cohda, "echo": _echo, "flex": _flex, "path_sweep": _path_sweep}

@@ -1,0 +1,64 @@
+"""The CasADi stage template and the external active set method (Alg. 4) against the full solve."""
+import numpy as np
+import pytest
+
+from dro_ros.trajectory.centralized import solve_centralized
+from dro_ros.trajectory.eas import EasParameters, select, solve_eas, threshold
+from dro_ros.trajectory.problem import BallTerminal, FleetProblem
+from dro_ros.trajectory.stage import EAS_IPOPT, SolveStatus, Stage
+
+
+@pytest.fixture(scope="module")
+def crossing():
+    """Four agents that must swap sides through one another: collision rows bind."""
+    start = [[0, 0, 0, 0], [4, 0, 0, 0], [0, 4, 0, 0], [4, 4, 0, 0]]
+    ends = [[4, 4], [0, 4], [4, 0], [0, 0]]
+    terminals = tuple(BallTerminal(np.array(e, dtype=float), 0.1, np.zeros(2)) for e in ends)
+    return FleetProblem(dim=2, horizon=40, step=0.5, initial=np.array(start, dtype=float), terminals=terminals,
+                        r_min=1.0, max_speed=1.0, max_input=0.5, name="crossing")
+
+
+def test_threshold_is_the_lower_of_delta_and_epsilon():
+    values = np.array([-1.0, 0.5, 2.0, 9.0, 30.0])
+    # psi_+ = 30, epsilon = 30 - 5 = 25; violated {30, 9, 2, 0.5}: delta_bar 0.5 -> 2nd largest = 9
+    assert threshold(values, 5.0, 0.5) == 9.0
+    assert threshold(values, 5.0, None) == 25.0            # epsilon alone (Chung, Polak, Sastry)
+    assert threshold(values, 50.0, 0.5) == 0.0             # psi_+ < epsilon_bar: epsilon = 0
+    assert list(select(values, 5.0, 0.5)) == [False, False, False, True, True]
+    assert threshold(np.array([-2.0, -1.0]), 5.0, 0.3) == 0.0   # nothing violated
+
+
+def test_a_stage_reports_its_rows_and_solves_the_full_problem(crossing):
+    stage = Stage(crossing, range(4))
+    assert {f.name: f.rows for f in stage.families} == {"speed": 160, "input": 160, "terminal": 4, "coupling": 240}
+    result = stage.solve(stage.parameters())
+    assert result.status is SolveStatus.SOLVED and result.iterations > 0
+    values = stage.inequality_values(result.primal, stage.parameters())
+    assert values.max() <= 1e-6
+    assert np.sum(values[stage.mask("coupling")] > -1e-4) > 0     # some collision row is active
+
+
+def test_eas_reaches_the_full_solve_with_a_fraction_of_the_rows(crossing):
+    full = solve_centralized(crossing)
+    stage = Stage(crossing, range(4), ipopt=EAS_IPOPT)
+    result, report = solve_eas(stage, stage.parameters(), None, EasParameters())
+    assert result.ok and full.check.max_violation <= 1e-6
+    assert result.objective == pytest.approx(full.solve.objective, rel=1e-3)
+    assert report.n_active <= report.n_working < report.n_constraints == 564
+    assert report.rounds == len(report.history) >= 2
+
+
+def test_eas_stops_after_max_rounds_without_claiming_a_solution(crossing):
+    stage = Stage(crossing, range(4), ipopt=EAS_IPOPT)
+    result, report = solve_eas(stage, stage.parameters(), None, EasParameters(max_rounds=1, n_iter=3))
+    assert result.status is SolveStatus.ITERATION_LIMIT and report.rounds == 1
+
+
+def test_an_infeasible_working_set_proves_the_stage_infeasible(crossing):
+    squeezed = FleetProblem(dim=2, horizon=40, step=0.5, initial=crossing.initial,
+                            terminals=(BallTerminal(np.array([2.0, 2.0]), 0.2, np.zeros(2)),) * 4,
+                            r_min=1.0, name="squeezed")   # four agents in a disc of radius 0.2, 1 m apart
+    stage = Stage(squeezed, range(4), ipopt=EAS_IPOPT)
+    result, _ = solve_eas(stage, stage.parameters(), None, EasParameters())
+    assert result.status in (SolveStatus.INFEASIBLE, SolveStatus.FAILED)
+    assert not result.ok
