@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from dro_ros.core.topology import Topology, TopologyError
 from dro_ros.graph.checks import require_connected, require_node
-from dro_ros.graph.path_search import shortest_dominating_path
+from dro_ros.graph.path_search import SEARCH_BUDGET, shortest_dominating_path
 
 
 def _closed(topology: Topology, i: int) -> set[int]:
@@ -129,15 +129,16 @@ def sweep_path(topology: Topology, path: Sequence[int]) -> SweepPath:
     return SweepPath(tuple(path), parent, tuple(position), tuple(assigned), tuple(fixed_before))
 
 
-def find_path_cds(topology: Topology, start: int | None = None, max_length: int | None = None) -> SweepPath:
+def find_path_cds(topology: Topology, start: int | None = None, max_length: int | None = None, *,
+                  budget: int = SEARCH_BUDGET) -> SweepPath:
     """The shortest dominating path (fewest sweep stages), as a `SweepPath` (CDS-PS, Sec. 3.2).
 
-    Ties go to the lexicographically smallest sequence; with `start`, only paths with v_0 = start are
-    considered; with `max_length`, only paths of at most that many nodes. Raises `TopologyError` on
-    a disconnected graph or when no such path exists. The search is exponential in the worst case
-    (see `dro_ros.graph.path_search`), cheap on trees and on graphs with few path-CDS candidates.
+    Ties go to the lexicographically smallest sequence; with `start`, only paths with v_0 = start
+    count; with `max_length`, only paths of at most that many nodes. Raises `TopologyError` on a
+    disconnected graph, when no such path exists, or when the search expands more than `budget`
+    states: it is exponential in the worst case (see `dro_ros.graph.path_search`), polynomial on trees.
     """
     require_connected(topology)
     if start is not None:
         require_node(topology, start, "start")
-    return sweep_path(topology, shortest_dominating_path(topology, start, max_length))
+    return sweep_path(topology, shortest_dominating_path(topology, start, max_length, budget))
