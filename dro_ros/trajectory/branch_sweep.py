@@ -17,10 +17,10 @@ from typing import Sequence
 from dro_ros.core.carrier import Carrier
 from dro_ros.core.simple import NetworkModel
 from dro_ros.graph.trees import RootedTree, root_tree
-from dro_ros.trajectory.outcome import FleetResult
+from dro_ros.trajectory.outcome import FleetResult, agent_names
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario
-from dro_ros.trajectory.sweep_messages import StageSolver, SweepAgent, agent_names, require_fleet_graph, run_sweep
+from dro_ros.trajectory.sweep import StageSolver, SweepAgent, require_fleet_graph, run_sweep
 
 
 class BranchSweepAgent(SweepAgent):

@@ -33,7 +33,6 @@ class EasParameters:
     max_rounds: int = 30
     tolerance: float = 1e-8      # psi(x) <= tolerance counts as feasible (constraint units)
     active_tolerance: float = 1e-4     # c_j(x) >= -active_tolerance counts as active (|A|)
-    start: str = "empty"         # W^0: "empty" (Alg. 4) or "active": the rows active at x^0
 
     def __post_init__(self) -> None:
         if self.epsilon_bar <= 0:
@@ -42,8 +41,6 @@ class EasParameters:
             raise ValueError(f"delta_bar: must lie in [0, 1], got {self.delta_bar}")
         if self.n_iter < 1 or self.max_rounds < 1:
             raise ValueError("n_iter and max_rounds must be at least 1")
-        if self.start not in ("empty", "active"):
-            raise ValueError(f"start: expected 'empty' or 'active', got {self.start!r}")
 
 
 @dataclass
@@ -101,8 +98,6 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
     def values(point: np.ndarray) -> np.ndarray:
         return np.where(rows, stage.inequality_values(point, parameters), -np.inf)
 
-    if settings.start == "active":
-        working |= values(x) >= -settings.active_tolerance
     history: list[tuple[int, float, str]] = []
     iterations, build_time, started = 0, 0.0, time.perf_counter()
     result: SolveResult | None = None

@@ -54,7 +54,7 @@ from dro_ros.core.carrier import Carrier, MessageMeta
 from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.trajectory.checker import require_feasible_data
-from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, fleet_result
+from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 from dro_ros.trajectory.scenarios import Scenario
 from dro_ros.trajectory.stage import WARM_IPOPT, Stage
@@ -303,7 +303,8 @@ class NcAdmmAgent:
 def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.ndarray]) -> float:
     """sigma_agent: the squared positive parts of `agent`'s own constraints of (5.8) and of its coupling with
     each j > agent in `own` (own trajectories u (H, m)), at t = 0..H, in the units of `checker.check`."""
-    position, velocity = _motion(problem, agent, own[agent])
+    states = problem.rollout(own[agent], problem.initial[agent])
+    position, velocity = states[:, :problem.dim], states[:, problem.dim:]
     terminal = problem.terminals[agent]
     excess = [np.abs(velocity[-1] - terminal.velocity)]
     if isinstance(terminal, BallTerminal):
@@ -316,31 +317,18 @@ def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.
         excess.append(np.linalg.norm(own[agent], axis=1) - problem.max_input)
     for first, second in problem.coupled_pairs(set(own)):
         if first == agent:
-            other, _ = _motion(problem, second, own[second])
+            other = problem.rollout(own[second], problem.initial[second])[:, :problem.dim]
             gap = (other[:, 0] - position[:, 0] if problem.coupling == "ordering"
                    else np.linalg.norm(other - position, axis=1))
             excess.append(problem.r_min - gap)
     return float(np.sum(np.maximum(np.concatenate(excess), 0.0) ** 2))
 
 
-def _motion(problem: FleetProblem, agent: int, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and velocities (H+1, m), t = 0..H, from x(0) and u by (5.5)-(5.6) in closed form."""
-    m, ts = problem.dim, problem.step
-    s0, v0 = problem.initial[agent, :m], problem.initial[agent, m:]
-    velocity = np.vstack([v0, v0 + ts * np.cumsum(inputs, axis=0)])
-    position = np.vstack([s0, s0 + np.cumsum(ts * velocity[:-1] + ts * ts / 2 * inputs, axis=0)])
-    return position, velocity
-
-
-def address(agent: int) -> str:
-    return f"robot_{agent}"
-
-
 def nc_admm_agents(scenario: Scenario, settings: NcAdmmSettings = NcAdmmSettings()) -> list[NcAdmmAgent]:
     """One agent per node of `scenario.graph`, addressed `robot_<i>`."""
-    graph = scenario.graph
+    graph, names = scenario.graph, agent_names(scenario.graph.n)
     sizes = {j: graph.degree(j) + 1 for j in range(graph.n)}
-    return [NcAdmmAgent(scenario.problem, i, {address(j): j for j in graph.neighbours[i]}, sizes, settings)
+    return [NcAdmmAgent(scenario.problem, i, {names[j]: j for j in graph.neighbours[i]}, sizes, settings)
             for i in range(graph.n)]
 
 
@@ -356,7 +344,7 @@ def run_nc_admm(scenario: Scenario, *, rho: float = 1.0, stop: Literal["residual
                               weighting=weighting)
     agents = nc_admm_agents(scenario, settings)
     report = asyncio.run(run_in_process(agents, topology=scenario.graph, network=network, problem_id="nc_admm",
-                                        addresses=[address(i) for i in range(len(agents))]))
+                                        addresses=agent_names(len(agents))))
     parts = [o.details for o in report.results.values() if isinstance(o, AgentOutcome)]
     done = min((len(p["residual_parts"]) for p in parts), default=0)   # iterations every agent completed
     details = {

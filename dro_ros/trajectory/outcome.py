@@ -53,6 +53,11 @@ class CriticalPath:
         return result, seconds
 
 
+def agent_names(n: int) -> list[str]:
+    """The addresses of a fleet run's agents: robot_<i> for agent i."""
+    return [f"robot_{i}" for i in range(n)]
+
+
 @dataclass
 class AgentOutcome:
     """One agent's result: its own inputs u_i(t) (H, m), or why it has none."""

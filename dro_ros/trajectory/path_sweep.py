@@ -7,8 +7,9 @@ node off the path whose parent it is (eq. 3.12) its solution, and its new soluti
 (eq. 4.5): a path node passes every solution it receives on to v_{k+1} at once, before its own solve,
 so each message forward carries only the newly determined solutions.
 
-Each stage is solved from its convex relaxation, computed at start-up in parallel at every path node
-(`sweep_messages.StageSolver`), with EAS (Alg. 4) when `eas` settings are given.
+What a path node can solve before the fixed solutions arrive it solves at start-up, in parallel with
+the earlier stages (`sweep.StageSolver.prepare`); the stage itself is solved with EAS (Alg. 4) when `eas`
+settings are given, else in full from the convex relaxation.
 """
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from dro_ros.core.carrier import Carrier
 from dro_ros.core.simple import NetworkModel
 from dro_ros.graph.cds import SweepPath, find_path_cds, sweep_path
 from dro_ros.trajectory.eas import EasParameters
-from dro_ros.trajectory.outcome import FleetResult
+from dro_ros.trajectory.outcome import FleetResult, agent_names
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario
-from dro_ros.trajectory.sweep_messages import (Solutions, StageSolver, SweepAgent, agent_names,
+from dro_ros.trajectory.sweep import (Solutions, StageSolver, SweepAgent,
                                                require_fleet_graph, run_sweep)
 
 

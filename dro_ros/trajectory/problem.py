@@ -105,6 +105,16 @@ class FleetProblem:
     def n_agents(self) -> int:
         return len(self.initial)
 
+    def rollout(self, inputs: np.ndarray, initial: np.ndarray) -> np.ndarray:
+        """States x(t), t = 0..H, (H+1, 2m) from x(0) = `initial` and inputs u(t) (H, m), by (5.5)-(5.6) in
+        closed form: v(t) = v(0) + ts sum u, s(t+1) = s(t) + ts v(t) + ts^2/2 u(t)."""
+        m, ts = self.dim, self.step
+        inputs = np.asarray(inputs, dtype=float)
+        s0, v0 = initial[:m], initial[m:]
+        velocity = np.vstack([v0, v0 + ts * np.cumsum(inputs, axis=0)])
+        position = np.vstack([s0, s0 + np.cumsum(ts * velocity[:-1] + ts * ts / 2 * inputs, axis=0)])
+        return np.hstack([position, velocity])
+
     def coupled_pairs(self, agents: "set[int] | None" = None) -> list[tuple[int, int]]:
         """Pairs (i, j), i < j, tied by the coupling constraint, optionally only those inside `agents`."""
         n = self.n_agents

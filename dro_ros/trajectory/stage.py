@@ -250,23 +250,9 @@ class Stage:
         """u = 0 and the states it implies: a dynamically consistent starting point."""
         m, horizon = self.problem.dim, self.problem.horizon
         x0 = parameters[:2 * m * len(self.free)].reshape(len(self.free), 2 * m)
-        states = []
-        for row in x0:
-            x, path = row, []
-            for _ in range(horizon):
-                x = self.problem.A @ x
-                path.append(x)
-            states.append(np.array(path).ravel())
+        rest = np.zeros((horizon, m))
+        states = [self.problem.rollout(rest, row)[1:].ravel() for row in x0]
         return np.concatenate([np.zeros(len(self.free) * horizon * m), *states])
-
-    def pack(self, inputs: dict[int, np.ndarray], states: dict[int, np.ndarray]) -> np.ndarray:
-        """Decision vector from inputs (H, m) and states (H+1, 2m) (or (H, 2m) for t = 1..H) per free agent."""
-        horizon = self.problem.horizon
-        parts = [np.asarray(inputs[a], dtype=float).ravel() for a in self.free]
-        for a in self.free:
-            x = np.asarray(states[a], dtype=float)
-            parts.append((x[1:] if len(x) == horizon + 1 else x).ravel())
-        return np.concatenate(parts)
 
     def unpack(self, w: np.ndarray, parameters: np.ndarray) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
         m, horizon, n = self.problem.dim, self.problem.horizon, len(self.free)

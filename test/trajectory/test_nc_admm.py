@@ -9,8 +9,8 @@ from dro_ros.core.report import RunStatus
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.core.topology import Topology
 from dro_ros.trajectory.centralized import solve_centralized
-from dro_ros.trajectory.nc_admm import NcAdmmSettings, address, nc_admm_agents, run_nc_admm
-from dro_ros.trajectory.outcome import FleetStatus, fleet_result
+from dro_ros.trajectory.nc_admm import NcAdmmSettings, nc_admm_agents, run_nc_admm
+from dro_ros.trajectory.outcome import FleetStatus, agent_names, fleet_result
 from dro_ros.trajectory.problem import FixedTerminal, FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, platoon
 
@@ -69,7 +69,7 @@ def test_neighbourhood_weights_make_the_fixed_point_the_centralized_optimum():
 def run_agents(scenario, settings, network=None):
     agents = nc_admm_agents(scenario, settings)
     report = asyncio.run(run_in_process(agents, topology=scenario.graph, network=network,
-                                        addresses=[address(i) for i in range(len(agents))]))
+                                        addresses=agent_names(len(agents))))
     return agents, report
 
 

@@ -2,7 +2,7 @@
 bookkeeping and the runner.
 
 A fixed solution x_j* travels as agent j's inputs u_j(t), t = 0..H-1 (`Solutions`); every agent holds
-the same problem data, so a receiver rebuilds the states by the dynamics (5.5) (`rollout`). A message
+the same problem data, so a receiver rebuilds the states by the dynamics (5.5) (`FleetProblem.rollout`). A message
 also carries the stage that determined it and the sender's critical-path clock (`outcome.CriticalPath`).
 
 A stage's problem is built once (`StageSolver`), and the work that does not need the fixed solutions is
@@ -32,7 +32,7 @@ from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.core.topology import Topology, TopologyError
 from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
-from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, fleet_result
+from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, SolveResult, Stage
 
@@ -80,19 +80,6 @@ class StageRow:
     eas_rounds: int | None = None
     n_working: int | None = None
     n_active: int | None = None
-
-
-def agent_names(n: int) -> list[str]:
-    """The address of agent i in a sweep run: robot_<i>."""
-    return [f"robot_{i}" for i in range(n)]
-
-
-def rollout(problem: FleetProblem, agent: int, inputs: np.ndarray) -> np.ndarray:
-    """x_agent(t), t = 0..H, from x_agent(0) and the inputs u_agent(t) (H, m) by eq. 5.5."""
-    states = [problem.initial[agent]]
-    for u in inputs:
-        states.append(problem.A @ states[-1] + problem.B @ u)
-    return np.array(states)
 
 
 class StageSolver:
@@ -217,7 +204,7 @@ class SweepAgent:
     async def solve_stage(self, carrier: Carrier) -> dict[int, np.ndarray] | None:
         """Solve this agent's stage with the fixed solutions it holds; None (and a failure) unless SOLVED."""
         stage = self.solver.stage
-        fixed = {b: rollout(self.problem, b, self.known[b]) for b in stage.fixed}
+        fixed = {b: self.problem.rollout(self.known[b], self.problem.initial[b]) for b in stage.fixed}
         started = self.clock.ready
         (result, eas), seconds = await self.clock.compute(carrier, self.solver.solve, fixed)
         table = {} if eas is None else dict(eas_rounds=eas.rounds, n_working=eas.n_working, n_active=eas.n_active)
