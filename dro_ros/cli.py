@@ -59,6 +59,28 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fleet(args: argparse.Namespace) -> int:
+    from dro_ros.ros.fleet_up import fleet_up
+    from dro_ros.ros.launch_plan import load_config, node_list
+    from dro_ros.ros.specs import SpecError
+
+    try:
+        config = load_config(args.config)
+        for item in args.set or []:
+            key, _, value = item.partition("=")
+            *sections, name = key.split(".")
+            target = config
+            for section in sections:
+                target = target.setdefault(section, {})
+            target[name] = json.loads(value)
+        nodes = node_list(config)
+    except (SpecError, OSError, json.JSONDecodeError) as error:
+        print(f"dro-ros fleet up: {error}", file=sys.stderr)
+        return 2
+    print(f"dro-ros fleet up: {len(nodes)} nodes from {args.config}", flush=True)
+    return fleet_up(nodes, isolated=args.isolated, timeout=args.timeout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dro-ros", description="Distributed optimization for robot fleets.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,6 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--set", action="append", metavar="KEY=JSON", help="benchmark option, e.g. --set rounds=500")
     bench.add_argument("--N", dest="sizes", metavar="N1,N2,...", help="fleet sizes (platoon), e.g. --N 4,8,12")
     bench.set_defaults(handler=_bench)
+    fleet = commands.add_parser("fleet", help="run a fleet config's nodes as local processes")
+    fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True)
+    up = fleet_commands.add_parser("up", help="start every node of CONFIG; stop them all at the end or on Ctrl-C")
+    up.add_argument("config", help="fleet config, e.g. config/formation2d.yaml")
+    up.add_argument("--set", action="append", metavar="SECTION.KEY=JSON",
+                    help="override a config value, e.g. --set supervisor.output='\"run.png\"'")
+    up.add_argument("--isolated", action="store_true", help="private ROS_DOMAIN_ID, localhost discovery only")
+    up.add_argument("--timeout", type=float, help="stop the fleet after this many seconds (exit code 124)")
+    up.set_defaults(handler=_fleet)
     add_schedule_parser(commands).set_defaults(handler=run_schedule)
     return parser
 

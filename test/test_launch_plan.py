@@ -1,33 +1,131 @@
-"""The launch files' node list, built by the pure function they share."""
+"""The launch files' node lists, built by the pure function they share with `dro-ros fleet up`."""
 import ast
 import json
 from pathlib import Path
 
 import pytest
 
-from dro_ros.ros.launch_plan import load_config, node_list
+from dro_ros.ros.fleet_up import label, node_command
+from dro_ros.ros.launch_plan import gazebo_plan, load_config, node_list
 from dro_ros.ros.specs import AgentSpec, SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
+LAUNCH_FILES = {"formation": "formation2d.yaml", "platoon": "platoon.yaml", "cohda_fleet": "cohda_fleet.yaml",
+                "scheduler": "scheduler.yaml", "averaging": "averaging_ring6.yaml"}
+
+
+def nodes_of(config_name):
+    return node_list(load_config(ROOT / "config" / config_name))
+
+
+def spec_of(node):
+    return AgentSpec.from_parameters(node.parameters)
+
+
+def test_formation_fleet_has_the_simulator_a_tracker_and_an_agent_per_robot_and_the_supervisor():
+    nodes = nodes_of("formation2d.yaml")
+    by_kind = {}
+    for node in nodes:
+        by_kind.setdefault(node.executable, []).append(node)
+    assert {k: len(v) for k, v in by_kind.items()} == {"fleet_sim_node": 1, "tracker_node": 8, "agent_node": 8,
+                                                        "supervisor_node": 1}
+    assert [n.namespace for n in by_kind["agent_node"]] == [f"/robot_{i}" for i in range(8)]
+    assert [n.required for n in nodes] == [False] * 17 + [True]
+    # eq. 5.13 at r_com = 2: robot_2 at (3, 1) is 2, 2, 1.41, 1.41 m from robots 1, 3, 4, 5 and 2.24 m from 6
+    spec = spec_of(by_kind["agent_node"][2])
+    assert spec.algorithm == "path_sweep" and spec.neighbours == ["robot_1", "robot_3", "robot_4", "robot_5"]
+    assert spec.params["eas"] is True and spec.params["index"] == 2 and spec.params["scenario"]["horizon"] == 500
+    assert spec.timeouts == {"discovery": 60.0, "stall": 30.0, "wall": 600.0}
+    simulator = by_kind["fleet_sim_node"][0].parameters
+    assert simulator["initial"][:4] == [6.5, 1.0, 1.0, 1.5] and len(simulator["initial"]) == 32
+    assert by_kind["supervisor_node"][0].parameters["robots"] == [f"robot_{i}" for i in range(8)]
+
+
+def test_agent_parameters_round_trip_through_the_spec():
+    node = nodes_of("cohda_fleet.yaml")[0]
+    spec = spec_of(node)
+    assert AgentSpec.from_parameters(spec.to_parameters()) == spec
+    assert spec.params["target"] == [6, 9, 5, 4] and spec.params["credit_delay"] == 0.05
+    spec.build_agent()
+
+
+def test_platoon_fleet_runs_the_branch_sweep_on_a_path_graph():
+    agents = [n for n in nodes_of("platoon.yaml") if n.executable == "agent_node"]
+    assert [spec_of(n).neighbours for n in agents] == [["robot_1"], ["robot_0", "robot_2"],
+                                                        ["robot_1", "robot_3"], ["robot_2"]]
+    assert {spec_of(n).algorithm for n in agents} == {"branch_sweep"}
 
 
 def test_averaging_config_gives_one_agent_node_per_robot_with_its_ring_neighbours():
-    nodes = node_list(load_config(ROOT / "config" / "averaging_ring6.yaml"))
-    assert [n.namespace for n in nodes] == [f"/robot_{i}" for i in range(6)]
-    spec = AgentSpec.from_dict(json.loads(nodes[0].arguments[1]))
+    nodes = nodes_of("averaging_ring6.yaml")
+    spec = spec_of(nodes[0])
     assert spec.neighbours == ["robot_1", "robot_5"] and spec.params["diameter_bound"] == 3
-    assert spec.params["initial"] == 4.2 and all(n.executable == "agent_node" for n in nodes)
+    assert spec.params["initial"] == 4.2 and nodes[-1].executable == "supervisor_node"
 
 
-def test_a_bad_config_names_the_field():
+def test_scheduler_config_starts_the_scheduler_node_with_its_defaults():
+    [node] = nodes_of("scheduler.yaml")
+    assert (node.executable, node.parameters["solver"], node.parameters["time_limit"]) == ("scheduler_node", "cbc",
+                                                                                          60.0)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.update(initial=[1.0, 2.0]), "initial: expected a list of 6 entries"),
+    (lambda c: c.update(algorithm="gossip"), "algorithm: expected one of"),
+    (lambda c: c.update(timeouts={"stall": -1}), r"timeouts.stall: expected a non-negative number"),
+    (lambda c: c.update(supervisor=[1]), "supervisor: expected a mapping"),
+])
+def test_a_bad_config_names_the_field(change, message):
     config = load_config(ROOT / "config" / "averaging_ring6.yaml")
-    config["initial"] = [1.0, 2.0]
-    with pytest.raises(SpecError, match="initial: expected a list of 6 values"):
+    change(config)
+    with pytest.raises(SpecError, match=message):
         node_list(config)
 
 
-def test_launch_file_is_valid_python_using_the_shared_plan():
-    source = (ROOT / "launch" / "averaging.launch.py").read_text()
-    tree = ast.parse(source)
-    assert "generate_launch_description" in {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
-    assert "node_list" in source
+def test_a_bad_trajectory_config_names_the_field():
+    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config["scenario"]["r_min"] = -1
+    with pytest.raises(SpecError, match="scenario: r_min"):
+        node_list(config)
+    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config["algorithm"] = "cohda"
+    with pytest.raises(SpecError, match="algorithm: a trajectory fleet runs one of"):
+        node_list(config)
+
+
+def test_fleet_up_command_sets_name_namespace_and_parameter_file(tmp_path):
+    node = nodes_of("formation_small.yaml")[1]
+    command = node_command(node, tmp_path / "p.yaml")
+    assert command[1:] == ["-m", "dro_ros.ros.nodes.tracker_node", "--ros-args", "-r", "__node:=tracker",
+                           "-r", "__ns:=/robot_0", "--params-file", str(tmp_path / "p.yaml")]
+    assert label(node) == "robot_0/tracker"
+
+
+@pytest.mark.parametrize("launch_file, config", sorted(LAUNCH_FILES.items()))
+def test_launch_files_use_the_shared_plan_with_an_existing_default_config(launch_file, config):
+    tree = ast.parse((ROOT / "launch" / f"{launch_file}.launch.py").read_text())
+    [function] = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "generate_launch_description"]
+    [call] = [n for n in ast.walk(function) if isinstance(n, ast.Call)]
+    assert call.func.id == "fleet_launch_description" and call.args[0].value == config
+    assert (ROOT / "config" / config).is_file()
+    json.dumps([n.parameters for n in nodes_of(config)])  # parameters are plain data
+
+
+def test_admm_fleet_puts_the_coordinator_at_the_centre_of_a_star():
+    nodes = nodes_of("admm_fleet.yaml")
+    coordinator = nodes[0]
+    assert (coordinator.executable, coordinator.namespace) == ("coordinator_node", "/coordinator")
+    assert spec_of(coordinator).neighbours == [f"robot_{i}" for i in range(4)]
+    assert {tuple(spec_of(n).neighbours) for n in nodes[1:5]} == {("coordinator",)}
+    assert nodes[-1].parameters["robots"] == ["coordinator"] + [f"robot_{i}" for i in range(4)]
+
+
+def test_gazebo_plan_replaces_the_simulator_with_spawned_bridged_robots():
+    nodes, robots = gazebo_plan(load_config(ROOT / "config" / "formation2d.yaml"))
+    assert "fleet_sim_node" not in {n.executable for n in nodes} and len(nodes) == 17
+    assert robots[0].position == (6.5, 1.0, 0.0)
+    assert robots[3].bridges == ("/robot_3/odom@nav_msgs/msg/Odometry[gz.msgs.Odometry",
+                                 "/robot_3/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist")
+    ast.parse((ROOT / "launch" / "gazebo.launch.py").read_text())
+    with pytest.raises(SpecError, match="scenario: gazebo.launch.py runs trajectory fleets"):
+        gazebo_plan(load_config(ROOT / "config" / "cohda_fleet.yaml"))

@@ -76,6 +76,7 @@ class RosCarrier(CarrierBase):
         self.fleet = set(fleet)
         self.last_heard = time.monotonic()
         self.started = False
+        self.closed = False
         self._heard: set[str] = set()     # neighbours we received from
         self._confirmed: set[str] = set()  # neighbours that received from us
         self._held: list[tuple[Any, MessageMeta]] = []
@@ -118,6 +119,16 @@ class RosCarrier(CarrierBase):
     def unconfirmed_neighbours(self) -> list[str]:
         return [n for n in self.neighbours if n not in self._confirmed]
 
+    def close(self) -> None:
+        """Leave the run: destroy this carrier's inbox subscription and publishers; the node lives on
+        (a lifecycle `agent_node` runs one carrier per planning run)."""
+        self.closed = True
+        self.node.destroy_subscription(self.subscription)
+        for publisher in self._publishers.values():
+            self.node.destroy_publisher(publisher)
+        self._publishers.clear()
+        self._backlog.clear()
+
     def begin(self) -> None:
         """Start the agent (`on_start`), then hand over what arrived before."""
         self.started = True
@@ -132,6 +143,8 @@ class RosCarrier(CarrierBase):
         return receiver in self.fleet and receiver != self.address
 
     def _transmit(self, wire: WireMessage, nbytes: int) -> None:
+        if self.closed:
+            return
         publisher = self._publishers.get(wire.receiver)
         if publisher is None:
             publisher = self.node.create_publisher(Envelope, inbox_topic(wire.receiver), INBOX_QOS)

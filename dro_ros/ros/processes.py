@@ -1,6 +1,6 @@
 """Start agent processes (one OS process per agent) over DDS and collect their JSON reports.
 
-No rclpy here: the parent only spawns `python -m dro_ros.ros.nodes.agent_node` children, isolated
+No rclpy here: the parent only spawns `python -m dro_ros.ros.nodes.agent_once` children, isolated
 from any real network by `ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST` and a private `ROS_DOMAIN_ID`.
 The children are always terminated on exit, also when the wait times out or the caller raises.
 """
@@ -50,7 +50,7 @@ class AgentProcesses:
     def __enter__(self) -> "AgentProcesses":
         for spec in self.specs:
             self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "dro_ros.ros.nodes.agent_node", "--spec", json.dumps(spec)],
+                [sys.executable, "-m", "dro_ros.ros.nodes.agent_once", "--spec", json.dumps(spec)],
                 env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         return self
 

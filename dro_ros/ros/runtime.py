@@ -11,7 +11,7 @@
 4. keep spinning for `linger` seconds so reliable DDS can finish delivering our last messages, then
    shut the nodes down, within `shutdown` seconds: tearing down reliable writers whose readers already
    left can block inside Fast DDS (seen about once in ten loaded runs), and a finished run must not
-   hang on it. A shutdown that overruns is logged and left behind; `agent_node` then exits anyway.
+   hang on it. A shutdown that overruns is logged and left behind; the process then exits anyway.
 
 There is no central observer: each process decides it is done from its own agents.
 """
@@ -50,7 +50,7 @@ class Timeouts:
     shutdown: float = 3.0
 
 
-class _Executor:
+class Spinner:
     """An rclpy context and executor spinning in a daemon thread."""
 
     def __init__(self) -> None:
@@ -61,7 +61,10 @@ class _Executor:
         self._thread = threading.Thread(target=self._spin, name="rclpy-executor", daemon=True)
 
     def add_node(self, name: str, namespace: str):
-        node = rclpy.create_node(name, namespace=namespace, context=self.context)
+        return self.add(rclpy.create_node(name, namespace=namespace, context=self.context))
+
+    def add(self, node):
+        """Spin `node` (created with `self.context`) too; returns it."""
         self.nodes.append(node)
         self.executor.add_node(node)
         return node
@@ -93,8 +96,7 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
                          problem_id: str, timeouts: Timeouts = Timeouts()) -> RunReport:
     """Run the local `agents` (address -> agent) of a fleet over DDS; see the module docstring."""
     loop = asyncio.get_running_loop()
-    host = _Executor()
-    started = time.monotonic()
+    host = Spinner()
     try:
         carriers = []
         for address, agent in agents.items():
@@ -102,22 +104,28 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
             carriers.append(RosCarrier(node, agent, address, list(neighbours.get(address, [])), fleet,
                                        problem_id, loop))
         host.start()
-        missing = await _discover(carriers, timeouts.discovery)
-        if missing:
-            report = collect(carriers, RunStatus.NO_CONTACT, time.monotonic() - started)
-            report.unfinished = missing
-            return report
-        for carrier in carriers:
-            carrier.begin()
-        status = await _until_finished(carriers, timeouts, started)
-        report = collect(carriers, status, time.monotonic() - started)
-        await asyncio.sleep(timeouts.linger)
-        return report
+        return await run_carriers(carriers, timeouts)
     finally:
         try:
             await asyncio.wait_for(loop.run_in_executor(None, host.shutdown), timeouts.shutdown)
         except asyncio.TimeoutError:
             log.warning("ROS shutdown did not finish within %g s; leaving it behind", timeouts.shutdown)
+
+
+async def run_carriers(carriers: list[RosCarrier], timeouts: Timeouts) -> RunReport:
+    """Steps 2-4 of the module docstring for carriers whose nodes are already spinning."""
+    started = time.monotonic()
+    missing = await _discover(carriers, timeouts.discovery)
+    if missing:
+        report = collect(carriers, RunStatus.NO_CONTACT, time.monotonic() - started)
+        report.unfinished = missing
+        return report
+    for carrier in carriers:
+        carrier.begin()
+    status = await _until_finished(carriers, timeouts, started)
+    report = collect(carriers, status, time.monotonic() - started)
+    await asyncio.sleep(timeouts.linger)
+    return report
 
 
 async def _discover(carriers: list[RosCarrier], timeout: float) -> dict[str, list[str]]:

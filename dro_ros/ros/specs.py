@@ -5,6 +5,7 @@ Errors name the offending field, e.g. `params.tol: expected a positive number, g
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -63,6 +64,31 @@ class AgentSpec:
         if not isinstance(problem_id, str):
             raise SpecError("problem_id: expected a string")
         return cls(address, neighbours, fleet, problem_id, algorithm, dict(params), dict(timeouts))
+
+    def to_parameters(self) -> dict[str, Any]:
+        """The spec as flat ROS parameters of `agent_node` (see `from_parameters`). Empty lists are
+        left out: a ROS parameter file cannot give an empty list a type."""
+        values: dict[str, Any] = {"robot_id": self.address, "fleet": list(self.fleet), "algorithm": self.algorithm,
+                                  "problem_id": self.problem_id, "params": json.dumps(self.params)}
+        if self.neighbours:
+            values["neighbours"] = list(self.neighbours)
+        values.update({f"timeouts.{name}": float(value) for name, value in self.timeouts.items()})
+        return values
+
+    @classmethod
+    def from_parameters(cls, values: dict[str, Any]) -> "AgentSpec":
+        """Inverse of `to_parameters`; `params` is JSON text (nested data such as a scenario). Unset
+        values (None) take their defaults."""
+        try:
+            params = json.loads(values.get("params") or "{}")
+        except json.JSONDecodeError as error:
+            raise SpecError(f"params: expected JSON text ({error})") from None
+        timeouts = {key.split(".", 1)[1]: value for key, value in values.items()
+                    if key.startswith("timeouts.") and value is not None}
+        return cls.from_dict({"address": values.get("robot_id"), "fleet": list(values.get("fleet") or []),
+                              "neighbours": list(values.get("neighbours") or []),
+                              "algorithm": values.get("algorithm"), "problem_id": values.get("problem_id") or "run",
+                              "params": params, "timeouts": timeouts})
 
     def build_agent(self) -> Agent:
         try:

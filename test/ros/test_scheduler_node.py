@@ -63,7 +63,7 @@ def test_the_service_returns_the_optimal_schedule_and_late_joiners_receive_it(ro
     import rclpy
 
     from dro_ros.msg import ScheduleResult
-    from dro_ros.ros.nodes.scheduler_node import LATCHED
+    from dro_ros.ros.qos import LATCHED
     from dro_ros.srv import Schedule
 
     node, context = ros

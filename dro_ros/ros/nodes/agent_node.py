@@ -1,63 +1,260 @@
-"""Agent process: `agent_node --spec SPEC` hosts one agent over DDS and prints its report as JSON.
+"""`agent_node`: one robot's agent as a managed (lifecycle) ROS 2 node, in namespace `/<robot>`.
 
-SPEC is a JSON object or a path to a JSON/YAML file (see `dro_ros.ros.specs.AgentSpec`). The last
-line on stdout is `{"address": ..., "status": ..., "result": ..., ...}`; the exit code is 0 only when
-the run completed.
+Parameters (a fleet config gives them through `dro_ros.ros.launch_plan`; see `AgentSpec.to_parameters`):
+`robot_id`, `fleet`, `neighbours`, `algorithm`, `params` (JSON text: the algorithm's parameters, e.g. the
+trajectory scenario), `problem_id`, `timeouts.discovery|stall|wall` (s), and
+- `autostart` (true): configure and activate on start-up, as nav2's lifecycle manager would;
+- `plan_on_activate` (false): start run `<problem_id>/0` on activation, without a supervisor;
+- `heartbeat` (1.0 s): period of the status on `/diagnostics`; `frame_id` (world).
+
+Lifecycle: *configure* validates the parameters and builds the agent once (an error names the field and
+the transition fails); *activate* joins the fleet; *deactivate* aborts a run in progress.
+
+Services: `agent/start_plan` (dro_ros/srv/StartPlan) starts a planning run, `agent/abort_plan`
+(std_srvs/Trigger) stops it. Every run gets a fresh agent and carrier; messages of other runs are dropped,
+so a restarted node rejoins at the next run.
+
+Topics out: `plan` (dro_ros/msg/TrajectoryPlan), `path` (nav_msgs/Path) and `markers`
+(visualization_msgs/MarkerArray), all latched; `/diagnostics` (one DiagnosticStatus `dro_ros/<robot>/agent`:
+state, run, outcome, traffic, critical path, error). In: `odom` (nav_msgs/Odometry) places the safety
+disc marker and is reported in the status.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import logging
-import os
 import sys
-from pathlib import Path
+import time
+from concurrent.futures import Future
+from typing import Any
 
-import yaml
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from nav_msgs.msg import Odometry, Path
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.executors import ExternalShutdownException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from std_msgs.msg import Header
+from std_srvs.srv import Trigger
+from visualization_msgs.msg import MarkerArray
 
-from dro_ros.core.report import to_jsonable
-from dro_ros.ros.runtime import Timeouts, run_ros_agents
+from dro_ros.core.report import RunReport, to_jsonable
+from dro_ros.fleet.plan import Plan
+from dro_ros.msg import TrajectoryPlan
+from dro_ros.ros.carrier import RosCarrier
+from dro_ros.ros.conversions import plan_to_msg
+from dro_ros.ros.qos import LATCHED
+from dro_ros.ros.runtime import Spinner, Timeouts, run_carriers
 from dro_ros.ros.specs import AgentSpec, SpecError
+from dro_ros.ros.visuals import agent_markers, path_msg
+from dro_ros.srv import StartPlan
+from dro_ros.trajectory.outcome import AgentOutcome
+
+SPEC_PARAMETERS = ("robot_id", "fleet", "neighbours", "algorithm", "params", "problem_id",
+                   "timeouts.discovery", "timeouts.stall", "timeouts.wall")
+LEVEL = {"ready": DiagnosticStatus.OK, "planning": DiagnosticStatus.OK, "done": DiagnosticStatus.OK,
+         "unconfigured": DiagnosticStatus.WARN, "inactive": DiagnosticStatus.WARN,
+         "aborted": DiagnosticStatus.WARN, "failed": DiagnosticStatus.ERROR}
 
 
-def load_spec(text: str) -> AgentSpec:
-    path = Path(text)
-    data = yaml.safe_load(path.read_text()) if not text.lstrip().startswith("{") and path.exists() \
-        else json.loads(text)
-    return AgentSpec.from_dict(data)
+def plan_from_outcome(agent: Any, outcome: AgentOutcome, robot: str, run_id: str) -> Plan:
+    """A trajectory agent's own inputs, rolled out from its initial state (eq. 5.5-5.6)."""
+    problem = agent.problem
+    states = problem.rollout(outcome.inputs, problem.initial[outcome.agent])
+    m = problem.dim
+    return Plan(robot=robot, step=problem.step, position=states[:, :m], velocity=states[:, m:],
+                input=np.asarray(outcome.inputs, dtype=float), cost=float(np.sum(outcome.inputs ** 2)),
+                run_id=run_id)
 
 
-async def run(spec: AgentSpec) -> dict:
-    report = await run_ros_agents({spec.address: spec.build_agent()}, {spec.address: spec.neighbours},
-                                  spec.fleet, spec.problem_id, Timeouts(**spec.timeouts))
-    return {"address": spec.address, "status": report.status.value,
-            "result": to_jsonable(report.results.get(spec.address)),
-            "unfinished": report.unfinished, "failures": report.failures,
-            "traffic": to_jsonable(report.traffic[spec.address]) if spec.address in report.traffic else None,
-            "wall_time": report.wall_time}
+class AgentNode(LifecycleNode):
+    def __init__(self, loop: asyncio.AbstractEventLoop, **kwargs: Any) -> None:
+        super().__init__("agent", **kwargs)
+        self.loop = loop
+        for name in SPEC_PARAMETERS:  # validated together by AgentSpec in on_configure
+            self.declare_parameter(name, None, ParameterDescriptor(dynamic_typing=True))
+        self.declare_parameter("autostart", True)
+        self.declare_parameter("plan_on_activate", False)
+        self.declare_parameter("heartbeat", 1.0)
+        self.declare_parameter("frame_id", "world")
+        self.spec: AgentSpec | None = None
+        self.fresh_agent: Any = None  # built by configure, used by the first run
+        self.state = "unconfigured"
+        self.status: dict[str, Any] = {}
+        self.runs = 0
+        self.run: Future | None = None
+        self.odom: np.ndarray | None = None
+        self.create_service(StartPlan, "agent/start_plan", self._on_start_plan)
+        self.create_service(Trigger, "agent/abort_plan", self._on_abort_plan)
+        self.create_subscription(Odometry, "odom", self._on_odom, 10)
+        self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.plans = self.create_publisher(TrajectoryPlan, "plan", LATCHED)
+        self.paths = self.create_publisher(Path, "path", LATCHED)
+        self.markers = self.create_publisher(MarkerArray, "markers", LATCHED)
+        self.create_timer(self.get_parameter("heartbeat").value, self._publish_status)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        values = {name: self.get_parameter(name).value for name in SPEC_PARAMETERS}
+        values["robot_id"] = values["robot_id"] or self.get_namespace().strip("/")
+        try:
+            spec = AgentSpec.from_parameters(values)
+            self.fresh_agent = spec.build_agent()  # validates the algorithm's parameters before joining
+        except SpecError as error:
+            self.get_logger().error(f"invalid parameters: {error}")
+            self._set_state("unconfigured", error=str(error))
+            return TransitionCallbackReturn.FAILURE
+        self.spec = spec
+        self._set_state("inactive")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._set_state("ready")
+        if self.get_parameter("plan_on_activate").value:
+            self.start(f"{self.spec.problem_id}/0")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.abort()
+        self._set_state("inactive")
+        return super().on_deactivate(state)
+
+    # --- planning runs ----------------------------------------------------------------------------
+    def start(self, run_id: str) -> tuple[bool, str]:
+        if self.state not in ("ready", "done", "failed", "aborted"):
+            return False, f"cannot start a run while {self.state}"
+        if self.run is not None and not self.run.done():
+            return False, "a run is in progress"
+        run_id = run_id or f"{self.spec.problem_id}/{self.runs}"
+        self.runs += 1
+        self.run = asyncio.run_coroutine_threadsafe(self._plan(run_id), self.loop)
+        return True, f"run {run_id} started"
+
+    def abort(self) -> bool:
+        if self.run is None or self.run.done():
+            return False
+        self.loop.call_soon_threadsafe(self.run.cancel)
+        return True
+
+    async def _plan(self, run_id: str) -> None:
+        spec = self.spec
+        agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
+        carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop)
+        self._set_state("planning", run_id=run_id)
+        self.get_logger().info(f"run {run_id} started")
+        started = time.monotonic()
+        try:
+            report = await run_carriers([carrier], Timeouts(**spec.timeouts))
+        except asyncio.CancelledError:
+            self._set_state("aborted", run_id=run_id)
+            raise
+        except Exception as error:  # reported on /diagnostics, never swallowed
+            self.get_logger().error(f"run {run_id} raised: {error!r}")
+            self._set_state("failed", run_id=run_id, error=repr(error))
+            return
+        finally:
+            carrier.close()
+        self._finish(agent, report, run_id, time.monotonic() - started)
+
+    def _finish(self, agent: Any, report: RunReport, run_id: str, seconds: float) -> None:
+        address = self.spec.address
+        result = report.results.get(address)
+        traffic = report.traffic[address]
+        outcome = {"run_id": run_id, "status": report.status.value, "planning_time": seconds,
+                   "messages": traffic.sent, "bytes": traffic.bytes_sent,
+                   "waiting_for": ",".join(report.unfinished.get(address, [])),
+                   "error": report.failures.get(address, "")}
+        if isinstance(result, AgentOutcome):
+            outcome.update(critical_path=result.critical_path, compute=result.compute, solves=result.solves)
+            if result.failure:
+                outcome["error"] = result.failure
+            if result.inputs is not None and report.ok:
+                self._publish_plan(plan_from_outcome(agent, result, address, run_id), agent.problem)
+                outcome["cost"] = float(np.sum(result.inputs ** 2))
+        elif result is not None:
+            outcome["result"] = json.dumps(to_jsonable(result))
+        state = "done" if report.ok else "failed"
+        if report.ok:
+            self.get_logger().info(f"run {run_id} done in {seconds:.2f} s")
+        else:
+            self.get_logger().error(f"run {run_id}: {report.status.value}"
+                                    + (f", waiting for {outcome['waiting_for']}" if outcome["waiting_for"] else "")
+                                    + (f": {outcome['error']}" if outcome["error"] else ""))
+        self._set_state(state, **outcome)
+
+    def _publish_plan(self, plan: Plan, problem: Any) -> None:
+        stamp = self.get_clock().now().to_msg()
+        frame = self.get_parameter("frame_id").value
+        self.plans.publish(plan_to_msg(plan, stamp, frame))
+        self.paths.publish(path_msg(plan, stamp, frame))
+        me = self.spec.fleet.index(self.spec.address)
+        links = [problem.initial[self.spec.fleet.index(n), :problem.dim] for n in self.spec.neighbours]
+        self.markers.publish(agent_markers(plan, stamp, frame, links, problem.r_min, problem.initial[me, :problem.dim]))
+
+    # --- status -----------------------------------------------------------------------------------
+    def _set_state(self, state: str, **values: Any) -> None:
+        self.state = state
+        if state == "planning":
+            self.status = {}
+        self.status.update(values)
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        robot = self.spec.address if self.spec else self.get_namespace().strip("/")
+        values = {"state": self.state, **self.status}
+        if self.odom is not None:
+            values["odom"] = json.dumps(self.odom.tolist())
+        message = self.status.get("error") or f"{self.state}" + (
+            f" ({self.status['run_id']})" if "run_id" in self.status else "")
+        status = DiagnosticStatus(level=LEVEL.get(self.state, DiagnosticStatus.OK), name=f"dro_ros/{robot}/agent",
+                                  message=message, hardware_id=robot,
+                                  values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+        self.diagnostics.publish(DiagnosticArray(header=_header(self), status=[status]))
+
+    # --- callbacks --------------------------------------------------------------------------------
+    def _on_start_plan(self, request: StartPlan.Request, response: StartPlan.Response) -> StartPlan.Response:
+        response.accepted, response.message = self.start(request.run_id)
+        return response
+
+    def _on_abort_plan(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        response.success = self.abort()
+        response.message = "aborting" if response.success else "no run in progress"
+        return response
+
+    def _on_odom(self, message: Odometry) -> None:
+        p = message.pose.pose.position
+        self.odom = np.array([p.x, p.y, p.z])
+
+
+def _header(node: AgentNode) -> Header:
+    return Header(stamp=node.get_clock().now().to_msg())
+
+
+async def _serve() -> int:
+    spinner = Spinner()
+    node = spinner.add(AgentNode(asyncio.get_running_loop(), context=spinner.context))
+    spinner.start()
+    if node.get_parameter("autostart").value:
+        node.trigger_configure()
+        if node.spec is None:
+            spinner.shutdown()
+            return 2
+        node.trigger_activate()
+    try:
+        while spinner.context.ok():
+            await asyncio.sleep(0.1)
+    finally:
+        spinner.shutdown()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="agent_node", description=__doc__.splitlines()[0])
-    parser.add_argument("--spec", required=True, help="JSON object or path to a JSON/YAML spec file")
-    args, _ros_args = parser.parse_known_args(argv)
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)s] %(name)s: %(message)s", stream=sys.stderr)
     try:
-        spec = load_spec(args.spec)
-        spec.build_agent()  # validate params before joining the network
-    except (SpecError, json.JSONDecodeError, yaml.YAMLError) as error:
-        print(f"agent_node: invalid spec: {error}", file=sys.stderr)
-        sys.exit(2)
-    try:
-        outcome = asyncio.run(run(spec))
-    except KeyboardInterrupt:
-        sys.exit(130)
-    print(json.dumps(outcome), flush=True)
-    sys.stderr.flush()
-    # The report is out; leave without interpreter finalization, which can hang on rclpy's threads.
-    os._exit(0 if outcome["status"] == "completed" else 1)
+        code = asyncio.run(_serve())
+    except (KeyboardInterrupt, ExternalShutdownException):
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv)

@@ -18,15 +18,13 @@ import rclpy
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_srvs.srv import Trigger
 
 from dro_ros.msg import ScheduleResult
+from dro_ros.ros.qos import LATCHED
 from dro_ros.scheduling.service import ScheduleReply, ScheduleRequest, answer
 from dro_ros.srv import Schedule
 
-LATCHED = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
-                     history=HistoryPolicy.KEEP_LAST, depth=1)
 
 
 class SchedulerNode(Node):

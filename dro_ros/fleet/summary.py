@@ -1,0 +1,95 @@
+"""How well a fleet executed its plans: separation, terminal errors and tracking, from recorded odometry.
+
+Pure numpy: the supervisor node records odometry `(t, s, v)` per robot (t in seconds after the fleet
+start) and hands it here with the plans and the problem; the tests drive it with synthetic records.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from dro_ros.fleet.plan import Plan
+from dro_ros.trajectory.problem import BallTerminal, FleetProblem
+
+
+@dataclass
+class Track:
+    """One robot's recorded odometry: times (K,) after the start, positions and velocities (K, m)."""
+
+    times: np.ndarray
+    position: np.ndarray
+    velocity: np.ndarray
+
+    def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """Position and velocity at `t`, linearly interpolated between the samples around it."""
+        s = np.array([np.interp(t, self.times, self.position[:, d]) for d in range(self.position.shape[1])])
+        v = np.array([np.interp(t, self.times, self.velocity[:, d]) for d in range(self.velocity.shape[1])])
+        return s, v
+
+
+@dataclass
+class ExecutionSummary:
+    """Executed separation and terminal errors; `ok` when every tolerance of `judge` holds."""
+
+    min_separation: float            # smallest pairwise distance over the executed run (m)
+    r_min: float
+    terminal_position_error: float   # max_i ||s_i(T) - s_i^plan(H)|| (m)
+    terminal_velocity_error: float   # max_i ||v_i(T) - v_i^plan(H)|| (m/s)
+    terminal_violation: float        # max_i distance of s_i(T) outside its terminal set (m)
+    max_tracking_error: float        # max_i,t ||s_i(t) - s_i^plan(t)|| (m)
+    duration: float                  # T (s)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def _terminal_gap(problem: FleetProblem, i: int, position: np.ndarray) -> float:
+    terminal = problem.terminals[i]
+    if isinstance(terminal, BallTerminal):
+        return max(0.0, float(np.linalg.norm(position - terminal.centre)) - terminal.radius)
+    return float(np.linalg.norm(position - terminal.position))
+
+
+def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[int, Track],
+              min_distance: float | None = None, *, position_tolerance: float = 0.05,
+              velocity_tolerance: float = 0.05, separation_tolerance: float = 0.01) -> ExecutionSummary:
+    """Evaluate the run over [0, T]. `min_distance` is the simulator's own running minimum, when known;
+    the separation is also measured from the odometry at the common sample times."""
+    robots = sorted(plans)
+    duration = plans[robots[0]].duration
+    grid = np.arange(0.0, duration, 0.05)
+    grid = np.append(grid, duration)
+    positions = np.stack([np.stack([tracks[i].at(t)[0] for t in grid]) for i in robots])  # (N, K, m)
+    gaps = [np.linalg.norm(positions[a] - positions[b], axis=1).min()
+            for a in range(len(robots)) for b in range(a + 1, len(robots))]
+    separation = min(gaps, default=float("inf"))
+    if min_distance is not None:
+        separation = min(separation, min_distance)
+    position_errors, velocity_errors, terminal, tracking = [], [], [], []
+    for row, i in enumerate(robots):
+        s, v = tracks[i].at(duration)
+        position_errors.append(float(np.linalg.norm(s - plans[i].position[-1])))
+        velocity_errors.append(float(np.linalg.norm(v - plans[i].velocity[-1])))
+        terminal.append(_terminal_gap(problem, i, s))
+        reference = np.stack([plans[i].reference(t)[0] for t in grid])
+        tracking.append(float(np.linalg.norm(positions[row] - reference, axis=1).max()))
+    summary = ExecutionSummary(min_separation=float(separation), r_min=problem.r_min,
+                               terminal_position_error=max(position_errors),
+                               terminal_velocity_error=max(velocity_errors), terminal_violation=max(terminal),
+                               max_tracking_error=max(tracking), duration=duration)
+    if separation < problem.r_min - separation_tolerance:
+        summary.problems.append(f"separation {separation:.4f} m < r_min {problem.r_min} m - {separation_tolerance}")
+    if summary.terminal_position_error > position_tolerance:
+        summary.problems.append(f"terminal position error {summary.terminal_position_error:.4f} m "
+                                f"> {position_tolerance} m")
+    if summary.terminal_velocity_error > velocity_tolerance:
+        summary.problems.append(f"terminal velocity error {summary.terminal_velocity_error:.4f} m/s "
+                                f"> {velocity_tolerance} m/s")
+    return summary

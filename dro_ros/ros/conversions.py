@@ -1,0 +1,66 @@
+"""ROS values to and from the pure layer: TrajectoryPlan <-> `dro_ros.fleet.Plan`, and node parameters.
+
+Malformed input raises an error whose message starts with the offending field or parameter name, so a node
+can log it and carry on (a bad message) or exit with code 2 (a bad parameter).
+"""
+from __future__ import annotations
+
+import array
+from typing import Any
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.node import Node
+
+from dro_ros.fleet import Plan, PlanError
+from dro_ros.msg import TrajectoryPlan
+
+
+def plan_to_msg(plan: Plan, stamp: Time, frame_id: str) -> TrajectoryPlan:
+    """The message of `plan`, arrays flattened row-major."""
+    return TrajectoryPlan(stamp=stamp, robot=plan.robot, run_id=plan.run_id, frame_id=frame_id, step=plan.step,
+                          dim=plan.dim, position=plan.position.ravel(), velocity=plan.velocity.ravel(),
+                          input=plan.input.ravel(), cost=plan.cost)
+
+
+def plan_from_msg(msg: TrajectoryPlan) -> Plan:
+    """The Plan in `msg`; PlanError names the first malformed field."""
+    if msg.dim not in (1, 2, 3):
+        raise PlanError(f"dim: must be 1, 2 or 3, got {msg.dim}")
+    arrays = {}
+    for name in ("position", "velocity", "input"):
+        flat = np.asarray(getattr(msg, name), dtype=float)
+        if flat.size % msg.dim:
+            raise PlanError(f"{name}: {flat.size} values are not rows of dim {msg.dim}")
+        arrays[name] = flat.reshape(-1, msg.dim)
+    return Plan(robot=msg.robot, step=msg.step, cost=msg.cost, run_id=msg.run_id, **arrays)
+
+
+class ParameterError(ValueError):
+    """A missing or malformed node parameter; the message starts with its name."""
+
+
+def read_parameter(node: Node, name: str, kind: str, description: str, default: Any = None) -> Any:
+    """Declare parameter `name` and return its value as `kind`: double, integer, string, string_array or
+    double_array. It is declared dynamically typed, so an integer is accepted for a double (rate:=50).
+    Unset (an empty list is unset too): `default`, or ParameterError when `default` is None."""
+    descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
+    value = node.declare_parameter(name, default, descriptor).value
+    if value is None:
+        if default is None:
+            raise ParameterError(f"{name}: required ({description})")
+        return default
+    number = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)  # noqa: E731
+    sequence = isinstance(value, (list, tuple, array.array))
+    if kind == "double" and number(value):
+        return float(value)
+    if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "string" and isinstance(value, str):
+        return value
+    if kind == "string_array" and sequence and all(isinstance(x, str) for x in value):
+        return list(value)
+    if kind == "double_array" and sequence and all(number(x) for x in value):
+        return [float(x) for x in value]
+    raise ParameterError(f"{name}: expected a {kind.replace('_', ' ')} ({description}), got {value!r}")

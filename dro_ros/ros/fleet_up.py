@@ -1,0 +1,121 @@
+"""`dro-ros fleet up CONFIG`: start a config's nodes as OS processes where `ros2 launch` is not installed.
+
+The node list is the launch files' (`launch_plan.node_list`). Each node runs as
+`python -m dro_ros.ros.nodes.<executable> --ros-args -r __node:=<name> -r __ns:=<namespace>
+--params-file <file>`, with its parameters written to a private parameter file. Every output line is
+printed with the node's prefix (`[robot_3/agent] ...`). The fleet stops, every process with SIGINT then
+SIGKILL after `grace` seconds, when a required node exits (its exit code is the fleet's), when any node
+fails (exit code 1), or on Ctrl-C (130). No rclpy here.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import yaml
+
+from dro_ros.ros.launch_plan import NodeDescription
+from dro_ros.ros.processes import isolated_ros_env
+
+
+def node_command(node: NodeDescription, params_file: Path) -> list[str]:
+    command = [sys.executable, "-m", f"dro_ros.ros.nodes.{node.executable}", "--ros-args",
+               "-r", f"__node:={node.name}"]
+    if node.namespace != "/":
+        command += ["-r", f"__ns:={node.namespace}"]
+    return command + ["--params-file", str(params_file)]
+
+
+def label(node: NodeDescription) -> str:
+    return f"{node.namespace.strip('/')}/{node.name}" if node.namespace != "/" else node.name
+
+
+class Fleet:
+    """`with Fleet(nodes) as fleet: code = fleet.wait()`; see the module docstring."""
+
+    def __init__(self, nodes: list[NodeDescription], *, isolated: bool = False, grace: float = 5.0,
+                 out: IO[str] = sys.stdout) -> None:
+        self.nodes = nodes
+        self.env = isolated_ros_env() if isolated else None
+        self.grace = grace
+        self.out = out
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._print = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._dir = tempfile.TemporaryDirectory(prefix="dro_ros_fleet_")
+
+    def __enter__(self) -> "Fleet":
+        for node in self.nodes:
+            self.start(node)
+        return self
+
+    def start(self, node: NodeDescription) -> subprocess.Popen:
+        """Start (or restart) one node."""
+        params = Path(self._dir.name) / f"{label(node).replace('/', '__')}.yaml"
+        params.write_text(yaml.safe_dump({"/**": {"ros__parameters": node.parameters}}))
+        process = subprocess.Popen(node_command(node, params), env=self.env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.processes[label(node)] = process
+        thread = threading.Thread(target=self._stream, args=(label(node), process.stdout), daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        return process
+
+    def _stream(self, name: str, stream: IO[str]) -> None:
+        for line in stream:
+            with self._print:
+                self.out.write(f"[{name}] {line}")
+                self.out.flush()
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Until a required node exits (its code), a node fails (1), or `timeout` seconds pass (124)."""
+        required = {label(n) for n in self.nodes if n.required}
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while deadline is None or time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                code = process.poll()
+                if code is None:
+                    continue
+                if name in required:
+                    return code
+                if code != 0:
+                    self._say(f"{name} exited with code {code}; stopping the fleet")
+                    return 1
+            time.sleep(0.1)
+        self._say(f"fleet still running after {timeout} s; stopping it")
+        return 124
+
+    def _say(self, text: str) -> None:
+        with self._print:
+            self.out.write(f"[fleet] {text}\n")
+            self.out.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        running = [p for p in self.processes.values() if p.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + self.grace
+        for process in running:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for thread in self._threads:
+            thread.join(timeout=1.0)
+        self._dir.cleanup()
+
+
+def fleet_up(nodes: list[NodeDescription], *, isolated: bool = False, timeout: float | None = None) -> int:
+    """Run the fleet to the end; Ctrl-C stops it cleanly (exit code 130)."""
+    with Fleet(nodes, isolated=isolated) as fleet:
+        try:
+            return fleet.wait(timeout)
+        except KeyboardInterrupt:
+            return 130

@@ -1,0 +1,161 @@
+"""`fleet_sim`: a fleet of simulated robots (`dro_ros.fleet.FleetSimulator`), standing in for Gazebo + ros_gz.
+
+Each robot is a double integrator with a velocity loop a = (v_cmd - v) / lag. Topics, with the robot topics
+named as a ros_gz bridge names them:
+- `/<robot>/cmd_vel` (geometry_msgs/Twist, in): `linear` is the commanded velocity in the world frame (its
+  first `dim` components);
+- `/fleet/start` (dro_ros/msg/FleetStart, in, RELIABLE + TRANSIENT_LOCAL depth 1): releases the robots;
+- `/<robot>/odom` (nav_msgs/Odometry, out, every tick): stamp = the simulated instant, pose and twist in the
+  world frame `frame_id` (orientation identity), child frame `<robot>/base_link`;
+- `/fleet/min_distance` (std_msgs/Float64, out, every tick); `/tf` only when tf2_msgs is installed.
+Until FleetStart.start the robots hold their initial states. From then on the simulation follows ROS time:
+each tick steps by now - (start + integrated time), so timer jitter never accumulates. Later FleetStarts are
+ignored.
+
+Parameters: `robots` (string array, required), `dim` (2), `initial` (double array, required: per robot its
+position then velocity, N * 2 dim values), `rate` (100.0 Hz), `lag` (0.1 s), `max_accel` (0.0 = no limit),
+`frame_id` (world), `stop_odom` (string array: robots whose odometry stops, fault injection) and
+`stop_odom_after` (0.0 s after the start). A bad parameter is logged and the process exits with code 2.
+"""
+from __future__ import annotations
+
+import re
+import sys
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import TransformStamped, Twist
+from nav_msgs.msg import Odometry
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.time import Time
+from std_msgs.msg import Float64
+
+from dro_ros.fleet import FleetSimulator
+from dro_ros.msg import FleetStart
+from dro_ros.ros.conversions import ParameterError, read_parameter
+
+try:
+    from tf2_msgs.msg import TFMessage
+except ImportError:  # no tf2_msgs wheel on PyPI
+    TFMessage = None
+
+LATCHED = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+                     history=HistoryPolicy.KEEP_LAST, depth=1)
+ROBOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*")
+
+
+class FleetSimNode(Node):
+    def __init__(self) -> None:
+        super().__init__("fleet_sim")
+        self.robots = read_parameter(self, "robots", "string_array", "names of the simulated robots")
+        self.dim = read_parameter(self, "dim", "integer", "space dimension m: 1, 2 or 3", 2)
+        initial = read_parameter(self, "initial", "double_array", "per robot: position then velocity")
+        rate = read_parameter(self, "rate", "double", "simulation rate, Hz", 100.0)
+        lag = read_parameter(self, "lag", "double", "velocity-loop lag, s", 0.1)
+        max_accel = read_parameter(self, "max_accel", "double", "acceleration limit, m/s^2 (0: none)", 0.0)
+        self.frame_id = read_parameter(self, "frame_id", "string", "world frame of odometry", "world")
+        self.stop_odom = read_parameter(self, "stop_odom", "string_array", "robots whose odometry stops", [])
+        stop_after = read_parameter(self, "stop_odom_after", "double", "when odometry stops, s after start", 0.0)
+        bad = [name for name in self.robots if not ROBOT_NAME.fullmatch(name)]
+        _require(bool(self.robots) and not bad and len(set(self.robots)) == len(self.robots), "robots",
+                 f"expected distinct ROS names, got {self.robots}")
+        _require(self.dim in (1, 2, 3), "dim", f"must be 1, 2 or 3, got {self.dim}")
+        width = 2 * self.dim
+        _require(len(initial) == len(self.robots) * width, "initial",
+                 f"expected {len(self.robots)} robots x {width} values, got {len(initial)}")
+        _require(rate > 0, "rate", f"must be positive, got {rate}")
+        _require(set(self.stop_odom) <= set(self.robots), "stop_odom", f"unknown robots in {self.stop_odom}")
+        _require(stop_after >= 0, "stop_odom_after", f"must be >= 0, got {stop_after}")
+        rows = np.reshape(initial, (len(self.robots), width))
+        try:
+            self.sim = FleetSimulator(rows[:, :self.dim], rows[:, self.dim:], lag=lag, max_accel=max_accel)
+        except ValueError as error:
+            raise ParameterError(str(error)) from error
+        self.stop_after_ns = int(stop_after * 1e9)
+        self.start_ns: int | None = None
+        self.sim_ns: int | None = None  # start + integrated time
+        self.odom = [self.create_publisher(Odometry, f"{robot}/odom", 10) for robot in self.robots]
+        for i, robot in enumerate(self.robots):
+            self.create_subscription(Twist, f"{robot}/cmd_vel", lambda msg, i=i: self._on_cmd_vel(i, msg), 10)
+        self.create_subscription(FleetStart, "fleet/start", self._on_start, LATCHED)
+        self.min_distance = self.create_publisher(Float64, "fleet/min_distance", 10)
+        self.tf = self.create_publisher(TFMessage, "/tf", 100) if TFMessage else None
+        if self.tf is None:
+            self.get_logger().info("tf2_msgs is not installed: not publishing /tf")
+        self.create_timer(1.0 / rate, self._tick)
+
+    def _on_cmd_vel(self, i: int, msg: Twist) -> None:
+        try:
+            self.sim.set_command(i, [msg.linear.x, msg.linear.y, msg.linear.z][:self.dim])
+        except ValueError as error:
+            self.get_logger().warning(f"{self.robots[i]}/cmd_vel ignored: {error}")
+
+    def _on_start(self, msg: FleetStart) -> None:
+        if self.start_ns is not None:
+            self.get_logger().warning(f"ignoring FleetStart of run '{msg.run_id}': the fleet is already started")
+            return
+        self.start_ns = Time.from_msg(msg.start).nanoseconds
+        self.get_logger().info(f"run '{msg.run_id}': robots released at {self.start_ns * 1e-9:.3f}")
+
+    def _tick(self) -> None:
+        now = self.get_clock().now().nanoseconds
+        started = self.start_ns is not None and now >= self.start_ns
+        if started:
+            self.sim.step((now - (self.start_ns if self.sim_ns is None else self.sim_ns)) * 1e-9)
+            self.sim_ns = now
+        stamp = Time(nanoseconds=now).to_msg()
+        silent = set(self.stop_odom) if started and now - self.start_ns >= self.stop_after_ns else set()
+        for i, robot in enumerate(self.robots):
+            if robot not in silent:
+                self.odom[i].publish(self._odometry(i, stamp))
+        self.min_distance.publish(Float64(data=self.sim.min_distance()[0]))
+        if self.tf is not None:
+            self.tf.publish(TFMessage(transforms=[self._transform(i, stamp) for i in range(len(self.robots))]))
+
+    def _odometry(self, i: int, stamp) -> Odometry:
+        msg = Odometry()
+        msg.header.stamp, msg.header.frame_id = stamp, self.frame_id
+        msg.child_frame_id = f"{self.robots[i]}/base_link"
+        msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = _xyz(self.sim.position[i])
+        msg.pose.pose.orientation.w = 1.0
+        msg.twist.twist.linear.x, msg.twist.twist.linear.y, msg.twist.twist.linear.z = _xyz(self.sim.velocity[i])
+        return msg
+
+    def _transform(self, i: int, stamp) -> TransformStamped:
+        msg = TransformStamped()
+        msg.header.stamp, msg.header.frame_id = stamp, self.frame_id
+        msg.child_frame_id = f"{self.robots[i]}/base_link"
+        msg.transform.translation.x, msg.transform.translation.y, msg.transform.translation.z = \
+            _xyz(self.sim.position[i])
+        msg.transform.rotation.w = 1.0
+        return msg
+
+
+def _xyz(vector: np.ndarray) -> list[float]:
+    return [float(x) for x in vector] + [0.0] * (3 - len(vector))
+
+
+def _require(condition: bool, name: str, message: str) -> None:
+    if not condition:
+        raise ParameterError(f"{name}: {message}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        with rclpy.init(args=argv):
+            try:
+                rclpy.spin(FleetSimNode())
+            except ParameterError as error:
+                rclpy.logging.get_logger("fleet_sim").error(f"bad parameter {error}")
+                sys.exit(2)
+            except RuntimeError:  # SIGINT/SIGTERM shut the context down under rclpy (ros2/rclpy#398)
+                if rclpy.ok():
+                    raise
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""`tracker`: makes one robot follow its plan (`dro_ros.fleet.TrackingLaw`); run it in namespace /<robot>.
+
+Topics (relative names resolve to /<robot>/...):
+- `plan` (dro_ros/msg/TrajectoryPlan, in, RELIABLE + TRANSIENT_LOCAL depth 1): the latest valid plan is
+  followed; a malformed one is logged, naming the field, and ignored;
+- `/fleet/start` (dro_ros/msg/FleetStart, in, latched): starts the plan whose run_id it names (an empty
+  run_id on either side matches);
+- `odom` (nav_msgs/Odometry, in) and `cmd_vel` (geometry_msgs/Twist, out, world-frame `linear`);
+- `/diagnostics` (diagnostic_msgs/DiagnosticArray, out, once a second): status `dro_ros/<robot>/tracker`,
+  level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start).
+Each tick from the start on, with fresh odometry (received within `odom_timeout`), it publishes
+v_cmd = v_ref + lag a_ref + gain (s_ref - s), the reference taken at the odometry's stamp. Before the start,
+and while odometry is stale, it publishes nothing (the robot holds its last command).
+
+Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
+`lag` (0.1 s), `odom_timeout` (0.5 s). A bad parameter is logged and the process exits with code 2.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Twist
+from nav_msgs.msg import Odometry
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.time import Time
+
+from dro_ros.fleet import PlanError, TrackingLaw
+from dro_ros.msg import FleetStart, TrajectoryPlan
+from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter
+from dro_ros.ros.nodes.fleet_sim_node import LATCHED
+
+
+class TrackerNode(Node):
+    def __init__(self) -> None:
+        super().__init__("tracker")
+        namespace = self.get_namespace().rsplit("/", 1)[-1]
+        self.robot = read_parameter(self, "robot_id", "string", "the robot's name", namespace)
+        rate = read_parameter(self, "rate", "double", "command rate, Hz", 50.0)
+        gain = read_parameter(self, "gain", "double", "position gain, 1/s", 2.5)
+        lag = read_parameter(self, "lag", "double", "the robot's velocity-loop lag, s", 0.1)
+        timeout = read_parameter(self, "odom_timeout", "double", "odometry older than this is stale, s", 0.5)
+        if not self.robot:
+            raise ParameterError("robot_id: empty; set it or run the node in namespace /<robot>")
+        for name, value in (("rate", rate), ("odom_timeout", timeout)):
+            if not value > 0:
+                raise ParameterError(f"{name}: must be positive, got {value}")
+        try:
+            self.law = TrackingLaw(gain=gain, lag=lag)
+        except ValueError as error:
+            raise ParameterError(str(error)) from error
+        self.timeout_ns = int(timeout * 1e9)
+        self.plan = None
+        self.start: tuple[int, str] | None = None       # (start, run_id)
+        self.odom: tuple[int, int, np.ndarray] | None = None  # (received, stamp, position)
+        self.state, self.error, self.t = "waiting_for_plan", float("nan"), float("nan")
+        self.create_subscription(TrajectoryPlan, "plan", self._on_plan, LATCHED)
+        self.create_subscription(FleetStart, "/fleet/start", self._on_start, LATCHED)
+        self.create_subscription(Odometry, "odom", self._on_odom, 10)
+        self.cmd_vel = self.create_publisher(Twist, "cmd_vel", 10)
+        self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self.create_timer(1.0 / rate, self._tick)
+        self.create_timer(1.0, self._report)
+
+    def _on_plan(self, msg: TrajectoryPlan) -> None:
+        try:
+            plan = plan_from_msg(msg)
+            if plan.robot not in ("", self.robot):
+                raise PlanError(f"robot: the plan is for '{plan.robot}', this is '{self.robot}'")
+        except PlanError as error:
+            self.get_logger().error(f"ignoring a malformed plan: {error}")
+            return
+        self.plan = plan
+        self.get_logger().info(f"plan of run '{plan.run_id}': H = {plan.horizon}, T = {plan.duration:g} s")
+
+    def _on_start(self, msg: FleetStart) -> None:
+        self.start = (Time.from_msg(msg.start).nanoseconds, msg.run_id)
+
+    def _on_odom(self, msg: Odometry) -> None:
+        p = msg.pose.pose.position
+        self.odom = (self.get_clock().now().nanoseconds, Time.from_msg(msg.header.stamp).nanoseconds,
+                     np.array([p.x, p.y, p.z]))
+
+    def _tick(self) -> None:
+        now, plan = self.get_clock().now().nanoseconds, self.plan
+        if plan is None:
+            return self._enter("waiting_for_plan")
+        start, run_id = self.start or (None, None)
+        if start is None or not (run_id == plan.run_id or "" in (run_id, plan.run_id)) or now < start:
+            return self._enter("waiting_for_start")
+        self.t = (now - start) * 1e-9
+        if self.odom is None or now - self.odom[0] > self.timeout_ns:
+            return self._enter("stale")
+        _, stamp, position = self.odom
+        reference = plan.reference((stamp - start) * 1e-9)
+        self.error = float(np.linalg.norm(reference[0] - position[:plan.dim]))
+        v_cmd = list(self.law.command(reference, position[:plan.dim])) + [0.0] * (3 - plan.dim)
+        twist = Twist()
+        twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in v_cmd)
+        self.cmd_vel.publish(twist)
+        self._enter("done" if self.t >= plan.duration else "tracking")
+
+    def _enter(self, state: str) -> None:
+        if state != self.state and state == "stale":
+            self.get_logger().warning(f"{self.state} -> stale: no fresh odometry")
+        elif state != self.state:
+            self.get_logger().info(f"{self.state} -> {state}")
+        self.state = state
+
+    def _report(self) -> None:
+        now = self.get_clock().now().nanoseconds
+        status = DiagnosticStatus(name=f"dro_ros/{self.robot}/tracker", hardware_id=self.robot,
+                                  level=DiagnosticStatus.OK, message=self.state.replace("_", " "))
+        if self.state == "stale":
+            status.level = DiagnosticStatus.STALE
+            status.message = ("no odometry received" if self.odom is None
+                              else f"odometry stale for {(now - self.odom[0]) * 1e-9:.2f} s")
+        status.values = [KeyValue(key="state", value=self.state),
+                         KeyValue(key="tracking_error", value=f"{self.error:.6g}"),
+                         KeyValue(key="t", value=f"{self.t:.3f}")]
+        report = DiagnosticArray(status=[status])
+        report.header.stamp = Time(nanoseconds=now).to_msg()
+        self.diagnostics.publish(report)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        with rclpy.init(args=argv):
+            try:
+                rclpy.spin(TrackerNode())
+            except ParameterError as error:
+                rclpy.logging.get_logger("tracker").error(f"bad parameter {error}")
+                sys.exit(2)
+            except RuntimeError:  # SIGINT/SIGTERM shut the context down under rclpy (ros2/rclpy#398)
+                if rclpy.ok():
+                    raise
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+
+
+if __name__ == "__main__":
+    main()
