@@ -225,7 +225,9 @@ def robot_sdf(name: str, radius: float) -> str:
   <model name="{name}">
     <link name="base_link">
       <inertial><mass>1.0</mass></inertial>
-      <visual name="disc"><geometry><cylinder><radius>{radius}</radius><length>0.05</length></cylinder></geometry></visual>
+      <visual name="disc">
+        <geometry><cylinder><radius>{radius}</radius><length>0.05</length></cylinder></geometry>
+      </visual>
     </link>
     <plugin filename="gz-sim-velocity-control-system" name="gz::sim::systems::VelocityControl">
       <topic>/{name}/cmd_vel</topic>

@@ -78,21 +78,25 @@ class Fleet:
         return self.node.get_clock().now().nanoseconds
 
     def stop(self):
-        """SIGTERM every process; their exit codes."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        codes = []
-        for process in self.processes:
-            try:
-                codes.append(process.wait(timeout=10))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                codes.append(process.wait())
-        return codes
+        return stop(self.processes)
 
     def output(self):
         return "\n".join(f"--- {name}\n{log.read_text()[-2000:]}" for name, log in self.logs.items())
+
+
+def stop(processes):
+    """SIGTERM every process (SIGKILL after 10 s); their exit codes."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    codes = []
+    for process in processes:
+        try:
+            codes.append(process.wait(timeout=10))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            codes.append(process.wait())
+    return codes
 
 
 @contextmanager
@@ -126,7 +130,7 @@ def fleet(tmp_path, monkeypatch, sim_parameters=()):
             node.destroy_node()
         if context.ok():
             rclpy.shutdown(context=context)
-        Fleet(None, None, processes, logs).stop()
+        stop(processes)
 
 
 def release(fleet):
@@ -135,7 +139,7 @@ def release(fleet):
 
     from dro_ros.msg import FleetStart, TrajectoryPlan
     from dro_ros.ros.conversions import plan_to_msg
-    from dro_ros.ros.nodes.fleet_sim_node import LATCHED
+    from dro_ros.ros.qos import LATCHED
 
     node = fleet.node
     plans = {robot: node.create_publisher(TrajectoryPlan, f"/{robot}/plan", LATCHED) for robot in ROBOTS}
@@ -155,7 +159,7 @@ def test_the_trackers_drive_the_simulated_robots_along_their_plans(tmp_path, mon
     from std_msgs.msg import Float64
 
     from dro_ros.msg import TrajectoryPlan
-    from dro_ros.ros.nodes.fleet_sim_node import LATCHED
+    from dro_ros.ros.qos import LATCHED
 
     with fleet(tmp_path, monkeypatch) as f:
         odometry = {robot: [] for robot in ROBOTS}
@@ -201,7 +205,9 @@ def test_a_robot_whose_odometry_stops_is_reported_stale(tmp_path, monkeypatch):
 
         f.node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 100)
         start = release(f)
-        stale = lambda: any(level == DiagnosticStatus.STALE for _, level, _ in reports["robot_1"])  # noqa: E731
+        def stale():
+            return any(level == DiagnosticStatus.STALE for _, level, _ in reports["robot_1"])
+
         f.spin_until(stale, 1 + 0.5 + 5, "a STALE report for robot_1")
         first = next(report for report in reports["robot_1"] if report[1] == DiagnosticStatus.STALE)
         assert first[0] >= start + 900_000_000  # odometry stops at 0.5 s, stale 0.5 s after the last one

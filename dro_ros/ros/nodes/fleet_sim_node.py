@@ -20,29 +20,25 @@ position then velocity, N * 2 dim values), `rate` (100.0 Hz), `lag` (0.1 s), `ma
 from __future__ import annotations
 
 import re
-import sys
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import TransformStamped, Twist
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 from std_msgs.msg import Float64
 
 from dro_ros.fleet import FleetSimulator
 from dro_ros.msg import FleetStart
 from dro_ros.ros.conversions import ParameterError, read_parameter
+from dro_ros.ros.nodes.spin import spin_node
+from dro_ros.ros.qos import LATCHED
 
 try:
     from tf2_msgs.msg import TFMessage
 except ImportError:  # no tf2_msgs wheel on PyPI
     TFMessage = None
 
-LATCHED = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
-                     history=HistoryPolicy.KEEP_LAST, depth=1)
 ROBOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*")
 
 
@@ -143,18 +139,7 @@ def _require(condition: bool, name: str, message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=argv):
-            try:
-                rclpy.spin(FleetSimNode())
-            except ParameterError as error:
-                rclpy.logging.get_logger("fleet_sim").error(f"bad parameter {error}")
-                sys.exit(2)
-            except RuntimeError:  # SIGINT/SIGTERM shut the context down under rclpy (ros2/rclpy#398)
-                if rclpy.ok():
-                    raise
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    spin_node(FleetSimNode, "fleet_sim", argv)
 
 
 if __name__ == "__main__":

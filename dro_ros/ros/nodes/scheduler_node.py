@@ -26,7 +26,6 @@ from dro_ros.scheduling.service import ScheduleReply, ScheduleRequest, answer
 from dro_ros.srv import Schedule
 
 
-
 class SchedulerNode(Node):
     def __init__(self) -> None:
         super().__init__("scheduler")

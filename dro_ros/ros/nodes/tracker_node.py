@@ -17,21 +17,18 @@ Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), 
 """
 from __future__ import annotations
 
-import sys
-
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.time import Time
 
 from dro_ros.fleet import PlanError, TrackingLaw
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter
-from dro_ros.ros.nodes.fleet_sim_node import LATCHED
+from dro_ros.ros.nodes.spin import spin_node
+from dro_ros.ros.qos import LATCHED
 
 
 class TrackerNode(Node):
@@ -127,18 +124,7 @@ class TrackerNode(Node):
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=argv):
-            try:
-                rclpy.spin(TrackerNode())
-            except ParameterError as error:
-                rclpy.logging.get_logger("tracker").error(f"bad parameter {error}")
-                sys.exit(2)
-            except RuntimeError:  # SIGINT/SIGTERM shut the context down under rclpy (ros2/rclpy#398)
-                if rclpy.ok():
-                    raise
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    spin_node(TrackerNode, "tracker", argv)
 
 
 if __name__ == "__main__":
