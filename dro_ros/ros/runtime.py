@@ -53,9 +53,9 @@ class Timeouts:
 class Spinner:
     """An rclpy context and executor spinning in a daemon thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, args: list[str] | None = None) -> None:
         self.context = Context()
-        rclpy.init(context=self.context)
+        rclpy.init(args=args, context=self.context)  # args: --ros-args remappings and parameter files
         self.executor = SingleThreadedExecutor(context=self.context)
         self.nodes: list = []
         self._thread = threading.Thread(target=self._spin, name="rclpy-executor", daemon=True)

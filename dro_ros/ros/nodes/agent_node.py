@@ -230,8 +230,8 @@ def _header(node: AgentNode) -> Header:
     return Header(stamp=node.get_clock().now().to_msg())
 
 
-async def _serve() -> int:
-    spinner = Spinner()
+async def _serve(argv: list[str] | None) -> int:
+    spinner = Spinner(argv)
     node = spinner.add(AgentNode(asyncio.get_running_loop(), context=spinner.context))
     spinner.start()
     if node.get_parameter("autostart").value:
@@ -250,7 +250,7 @@ async def _serve() -> int:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        code = asyncio.run(_serve())
+        code = asyncio.run(_serve(argv))
     except (KeyboardInterrupt, ExternalShutdownException):
         code = 0
     sys.exit(code)
