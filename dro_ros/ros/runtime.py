@@ -106,10 +106,26 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
         host.start()
         return await run_carriers(carriers, timeouts)
     finally:
-        try:
-            await asyncio.wait_for(loop.run_in_executor(None, host.shutdown), timeouts.shutdown)
-        except asyncio.TimeoutError:
-            log.warning("ROS shutdown did not finish within %g s; leaving it behind", timeouts.shutdown)
+        await _shut_down(host, timeouts.shutdown)
+
+
+async def _shut_down(host: "Spinner", timeout: float) -> None:
+    """`host.shutdown()` in a daemon thread, awaited for at most `timeout` seconds. Not the loop's
+    default executor: `asyncio.run` joins that executor's threads on exit, so a shutdown blocked in
+    Fast DDS would hang the process after all."""
+    done = threading.Event()
+
+    def shut_down() -> None:
+        host.shutdown()
+        done.set()
+
+    threading.Thread(target=shut_down, name="rclpy-shutdown", daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not done.is_set():
+        if time.monotonic() > deadline:
+            log.warning("ROS shutdown did not finish within %g s; leaving it behind", timeout)
+            return
+        await asyncio.sleep(0.01)
 
 
 async def run_carriers(carriers: list[RosCarrier], timeouts: Timeouts) -> RunReport:
