@@ -23,7 +23,7 @@ def execution_figure(problem: FleetProblem, plans: Mapping[int, Plan], tracks: M
     colours = plt.get_cmap("tab10")
     for i in sorted(plans):
         colour, track = colours(i % 10), tracks[i]
-        reference = np.stack([plans[i].reference(t)[0] for t in track.times])
+        reference = plans[i].reference_many(track.times)[0]
         if problem.dim >= 2:
             paths.plot(plans[i].position[:, 0], plans[i].position[:, 1], "--", color=colour, lw=1)
             paths.plot(track.position[:, 0], track.position[:, 1], color=colour, lw=1.5, label=f"robot_{i}")

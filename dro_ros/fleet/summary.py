@@ -22,11 +22,12 @@ class Track:
     position: np.ndarray
     velocity: np.ndarray
 
-    def at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Position and velocity at `t`, linearly interpolated between the samples around it."""
-        s = np.array([np.interp(t, self.times, self.position[:, d]) for d in range(self.position.shape[1])])
-        v = np.array([np.interp(t, self.times, self.velocity[:, d]) for d in range(self.velocity.shape[1])])
-        return s, v
+    def at(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and velocities (n, m) at the n `times`, linearly interpolated between samples."""
+        times = np.asarray(times, dtype=float).reshape(-1)
+        columns = range(self.position.shape[1])
+        return (np.column_stack([np.interp(times, self.times, self.position[:, d]) for d in columns]),
+                np.column_stack([np.interp(times, self.times, self.velocity[:, d]) for d in columns]))
 
 
 @dataclass
@@ -66,7 +67,7 @@ def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[
     duration = plans[robots[0]].duration
     grid = np.arange(0.0, duration, 0.05)
     grid = np.append(grid, duration)
-    positions = np.stack([np.stack([tracks[i].at(t)[0] for t in grid]) for i in robots])  # (N, K, m)
+    positions = np.stack([tracks[i].at(grid)[0] for i in robots])  # (N, K, m)
     gaps = [np.linalg.norm(positions[a] - positions[b], axis=1).min()
             for a in range(len(robots)) for b in range(a + 1, len(robots))]
     separation = min(gaps, default=float("inf"))
@@ -74,11 +75,11 @@ def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[
         separation = min(separation, min_distance)
     position_errors, velocity_errors, terminal, tracking = [], [], [], []
     for row, i in enumerate(robots):
-        s, v = tracks[i].at(duration)
+        (s,), (v,) = tracks[i].at([duration])
         position_errors.append(float(np.linalg.norm(s - plans[i].position[-1])))
         velocity_errors.append(float(np.linalg.norm(v - plans[i].velocity[-1])))
         terminal.append(_terminal_gap(problem, i, s))
-        reference = np.stack([plans[i].reference(t)[0] for t in grid])
+        reference = plans[i].reference_many(grid)[0]
         tracking.append(float(np.linalg.norm(positions[row] - reference, axis=1).max()))
     summary = ExecutionSummary(min_separation=float(separation), r_min=problem.r_min,
                                terminal_position_error=max(position_errors),

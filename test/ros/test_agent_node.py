@@ -5,7 +5,6 @@ parameter service; activate makes it ready; start_plan starts a run, abort_plan 
 neighbour never appears ends `no_contact` after the discovery timeout, naming that neighbour.
 """
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -13,45 +12,27 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ros_client import process_and_client
 
-from dro_ros.ros.processes import isolated_ros_env
 
 
 @pytest.fixture
 def agent():
     """robot_0's agent_node (no autostart; its neighbour robot_1 never runs) and a client node here."""
     import rclpy
-    from rclpy.context import Context
 
-    env = isolated_ros_env()
-    patch = pytest.MonkeyPatch()
-    for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE"):
-        patch.setenv(key, env[key])
     params = {"robot_id": "robot_0", "fleet": ["robot_0", "robot_1"], "neighbours": ["robot_1"],
               "algorithm": "gossip", "params": json.dumps({"initial": 1.0, "tol": 1e-6, "diameter_bound": 1}),
               "timeouts.discovery": 2.0, "autostart": False}
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "agent.yaml"
         file.write_text(yaml.safe_dump({"/**": {"ros__parameters": params}}))
-        process = subprocess.Popen([sys.executable, "-m", "dro_ros.ros.nodes.agent_node", "--ros-args", "-r",
-                                    "__ns:=/robot_0", "--params-file", str(file)], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        context = Context()
-        rclpy.init(context=context)
-        node = rclpy.create_node("lifecycle_manager", context=context)
-        executor = rclpy.executors.SingleThreadedExecutor(context=context)
-        executor.add_node(node)
-        try:
+        command = [sys.executable, "-m", "dro_ros.ros.nodes.agent_node", "--ros-args", "-r", "__ns:=/robot_0",
+                   "--params-file", str(file)]
+        with process_and_client(command, "lifecycle_manager") as (node, context):
+            executor = rclpy.executors.SingleThreadedExecutor(context=context)
+            executor.add_node(node)
             yield node, executor
-        finally:
-            node.destroy_node()
-            rclpy.shutdown(context=context)
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            patch.undo()
 
 
 def call(node, executor, kind, name, request, timeout=30.0):

@@ -1,13 +1,12 @@
 """scheduler_node in its own process over DDS: the service, the latched topic, bad input and cancel."""
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from ros_client import process_and_client
 
-from dro_ros.ros.processes import isolated_ros_env
 from dro_ros.scheduling.scenarios import SCENARIOS, generate
 
 DATA = Path(__file__).resolve().parents[1] / "scheduling" / "data"
@@ -16,27 +15,9 @@ DATA = Path(__file__).resolve().parents[1] / "scheduling" / "data"
 @pytest.fixture(scope="module")
 def ros(request):
     """A scheduler_node process and, in this process, an rclpy node on the same private domain."""
-    import rclpy
-    from rclpy.context import Context
-
-    env = isolated_ros_env()
-    patch = pytest.MonkeyPatch()
-    for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE"):
-        patch.setenv(key, env[key])
-    server = subprocess.Popen([sys.executable, "-m", "dro_ros.ros.nodes.scheduler_node"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    context = Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("scheduler_test_client", context=context)
-    yield node, context
-    node.destroy_node()
-    rclpy.shutdown(context=context)
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    patch.undo()
+    with process_and_client([sys.executable, "-m", "dro_ros.ros.nodes.scheduler_node"],
+                            "scheduler_test_client") as client:
+        yield client
 
 
 def call(node, context, client, request, timeout=60.0):

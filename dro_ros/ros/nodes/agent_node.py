@@ -169,8 +169,9 @@ class AgentNode(LifecycleNode):
             if result.failure:
                 outcome["error"] = result.failure
             if result.inputs is not None and report.ok:
-                self._publish_plan(plan_from_outcome(agent, result, address, run_id), agent.problem)
-                outcome["cost"] = float(np.sum(result.inputs ** 2))
+                plan = plan_from_outcome(agent, result, address, run_id)
+                self._publish_plan(plan, agent.problem)
+                outcome["cost"] = plan.cost
         elif result is not None:
             outcome["result"] = json.dumps(to_jsonable(result))
         state = "done" if report.ok else "failed"
