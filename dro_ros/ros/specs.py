@@ -166,7 +166,7 @@ def _branch_sweep(scenario: dict[str, Any], index: int, names: list[str]) -> Age
     from dro_ros.trajectory.scenarios import scenario_from_config
 
     loaded = scenario_from_config(scenario)
-    return BranchSweepAgent(loaded.problem, root_tree(loaded.graph, loaded.root), index, names)
+    return BranchSweepAgent(loaded.problem, root_tree(loaded.graph, loaded.root), index, names, loaded.prediction)
 
 
 ALGORITHMS: dict[str, Callable[..., Agent]] = {

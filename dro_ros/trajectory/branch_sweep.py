@@ -9,6 +9,12 @@ x_{ji}* travels after the solve. Leaves solve nothing.
 
 The sweep needs neighbourhood coupling on a tree; each node at depth d solves at stage d, so there are as
 many stages as the tree's height from the root (its radius when the root is a centre).
+
+With `prediction = k`, the root first solves the fleet problem on a k times coarser grid and the
+prediction travels down the tree with the solutions (`trajectory.prediction`); each stage also keeps
+its free agents coupled to the predicted trajectories of the next generation, fixed. The sweep then
+refines a feasible global plan instead of deciding greedily, and its objective is at most the
+prediction's.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from dro_ros.core.carrier import Carrier
 from dro_ros.core.simple import NetworkModel
 from dro_ros.graph.trees import RootedTree, root_tree
 from dro_ros.trajectory.outcome import FleetResult, agent_names
+from dro_ros.trajectory.prediction import coarse_problem, descendants, next_generation
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario
 from dro_ros.trajectory.sweep import StageSolver, SweepAgent, require_fleet_graph, run_sweep
@@ -26,14 +33,21 @@ from dro_ros.trajectory.sweep import StageSolver, SweepAgent, require_fleet_grap
 class BranchSweepAgent(SweepAgent):
     """Agent i of Alg. 2 on the rooted tree `tree`."""
 
-    def __init__(self, problem: FleetProblem, tree: RootedTree, me: int, names: Sequence[str]) -> None:
+    def __init__(self, problem: FleetProblem, tree: RootedTree, me: int, names: Sequence[str],
+                 prediction: int | None = None) -> None:
         parent, self.children = tree.parent[me], tree.children[me]
         if parent is None:
-            solver = StageSolver(problem, sorted((me, *self.children)), ())                 # P_{v_0} (3.5)
+            free, fixed = tuple(sorted((me, *self.children))), ()            # P_{v_0} (3.5)
         else:
-            solver = StageSolver(problem, self.children, (me, parent)) if self.children else None   # P_i (3.7)
+            free, fixed = tuple(self.children), (me, parent)                  # P_i (3.7)
+        solver = None
+        if free:
+            predicted = next_generation(tree, free, fixed) if prediction else ()
+            solver = StageSolver(problem, free, fixed + predicted, warm_start=bool(prediction))
+        self.below = {c: descendants(tree, c) if prediction else [] for c in self.children}
         needs = set() if parent is None else {me, parent}
-        super().__init__(problem, me, names, parent=parent, needs=needs, solver=solver, stage=tree.depth[me])
+        super().__init__(problem, me, names, parent=parent, needs=needs, solver=solver, stage=tree.depth[me],
+                         prediction=prediction)
 
     async def _act(self, carrier: Carrier) -> None:
         if self.solver is None:
@@ -42,17 +56,21 @@ class BranchSweepAgent(SweepAgent):
         root = self.parent is None
         if not root:
             for child in self.children:   # early forward (4.3): x_i* before the solve
-                self.send(carrier, child, [self.me], self.stage - 1)
+                self.send(carrier, child, [self.me], self.stage - 1, self.below[child])
         if await self.solve_stage(carrier) is None:
             return
         for child in self.children:
-            self.send(carrier, child, [self.me, child] if root else [child], self.stage)
+            if root:
+                self.send(carrier, child, [self.me, child], self.stage, self.below[child])
+            else:
+                self.send(carrier, child, [child], self.stage)
         self.done = True
 
 
-def run_branch_sweep(scenario: Scenario, *, root: int | None = None,
+def run_branch_sweep(scenario: Scenario, *, root: int | None = None, prediction: int | None = None,
                      network: NetworkModel | None = None) -> FleetResult:
-    """CDS-BS on `scenario` rooted at `root` (default: `scenario.root`, else a centre of the tree).
+    """CDS-BS on `scenario` rooted at `root` (default: `scenario.root`, else a centre of the tree), refining
+    a prediction `prediction` times coarser (default: `scenario.prediction`; None: plain Alg. 2).
 
     The graph is checked before any solve: `TopologyError` if it is not a tree with one node per agent.
     """
@@ -60,5 +78,9 @@ def run_branch_sweep(scenario: Scenario, *, root: int | None = None,
     require_fleet_graph(problem, graph)
     tree = root_tree(graph, scenario.root if root is None else root)
     names = agent_names(graph.n)
-    agents = [BranchSweepAgent(problem, tree, i, names) for i in range(graph.n)]
-    return run_sweep("cds-bs", problem, graph, agents, len(tree.stages), network, {"root": tree.root})
+    factor = scenario.prediction if prediction is None else prediction
+    if factor is not None:
+        coarse_problem(problem, factor)   # a factor that does not divide H is refused before any solve
+    agents = [BranchSweepAgent(problem, tree, i, names, factor) for i in range(graph.n)]
+    return run_sweep("cds-bs", problem, graph, agents, len(tree.stages), network,
+                     {"root": tree.root, "prediction": factor})

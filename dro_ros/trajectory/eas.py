@@ -89,7 +89,7 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
     which solves a relaxation (a path node pre-solves its stage without the rows that involve agents
     not yet fixed, while it waits for them).
     """
-    x = stage.rest_guess(parameters) if guess is None else np.asarray(guess, dtype=float)
+    x = stage.guess(parameters) if guess is None else np.asarray(guess, dtype=float)
     n_eq = int(stage.g_eq.numel())
     multipliers = np.zeros(n_eq + stage.n_inequalities) if dual is None else np.asarray(dual, dtype=float).copy()
     rows = np.ones(stage.n_inequalities, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)

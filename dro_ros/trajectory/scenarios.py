@@ -15,11 +15,13 @@ Every field is validated and an error names it (`ProblemError`).
     initial: [[6.5, 1, 1, 1.5], ...]            # (s, v) per agent
     terminal: {kind: ball, centre: [30, 30], radius: 1, velocity: [1, 1.5]}   # one for all, or a list
     communication: {radius: 2.0}                # eq. 5.13, or {edges: [[0, 1], ...]}
-    sweep: {path: [1, 2, 5, 6]}                 # CDS-PS path (optional: searched if absent)
+    sweep: {path: [1, 2, 5, 6]}                 # CDS-PS path (optional: searched if absent); CDS-BS
+                                                # takes root: i and prediction: k (coarse factor)
     eas: {epsilon_bar: 5.0, delta_bar: 0.3, n_iter: 100}
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ class Scenario:
     path: tuple[int, ...] | None = None   # CDS-PS path, v0 first
     root: int | None = None               # CDS-BS root
     eas: dict[str, float] | None = None
+    prediction: int | None = None         # CDS-BS coarse prediction factor (`trajectory.prediction`)
 
 
 def formation2d() -> Scenario:
@@ -86,11 +89,16 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_from_config(config: dict[str, Any]) -> Scenario:
+    sweep = config.get("sweep") or {}
+    prediction = _number(sweep, "prediction", int, where="sweep") if "prediction" in sweep else None
+    if prediction is not None and prediction < 1:
+        raise ProblemError(f"sweep.prediction: expected a positive integer, got {prediction}")
     if config.get("family") == "platoon":
         n = _number(config, "n", int)
-        return platoon(n, horizon=_number(config, "horizon", int, 1000),
-                       duration=_number(config, "duration", float, 100.0),
-                       limits=bool(config.get("limits", True)))
+        scenario = platoon(n, horizon=_number(config, "horizon", int, 1000),
+                           duration=_number(config, "duration", float, 100.0),
+                           limits=bool(config.get("limits", True)))
+        return dataclasses.replace(scenario, prediction=prediction)
     dim, horizon = _number(config, "dim", int), _number(config, "horizon", int)
     initial = np.asarray(_field(config, "initial"), dtype=float)
     terminal = _field(config, "terminal")
@@ -102,10 +110,10 @@ def scenario_from_config(config: dict[str, Any]) -> Scenario:
         terminals=terminals, r_min=_number(config, "r_min", float), coupling=config.get("coupling", "collision"),
         max_speed=_optional(config, "max_speed"), max_input=_optional(config, "max_input"),
         name=str(config.get("name", "fleet")))
-    sweep = config.get("sweep") or {}
     path = tuple(int(v) for v in sweep["path"]) if "path" in sweep else None
     return Scenario(problem, _graph(config, problem), path=path,
-                    root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"))
+                    root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"),
+                    prediction=prediction)
 
 
 def _graph(config: dict[str, Any], problem: FleetProblem) -> Topology:

@@ -246,13 +246,15 @@ class Stage:
             parts.append(np.array([rho]))
         return np.concatenate(parts)
 
-    def rest_guess(self, parameters: np.ndarray) -> np.ndarray:
-        """u = 0 and the states it implies: a dynamically consistent starting point."""
+    def guess(self, parameters: np.ndarray, inputs: dict[int, np.ndarray] | None = None) -> np.ndarray:
+        """A dynamically consistent starting point: the free agents' `inputs` (H, m) (default u = 0, rest)
+        and the states they imply."""
         m, horizon = self.problem.dim, self.problem.horizon
         x0 = parameters[:2 * m * len(self.free)].reshape(len(self.free), 2 * m)
         rest = np.zeros((horizon, m))
-        states = [self.problem.rollout(rest, row)[1:].ravel() for row in x0]
-        return np.concatenate([np.zeros(len(self.free) * horizon * m), *states])
+        chosen = [rest if inputs is None else np.asarray(inputs[a], dtype=float) for a in self.free]
+        states = [self.problem.rollout(u, row)[1:].ravel() for u, row in zip(chosen, x0)]
+        return np.concatenate([*(u.ravel() for u in chosen), *states])
 
     def unpack(self, w: np.ndarray, parameters: np.ndarray) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
         m, horizon, n = self.problem.dim, self.problem.horizon, len(self.free)
@@ -271,14 +273,14 @@ class Stage:
         """The Ipopt solver for the working set `mask` over Q (all of Q by default) and its number of
         inequality rows; built once per (mask, max_iter).
 
-        Objective, dynamics and their derivatives are compiled once per stage (`_base_functions`); a
+        Objective, dynamics and their derivatives are compiled once per stage (`base_functions`); a
         working set only differentiates its own rows and is composed with them as a small MX graph, so
         an EAS round builds its solver in milliseconds rather than re-deriving the whole problem.
         """
         mask = self.mask() if mask is None else np.asarray(mask, dtype=bool)
         key = (np.packbits(mask).tobytes(), mask.size, max_iter)
         if key not in self._solvers:
-            base = self._base_functions()
+            base = self.base_functions()
             rows = np.flatnonzero(mask)
             selected = self.g_all[rows.tolist()] if rows.size else ca.SX(0, 1)
             multipliers = ca.SX.sym("lam_rows", selected.numel())
@@ -302,7 +304,7 @@ class Stage:
             self._solvers[key] = (solver, rows.size)
         return self._solvers[key]
 
-    def _base_functions(self) -> dict[str, ca.Function]:
+    def base_functions(self) -> dict[str, ca.Function]:
         """Objective, dynamics and their derivatives (the dynamics are linear: no Hessian term)."""
         if self._base is None:
             w, p = self.w, self.p
@@ -317,14 +319,14 @@ class Stage:
 
     def solve(self, parameters: np.ndarray, guess: np.ndarray | None = None, *, mask: np.ndarray | None = None,
               dual: np.ndarray | None = None, max_iter: int | None = None) -> SolveResult:
-        """Solve with the working set `mask` from `guess` (default `rest_guess`); `dual` warm-starts lam_g."""
+        """Solve with the working set `mask` from `guess` (default `guess`: at rest); `dual` warm-starts lam_g."""
         started = time.perf_counter()
         solver, n_rows = self.solver(mask, max_iter)
         build_time = time.perf_counter() - started
         n_eq = int(self.g_eq.numel())
         lbg = np.concatenate([np.zeros(n_eq), np.full(n_rows, -np.inf)])
         ubg = np.zeros(n_eq + n_rows)
-        arguments = dict(x0=self.rest_guess(parameters) if guess is None else guess, p=parameters,
+        arguments = dict(x0=self.guess(parameters) if guess is None else guess, p=parameters,
                          lbx=self.lbx, ubx=self.ubx, lbg=lbg, ubg=ubg)
         if dual is not None and len(dual) == n_eq + n_rows:
             arguments["lam_g0"] = dual

@@ -8,6 +8,9 @@ also carries the stage that determined it and the sender's critical-path clock (
 A stage's problem is built once (`StageSolver`), and the work that does not need the fixed solutions is
 done at start-up, in parallel with the earlier stages (`StageSolver.prepare`):
 
+* always, building the stage's CasADi functions and, without EAS, its Ipopt solver: a node that waits
+  for its parent builds while it waits (on the platoon, N = 24, this takes 0.04 s per one-agent stage
+  off the critical path);
 * without EAS, as the centralized baseline is solved: the convex relaxation without collision rows
   (which involves no fixed agent), then, once the fixed solutions are known, the full stage from that
   point with Ipopt's warm-start settings;
@@ -32,6 +35,7 @@ from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.core.topology import Topology, TopologyError
 from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
+from dro_ros.trajectory.prediction import PredictionError, predict
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, SolveResult, Stage
@@ -41,12 +45,15 @@ from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, SolveResult, Stage
 @dataclass
 class Solutions:
     """Fixed solutions determined at sweep stage `stage`: `inputs[k]` (H, m) are u_j(t) of j = `agents[k]`;
-    `ready` is the sender's critical-path clock in seconds."""
+    `ready` is the sender's critical-path clock in seconds. A branch sweep with prediction also passes
+    down the coarse prediction of the receiver's descendants (`trajectory.prediction`); else these are empty."""
 
     stage: int
     agents: IntArray
     inputs: FloatArray
     ready: float
+    predicted_agents: IntArray    # CDS-BS with prediction: coarse inputs (k, H / factor, m) of these agents
+    predicted_inputs: FloatArray
 
 
 @dataclass(frozen=True)
@@ -86,39 +93,47 @@ class StageSolver:
     """One sweep stage (3.5, 3.7 or 3.11), built once: `free` agents optimized, `fixed` ones parameters."""
 
     def __init__(self, problem: FleetProblem, free: Sequence[int], fixed: Sequence[int],
-                 eas: EasParameters | None = None) -> None:
+                 eas: EasParameters | None = None, *, warm_start: bool = False) -> None:
+        """`warm_start`: `solve` will be given a starting point (a prediction), so use Ipopt's warm start."""
         self.eas = eas
         self.stage = Stage(problem, free, fixed, ipopt=EAS_IPOPT if eas is not None else None)
         self._convex = self.stage.convex_mask()
         self.nonconvex = not self._convex.all()
-        self._warm = Stage(problem, free, fixed, ipopt=WARM_IPOPT) if self.nonconvex and eas is None else None
+        warm = eas is None and (self.nonconvex or warm_start)
+        self._warm = Stage(problem, free, fixed, ipopt=WARM_IPOPT) if warm else None
         self._start: np.ndarray | None = None
         self._working: np.ndarray | None = None
 
-    @property
-    def preparing(self) -> bool:
-        """Whether `prepare` has work to do: a nonconvex stage, or an EAS stage with fixed agents."""
-        return self.nonconvex if self.eas is None else bool(self.stage.fixed)
-
-    def prepare(self) -> SolveResult:
-        """The start-up solve of the module docstring, kept as the starting point of `solve`."""
+    def prepare(self) -> SolveResult | None:
+        """The start-up work of the module docstring: build the solver(s) the stage needs and, for a
+        nonconvex stage or an EAS stage with fixed agents, the solve kept as the starting point of
+        `solve` (returned; None when there is none)."""
         problem = self.stage.problem
         placeholder = self.stage.parameters(   # the fixed agents enter no row solved here
             fixed={b: np.zeros((problem.horizon, problem.dim)) for b in self.stage.fixed})
         if self.eas is None:
+            (self._warm or self.stage).solver()
+            if not self.nonconvex:
+                return None
             relaxed = self.stage.solve(placeholder, mask=self._convex)
         else:
+            if not self.stage.fixed:
+                self.stage.base_functions()
+                return None
             relaxed, report = solve_eas(self.stage, placeholder, None, self.eas, allowed=self._without_fixed())
             self._working = report.working
         self._start = relaxed.primal
         return relaxed
 
-    def solve(self, fixed: dict[int, np.ndarray]) -> tuple[SolveResult, EasReport | None]:
-        """Solve the stage with the fixed agents' states (H+1, 2m), from the prepared point if any."""
+    def solve(self, fixed: dict[int, np.ndarray], start: dict[int, np.ndarray] | None = None
+              ) -> tuple[SolveResult, EasReport | None]:
+        """Solve the stage with the fixed agents' states (H+1, 2m), from the free agents' inputs `start`
+        if given, else from the prepared point if any."""
         parameters = self.stage.parameters(fixed=fixed)
+        guess = self._start if start is None else self.stage.guess(parameters, start)
         if self.eas is not None:
-            return solve_eas(self.stage, parameters, self._start, self.eas, working=self._working)
-        return (self._warm or self.stage).solve(parameters, self._start), None
+            return solve_eas(self.stage, parameters, guess, self.eas, working=self._working)
+        return (self._warm or self.stage).solve(parameters, guess), None
 
     def _without_fixed(self) -> np.ndarray:
         """Rows of Q that involve no fixed agent."""
@@ -137,10 +152,13 @@ class SweepAgent:
     stage it solves at, or None for an agent that never solves."""
 
     def __init__(self, problem: FleetProblem, me: int, names: Sequence[str], *, parent: int | None,
-                 needs: set[int], solver: StageSolver | None, stage: int | None) -> None:
+                 needs: set[int], solver: StageSolver | None, stage: int | None,
+                 prediction: int | None = None) -> None:
         self.problem, self.me, self.names = problem, me, list(names)
         self.parent, self.needs, self.solver, self.stage = parent, frozenset(needs), solver, stage
+        self.prediction = prediction
         self.known: dict[int, np.ndarray] = {}
+        self.predicted: dict[int, np.ndarray] = {}   # coarse inputs (H / prediction, m) by agent
         self.clock = CriticalPath()
         self.arrivals: list[Arrival] = []
         self.rows: list[StageRow] = []
@@ -151,14 +169,24 @@ class SweepAgent:
 
     # --- carrier hooks ---------------------------------------------------------------------------
     async def on_start(self, carrier: Carrier) -> None:
-        """Do the stage's start-up solve now, before the fixed solutions arrive (`StageSolver.prepare`)."""
-        if self.solver is not None and self.solver.preparing:
-            relaxed, self._warm_start_seconds = await self.clock.compute(carrier, self.solver.prepare)
-            if not relaxed.ok:
+        """Do the stage's start-up work now, before the fixed solutions arrive (`StageSolver.prepare`)."""
+        if self.solver is not None:
+            try:
+                relaxed, self._warm_start_seconds = await self.clock.compute(carrier, self._start_up)
+            except PredictionError as error:
+                self._fail(str(error))
+                return
+            if relaxed is not None and not relaxed.ok:
                 self._fail(f"{relaxed.status.value} (start-up relaxation: {relaxed.return_status})")
                 return
         self._started = True
         await self._advance(carrier)
+
+    def _start_up(self) -> SolveResult | None:
+        """The root of a sweep with prediction predicts the fleet; every stage then prepares."""
+        if self.prediction is not None and self.parent is None:
+            self.predicted = dict(enumerate(predict(self.problem, self.prediction)))
+        return self.solver.prepare()
 
     async def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
         if not isinstance(content, Solutions):
@@ -178,9 +206,17 @@ class SweepAgent:
         if content.inputs.shape != shape or not np.all(np.isfinite(content.inputs)):
             raise ValueError(f"agent {self.me}: inputs from {meta.sender} have shape {content.inputs.shape}, "
                              f"expected finite values of shape {shape}")
-        if not all(0 <= a < self.problem.n_agents for a in agents):
-            raise ValueError(f"agent {self.me}: {meta.sender} sent solutions for unknown agents {agents}")
+        predicted = [int(a) for a in np.atleast_1d(content.predicted_agents)]
+        if not all(0 <= a < self.problem.n_agents for a in agents + predicted):
+            raise ValueError(f"agent {self.me}: {meta.sender} sent solutions or predictions for unknown agents "
+                             f"{sorted(set(agents + predicted))}")
         self.known.update(zip(agents, content.inputs))
+        if predicted:
+            coarse = (len(predicted), self.problem.horizon // (self.prediction or 1), self.problem.dim)
+            if content.predicted_inputs.shape != coarse or not np.all(np.isfinite(content.predicted_inputs)):
+                raise ValueError(f"agent {self.me}: predicted inputs from {meta.sender} have shape "
+                                 f"{content.predicted_inputs.shape}, expected finite values of shape {coarse}")
+            self.predicted.update(zip(predicted, content.predicted_inputs))
         self.clock.heard(content.ready)
         self.arrivals.append(Arrival(self.parent, content.stage, tuple(agents), content.ready))
 
@@ -195,18 +231,23 @@ class SweepAgent:
     async def _act(self, carrier: Carrier) -> None:
         raise NotImplementedError
 
-    def send(self, carrier: Carrier, receiver: int, agents: Sequence[int], stage: int) -> None:
-        """Send the known solutions of `agents`, stamped with this agent's clock."""
+    def send(self, carrier: Carrier, receiver: int, agents: Sequence[int], stage: int,
+             predicted: Sequence[int] = ()) -> None:
+        """Send the known solutions of `agents` (and the predictions of `predicted`), stamped with this
+        agent's clock."""
         inputs = np.stack([self.known[a] for a in agents])
+        coarse = np.stack([self.predicted[a] for a in predicted]) if predicted else np.zeros((0, 0, self.problem.dim))
         carrier.send_to_other(Solutions(stage=stage, agents=np.array(agents, dtype=np.int64), inputs=inputs,
-                                        ready=self.clock.ready), self.names[receiver])
+                                        ready=self.clock.ready, predicted_agents=np.array(predicted, dtype=np.int64),
+                                        predicted_inputs=coarse), self.names[receiver])
 
     async def solve_stage(self, carrier: Carrier) -> dict[int, np.ndarray] | None:
         """Solve this agent's stage with the fixed solutions it holds; None (and a failure) unless SOLVED."""
         stage = self.solver.stage
-        fixed = {b: self.problem.rollout(self.known[b], self.problem.initial[b]) for b in stage.fixed}
+        fixed = {b: self.problem.rollout(self._inputs(b), self.problem.initial[b]) for b in stage.fixed}
         started = self.clock.ready
-        (result, eas), seconds = await self.clock.compute(carrier, self.solver.solve, fixed)
+        start = {a: self._inputs(a) for a in stage.free} if self.prediction is not None else None
+        (result, eas), seconds = await self.clock.compute(carrier, self.solver.solve, fixed, start)
         table = {} if eas is None else dict(eas_rounds=eas.rounds, n_working=eas.n_working, n_active=eas.n_active)
         self.rows.append(StageRow(
             stage=self.stage, agent=self.me, free=stage.free, fixed=stage.fixed, status=result.status.value,
@@ -218,6 +259,12 @@ class SweepAgent:
             return None
         self.known.update(result.inputs)
         return result.inputs
+
+    def _inputs(self, agent: int) -> np.ndarray:
+        """u_agent(t), t = 0..H-1: its fixed solution, else its prediction held for `prediction` steps."""
+        if agent in self.known:
+            return self.known[agent]
+        return np.repeat(self.predicted[agent], self.prediction, axis=0)
 
     def _fail(self, reason: str) -> None:
         self.failure = f"stage {self.stage} at agent {self.me}: {reason}"

@@ -1,15 +1,18 @@
 """CDS branch sweep (thesis Alg. 2 with the early forward of eq. 4.3) on small platoons (Sec. 5.1)."""
 import dataclasses
 
+import numpy as np
 import pytest
 
 from dro_ros.core.simple import NetworkModel
 from dro_ros.core.topology import Topology, TopologyError, ring
 from dro_ros.trajectory.branch_sweep import run_branch_sweep
 from dro_ros.trajectory.centralized import solve_centralized
-from dro_ros.trajectory.checker import InfeasibleProblem
+from dro_ros.trajectory.checker import InfeasibleProblem, check
 from dro_ros.trajectory.outcome import FleetStatus
-from dro_ros.trajectory.scenarios import platoon
+from dro_ros.trajectory.prediction import predict
+from dro_ros.trajectory.problem import ProblemError
+from dro_ros.trajectory.scenarios import platoon, scenario_from_config
 from dro_ros.trajectory.stage import Stage
 
 
@@ -68,3 +71,49 @@ def test_infeasible_root_stage_is_reported_and_every_other_agent_waits_for_its_p
     assert result.status is FleetStatus.STAGE_FAILED
     assert "stage 0 at agent 1: infeasible" in result.failure
     assert result.details["unfinished"] == {"robot_0": ["robot_1"], "robot_2": ["robot_1"], "robot_3": ["robot_2"]}
+
+
+# --- CDS-BS refining a coarse prediction (trajectory.prediction) -------------------------------------
+@pytest.fixture(scope="module")
+def long_platoon():
+    """N = 8 over the thesis's T = 100 s on a coarser grid: the plain sweep is 1.4 % above the optimum."""
+    return platoon(8, horizon=200, duration=100.0, limits=False)
+
+
+def test_prediction_closes_the_greedy_gap_of_the_plain_sweep(long_platoon):
+    optimum = solve_centralized(long_platoon.problem).solve.objective
+    plain = run_branch_sweep(long_platoon)
+    refined = run_branch_sweep(long_platoon, prediction=10)
+    assert refined.status is FleetStatus.SOLVED and refined.max_violation <= 1e-6
+    assert plain.objective > 1.005 * optimum                       # greedy stages lose
+    assert refined.objective == pytest.approx(optimum, rel=1e-4)   # measured: 4.4e-5
+    assert refined.details["prediction"] == 10
+
+
+def test_refined_sweep_costs_at_most_its_prediction(long_platoon):
+    problem = long_platoon.problem
+    predicted = np.repeat(predict(problem, 10), 10, axis=1)
+    report = check(problem, predicted)
+    assert report.max_violation <= 1e-9                          # feasible on the fine grid (margin on r_min)
+    assert run_branch_sweep(long_platoon, prediction=10).objective <= report.objective + 1e-9
+
+
+def test_prediction_travels_down_the_tree_with_the_first_message(long_platoon):
+    result = run_branch_sweep(long_platoon, prediction=10)
+    root = long_platoon.root
+    stages = {row.agent: row for row in result.details["stages"]}
+    assert stages[root].fixed == (root - 2, root + 2)             # the next generation, predicted
+    assert stages[root + 1].fixed == (root + 1, root, root + 3)   # me, parent, predicted grandchild
+
+
+def test_a_prediction_factor_that_does_not_divide_the_horizon_is_refused_before_any_solve(long_platoon, monkeypatch):
+    monkeypatch.setattr(Stage, "solve", lambda *args, **kwargs: pytest.fail("a stage was solved"))
+    with pytest.raises(ValueError, match="horizon 200 is not a multiple of the factor 30"):
+        run_branch_sweep(long_platoon, prediction=30)
+
+
+def test_prediction_comes_from_the_config():
+    config = {"family": "platoon", "n": 4, "horizon": 100, "limits": False, "sweep": {"prediction": 20}}
+    assert scenario_from_config(config).prediction == 20
+    with pytest.raises(ProblemError, match="sweep.prediction: expected a positive integer"):
+        scenario_from_config({**config, "sweep": {"prediction": 0}})
