@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -78,7 +79,8 @@ def select(values: np.ndarray, epsilon_bar: float, delta_bar: float | None) -> n
 
 def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = None,
               settings: EasParameters = EasParameters(), *, dual: np.ndarray | None = None,
-              working: np.ndarray | None = None, allowed: np.ndarray | None = None
+              working: np.ndarray | None = None, allowed: np.ndarray | None = None,
+              progress: Callable[[SolveResult, float, float], None] | None = None
               ) -> tuple[SolveResult, EasReport]:
     """Alg. 4 on `stage`; returns the last solve and the report (with the final working set). Never loops
     past `max_rounds`.
@@ -87,7 +89,8 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
     round starts from the previous round's multipliers, zero for the rows just added. `working` resumes
     from a working set found earlier (e.g. by a pre-solve); `allowed` restricts Q to a subset of its rows,
     which solves a relaxation (a path node pre-solves its stage without the rows that involve agents
-    not yet fixed, while it waits for them).
+    not yet fixed, while it waits for them). `progress(result, psi, cpu_seconds)` is called after every
+    round that is not the last, with the thread CPU time spent so far.
     """
     x = stage.guess(parameters) if guess is None else np.asarray(guess, dtype=float)
     n_eq = int(stage.g_eq.numel())
@@ -99,7 +102,7 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
         return np.where(rows, stage.inequality_values(point, parameters), -np.inf)
 
     history: list[tuple[int, float, str]] = []
-    iterations, build_time, started = 0, 0.0, time.perf_counter()
+    iterations, build_time, started, cpu_started = 0, 0.0, time.perf_counter(), time.thread_time()
     result: SolveResult | None = None
     for _ in range(settings.max_rounds):
         working |= select(values(x), settings.epsilon_bar, settings.delta_bar)
@@ -118,6 +121,8 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
             break
         if result.status is SolveStatus.SOLVED and psi <= settings.tolerance:
             break
+        if progress is not None and len(history) < settings.max_rounds:
+            progress(result, psi, time.thread_time() - cpu_started)
     assert result is not None
     final = values(x)
     psi = float(np.max(final, initial=-np.inf))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -71,7 +71,8 @@ class StageRow:
     """One stage solve: the Table 5.2 columns (n_k, |Q|, |W|, |A| with EAS) and its critical-path timing.
 
     `started` is the solver's critical-path clock when the stage solve began; `seconds` its CPU time, and
-    `warm_start_seconds` that of its start-up solve (`StageSolver.prepare`; 0 when there is none).
+    `warm_start_seconds` that of its start-up solve (`StageSolver.prepare`; 0 when there is none), and
+    `speculative_seconds` that of its solves with provisional solutions (`path_sweep`; 0 when none).
     """
 
     stage: int
@@ -87,6 +88,8 @@ class StageRow:
     eas_rounds: int | None = None
     n_working: int | None = None
     n_active: int | None = None
+    speculations: int = 0
+    speculative_seconds: float = 0.0
 
 
 class StageSolver:
@@ -125,15 +128,25 @@ class StageSolver:
         self._start = relaxed.primal
         return relaxed
 
-    def solve(self, fixed: dict[int, np.ndarray], start: dict[int, np.ndarray] | None = None
+    def solve(self, fixed: dict[int, np.ndarray], start: dict[int, np.ndarray] | None = None,
+              progress: Callable[[SolveResult, float, float], None] | None = None
               ) -> tuple[SolveResult, EasReport | None]:
         """Solve the stage with the fixed agents' states (H+1, 2m), from the free agents' inputs `start`
-        if given, else from the prepared point if any."""
+        if given, else from the prepared point if any; `progress` follows the EAS rounds (`solve_eas`)."""
         parameters = self.stage.parameters(fixed=fixed)
         guess = self._start if start is None else self.stage.guess(parameters, start)
         if self.eas is not None:
-            return solve_eas(self.stage, parameters, guess, self.eas, working=self._working)
+            return solve_eas(self.stage, parameters, guess, self.eas, working=self._working, progress=progress)
         return (self._warm or self.stage).solve(parameters, guess), None
+
+    def speculate(self, fixed: dict[int, np.ndarray]) -> SolveResult:
+        """Solve the EAS stage with provisional fixed states and, if that succeeds, keep its point and working
+        set as the starting point of the next solve."""
+        result, report = solve_eas(self.stage, self.stage.parameters(fixed=fixed), self._start, self.eas,
+                                   working=self._working)
+        if result.ok:
+            self._start, self._working = result.primal, report.working
+        return result
 
     def _without_fixed(self) -> np.ndarray:
         """Rows of Q that involve no fixed agent."""
@@ -166,6 +179,7 @@ class SweepAgent:
         self.done = False
         self._started = self._acted = False
         self._warm_start_seconds = 0.0
+        self.speculations, self.speculative_seconds = 0, 0.0
 
     # --- carrier hooks ---------------------------------------------------------------------------
     async def on_start(self, carrier: Carrier) -> None:
@@ -241,19 +255,22 @@ class SweepAgent:
                                         ready=self.clock.ready, predicted_agents=np.array(predicted, dtype=np.int64),
                                         predicted_inputs=coarse), self.names[receiver])
 
-    async def solve_stage(self, carrier: Carrier) -> dict[int, np.ndarray] | None:
-        """Solve this agent's stage with the fixed solutions it holds; None (and a failure) unless SOLVED."""
+    async def solve_stage(self, carrier: Carrier, progress: Callable[[SolveResult, float, float], None] | None = None
+                          ) -> dict[int, np.ndarray] | None:
+        """Solve this agent's stage with the fixed solutions it holds; None (and a failure) unless SOLVED.
+        `progress` follows the EAS rounds (`StageSolver.solve`)."""
         stage = self.solver.stage
         fixed = {b: self.problem.rollout(self._inputs(b), self.problem.initial[b]) for b in stage.fixed}
         started = self.clock.ready
         start = {a: self._inputs(a) for a in stage.free} if self.prediction is not None else None
-        (result, eas), seconds = await self.clock.compute(carrier, self.solver.solve, fixed, start)
+        (result, eas), seconds = await self.clock.compute(carrier, self.solver.solve, fixed, start, progress)
         table = {} if eas is None else dict(eas_rounds=eas.rounds, n_working=eas.n_working, n_active=eas.n_active)
         self.rows.append(StageRow(
             stage=self.stage, agent=self.me, free=stage.free, fixed=stage.fixed, status=result.status.value,
             started=started, seconds=seconds, warm_start_seconds=self._warm_start_seconds,
             iterations=result.iterations if eas is None else eas.ipopt_iterations,
-            n_constraints=stage.n_inequalities, **table))
+            n_constraints=stage.n_inequalities, speculations=self.speculations,
+            speculative_seconds=self.speculative_seconds, **table))
         if not result.ok:
             self._fail(f"{result.status.value} ({result.return_status})")
             return None

@@ -15,7 +15,7 @@ from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.outcome import FleetStatus
 from dro_ros.trajectory.path_sweep import run_path_sweep
 from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem
-from dro_ros.trajectory.scenarios import Scenario
+from dro_ros.trajectory.scenarios import Scenario, formation2d
 from dro_ros.trajectory.stage import Stage
 
 INITIAL = [(0, 0, 1, 0.5), (1, 0, 1, 0.3), (2, 0, 1, 0.1), (3, 0, 1, -0.1), (4, 0, 1, -0.3)]
@@ -103,3 +103,22 @@ def test_bad_graph_or_path_is_refused_before_any_solve(graph, n, path, message, 
                                   terminals=fleet().terminals[:1] * n)
     with pytest.raises(TopologyError, match=message):
         run_path_sweep(Scenario(problem, graph), path=path)
+
+
+def test_next_path_node_speculates_on_the_roots_provisional_solutions(scenario, eas_sweep):
+    plain = run_path_sweep(scenario, eas=EasParameters(), speculate=False)
+    speculations = {row.agent: row.speculations for row in eas_sweep.details["stages"]}
+    assert speculations == {1: 0, 2: 1, 3: 0}   # the root's first round is within epsilon_bar of feasible
+    assert {row.agent: row.speculations for row in plain.details["stages"]} == {1: 0, 2: 0, 3: 0}
+    assert eas_sweep.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_speculation_shortens_the_solve_after_the_final_solutions_arrive_on_formation2d():
+    scenario = formation2d()
+    eas = EasParameters(**scenario.eas)
+    runs = {speculate: run_path_sweep(scenario, eas=eas, speculate=speculate) for speculate in (True, False)}
+    second = {speculate: run.details["stages"][1] for speculate, run in runs.items()}
+    assert second[True].speculations == 1 and second[False].speculations == 0
+    assert second[True].iterations < second[False].iterations / 2      # measured: 18 against 94
+    assert runs[True].objective == pytest.approx(runs[False].objective, rel=1e-6)
+    assert runs[True].max_violation <= 1e-6
