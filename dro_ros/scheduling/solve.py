@@ -7,7 +7,8 @@ Back ends: CBC (the binary bundled with PuLP, as `PULP_CBC_CMD` runs it; the def
 (`pulp.HiGHS`, on highspy, given the model as arrays). Both take a time limit, a relative MIP gap, a
 thread count and a MIP start (a previous `Schedule`; by default the greedy schedule of `heuristic.py`).
 
-Cancellation from another thread: set the `threading.Event` given as `SolveOptions.cancel`.
+Cancellation from another thread: set the `threading.Event` given as `SolveOptions.cancel`. The greedy
+start then stops its restarts and keeps the best schedule so far.
 - CBC runs as a subprocess that we poll every 50 ms; on cancel it receives SIGINT, which makes CBC stop
   as on Ctrl-C and still write its best solution. CBC honours SIGINT only once branch and bound has
   started, so if it is still running 1 s later it is killed; what it found during its root phase is
@@ -29,7 +30,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Callable, Protocol
 
@@ -60,8 +61,10 @@ class SolveStatus(str, Enum):
 class SolveOptions:
     """How to solve: back end, limits (seconds; relative gap), threads, MIP start, cancel event.
 
-    Without `warm_start`, the TV model starts from the greedy schedule of `heuristic.py` when
-    `greedy_start` is true (the default) and the greedy places every required task.
+    Without `warm_start`, the TV model starts from the greedy schedule of `heuristic.py` (the best of
+    the plain order and `greedy_restarts` perturbed ones) when `greedy_start` is true (the default) and
+    the greedy places every required task. The greedy's time counts in the solve time and comes off
+    the solver's time limit.
     """
 
     solver: str = "cbc"
@@ -70,6 +73,7 @@ class SolveOptions:
     threads: int = 1
     warm_start: Schedule | None = None
     greedy_start: bool = True
+    greedy_restarts: int = 60
     cancel: threading.Event | None = None
     verbose: bool = False
 
@@ -136,11 +140,13 @@ def solve(problem: Problem, model: str = "tv", options: SolveOptions = SolveOpti
         return result(SolveStatus.INFEASIBLE, None, 0.0, built.infeasible_reason)
     if options.cancel is not None and options.cancel.is_set():
         return result(SolveStatus.CANCELLED, None, 0.0, "cancelled before the solve started")
+    started = time.perf_counter()
     start_schedule = options.warm_start
     if start_schedule is None and options.greedy_start and isinstance(built, time_varying.TimeVaryingModel):
-        start_schedule = greedy_schedule(built)
+        start_schedule = greedy_schedule(built, options.greedy_restarts, cancel=options.cancel)
     start = built.start_values(start_schedule) if start_schedule is not None else None
-    started = time.perf_counter()
+    if options.time_limit is not None:
+        options = replace(options, time_limit=max(0.01, options.time_limit - (time.perf_counter() - started)))
     outcome = (_solve_cbc if options.solver == "cbc" else _solve_highs)(lp, options, start)
     if not outcome.has_solution and outcome.stop != "infeasible" and start is not None:
         outcome = _fall_back_to_start(lp, start, outcome)
@@ -250,14 +256,15 @@ def _solve_cbc(lp: pulp.LpProblem, options: SolveOptions,
         return _Outcome("infeasible", False, None, None)
     bound = _cbc_bound(solver.log, objective)
     if verdict.startswith("Optimal"):
-        return _Outcome("optimal", True, objective, bound)
+        return _Outcome("optimal", True, objective, objective if bound is None else bound)
     stop = "interrupted" if "ctrl-c" in verdict.lower() else "limit"
     return _Outcome(stop, has_solution, objective, bound)
 
 
 def _cbc_bound(log: str, objective: float | None) -> float | None:
     """CBC's best bound: objective minus the gap it exited on, the objective after a complete
-    search, else the last bound it reported."""
+    search, else the last bound it reported (None if none: after "Optimal", e.g. when the LP with the
+    MIP start's cutoff is infeasible at the root, the bound is the objective)."""
     exit_gap = re.search(r"Exiting as integer gap of (\S+)", log)
     if exit_gap is not None and objective is not None:
         return objective - float(exit_gap.group(1))

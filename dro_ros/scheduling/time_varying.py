@@ -11,7 +11,9 @@ Constraints (numbers used in the docstrings below):
 
   (1) required task: sum_{i,t} X[i,m,t] = 1; optional task: sum_{i,t} X[i,m,t] <= 1;
   (2) incompatible group G: sum_{m in G} sum_{i,t} X[i,m,t] <= 1;
-  (3) CNF dependency, for each clause K of m: X[i,m,t] <= sum_{p in K} D[i,p,t];
+  (3) CNF dependency, for each clause K of m and step t: sum_{t' <= t} X[i,m,t'] <= sum_{p in K} D[i,p,t]
+      (cumulative: a product held at level f enables at most f of m's starts on i up to t in total,
+      where X[i,m,t] <= sum D[i,p,t] alone let the LP start a fraction f at every step);
   (4) capacity of agent i at step k: sum load[m,i] * X[i,m,t] over computations running at k
       + number of transfers in progress at k that i sends or receives <= 1;
   (5) learning: D[i,m,t] - D[i,m,t-1] <= X[i,m,t-d[m,i]] + sum of C[j,i,m,s] completing at t;
@@ -22,10 +24,20 @@ Constraints (numbers used in the docstrings below):
   (6) knowledge: sum_j C[i,j,m,t] <= D[i,m,t] (one row per sender, product and step: valid because (4)
       allows at most one transfer in progress per agent);
   (7) initial information: D[i,m,0] <= InitialInformation[m][i];
-  (8) makespan (when weighted): continuous Z[s] in [0,1] for s = 1..T, M = dt * sum_s Z[s], with
-      Z[s] >= sum_{i, t: t + d[m,i] >= s} X[i,m,t] for every task m and step s (Z[s] = 1 iff some
-      computation ends at s or later). Its LP relaxation takes, step by step, the largest fraction of
-      any task still running, which bounds M better than M >= dt * sum (t + d) X per task does.
+  (8) makespan (when weighted): binary Z[s] for s = 1..T, Z[s] = 1 iff the schedule runs past step
+      s - 1, M = dt * sum_s Z[s], with Z[s] >= sum_{i, t: t + d[m,i] >= s} X[i,m,t] for every task m
+      and step s, Z[s] >= Z[s+1], and Z[s] = 1 for s <= L, the latest over required tasks of the
+      earliest step any agent can finish them (from the reachability pass);
+  (9) workload (when weighted, and w_e >= 0): sum_s Z[s] >= sum_k (left-hand side of (4) for agent i
+      at step k), for every agent i: each busy step of an agent lies before the makespan.
+
+(3) and (9) hold in an optimal solution made canonical: D at its largest (an agent keeps what it
+holds), and no transfer that ends after the last computation (such a transfer, and any forwarding of
+its product, feeds no computation; dropping it saves its tie-break, and with w_e >= 0 its energy is no
+gain). So the optimum is unchanged; the rows cut fractional solutions, which the makespan bound
+needs: without them the LP put a fraction of a product on an agent and started a task from it at
+every step, and spread an agent's work below the makespan (rovers9_30_makespan: LP bound -137.00
+without the cumulative form of (3) and without (9), -135.41 with them).
 
 Objective (minimise): w_r * (-sum_{optional m} reward[m] X) + w_e * (task energy + transfer energy)
 + w_t * M + 0.001 * sum C. The 0.001 per transfer breaks ties against useless transfers; unlike the
@@ -69,6 +81,7 @@ class TimeVaryingModel:
     d: dict[Key3, pulp.LpVariable]
     k: dict[Key3, pulp.LpVariable]
     late: dict[int, pulp.LpVariable]
+    makespan_bound: int
     durations: np.ndarray
     transfer_end: dict[Key4, int]
     links: dict[Link, SteppedLink]
@@ -90,11 +103,12 @@ class TimeVaryingModel:
 
     def start_values(self, schedule: Schedule) -> dict[pulp.LpVariable, float]:
         """A MIP start from `schedule` (e.g. the previous solve's): X and C from its entries, D, K and
-        Z derived with rules (5)-(8). Entries that do not map to a variable of this model are dropped."""
+        Z derived with rules (5)-(8) (Z up to the last computation or transfer). Entries that do not map
+        to a variable of this model are dropped."""
         p, dt = self.problem, self.problem.step
         agent_ix = {a: i for i, a in enumerate(p.agents)}
         task_ix = {t: m for m, t in enumerate(p.tasks)}
-        values = {var: 0.0 for var in self.lp.variables()}
+        values = {var: 0.0 for table in (self.x, self.c, self.d, self.k, self.late) for var in table.values()}
         events: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
         finish = 0.0
         for entry in schedule.computes:
@@ -116,6 +130,7 @@ class TimeVaryingModel:
                     events[(j, key[2])].append((key[3] + 1, min(1.0, bits / size) if size > 0 else 1.0))
                 else:
                     events[(j, key[2])].append((self.transfer_end[key], 1.0))
+                finish = max(finish, self.transfer_end[key] * dt)
         for (i, m, t), var in self.d.items():
             level = float(p.initial_information[p.tasks[m]].get(p.agents[i], False))
             level += sum(amount for when, amount in events[(i, m)] if when <= t)
@@ -125,6 +140,11 @@ class TimeVaryingModel:
         for s, var in self.late.items():
             values[var] = 1.0 if s * dt <= finish + 1e-9 else 0.0
         return values
+
+    def objective_value(self, schedule: Schedule) -> float:
+        """The objective of `schedule` as the MIP start `start_values` makes of it."""
+        values = self.start_values(schedule)
+        return sum(coefficient * values[var] for var, coefficient in self.lp.objective.items())
 
 
 def build(problem: Problem) -> TimeVaryingModel:
@@ -158,6 +178,7 @@ class _Builder:
         self.k: dict[Key3, pulp.LpVariable] = {}
         self.transfer_end: dict[Key4, int] = {}
         self.late: dict[int, pulp.LpVariable] = {}
+        self.makespan_bound = self._makespan_bound()
 
     # --- precomputation -------------------------------------------------------------------------
 
@@ -233,6 +254,12 @@ class _Builder:
             latest = new
         self.hold_max = latest
 
+    def _makespan_bound(self) -> int:
+        """L of (8): every required task ends at or after the earliest step some agent can finish it."""
+        finish = (self.start_min + self.durations).min(axis=1)
+        required = [m for m, task in enumerate(self.p.tasks) if not self.p.optional[task]]
+        return int(min(self.n, max((finish[m] for m in required), default=0)))
+
     # --- variables ------------------------------------------------------------------------------
 
     def _variables(self) -> None:
@@ -260,6 +287,10 @@ class _Builder:
                     key = (i, j, m, int(t))
                     self.c[key] = self.lp.add_variable(f"c_{i}_{j}_{m}_{t}", cat=pulp.LpBinary)
                     self.transfer_end[key] = int(end[t])
+        if p.weights.makespan != 0:
+            for s in range(1, n + 1):
+                self.late[s] = self.lp.add_variable(f"z_{s}", cat=pulp.LpBinary)
+                self.late[s].lowBound = 1 if s <= self.makespan_bound else 0
 
     # --- constraints ----------------------------------------------------------------------------
 
@@ -287,10 +318,13 @@ class _Builder:
         return None
 
     def _dependency_rows(self) -> None:
-        """(3): X[i,m,t] <= sum_{p in K} D[i,p,t] for every clause K of m."""
-        for (i, m, t), var in self.x.items():
+        """(3): sum_{t' <= t} X[i,m,t'] <= sum_{p in K} D[i,p,t] for every clause K of m. Every D[i,p,t]
+        of a step at which m can start exists: the backward pass keeps p until m's latest start."""
+        started: Row = []
+        for (i, m, t), var in sorted(self.x.items()):
+            started = started + [(var, 1.0)] if (i, m, t - 1) in self.x else [(var, 1.0)]
             for clause in self.clauses[m]:
-                row = [(var, 1.0)] + [(self.d[(i, q, t)], -1.0) for q in clause if (i, q, t) in self.d]
+                row = started + [(self.d[(i, q, t)], -1.0) for q in clause if (i, q, t) in self.d]
                 self._add(row, pulp.LpConstraintLE, 0.0)
 
     def _capacity_rows(self) -> None:
@@ -308,6 +342,21 @@ class _Builder:
         for row in rows.values():
             if sum(coef for _, coef in row) > 1.0 + 1e-9:
                 self._add(row, pulp.LpConstraintLE, 1.0)
+
+    def _workload_rows(self) -> None:
+        """(9): sum_s Z[s] >= load[m,i] * d[m,i] * X[i,m,t] summed over i's computations, plus the
+        steps of each transfer i sends or receives."""
+        makespan = [(var, 1.0) for var in self.late.values()]
+        work: dict[int, Row] = {i: list(makespan) for i in range(len(self.p.agents))}
+        for (i, m, t), var in self.x.items():
+            load = self.p.computation_load[self.p.tasks[m]][self.p.agents[i]]
+            work[i].append((var, -load * int(self.durations[m, i])))
+        for (i, j, m, t), var in self.c.items():
+            steps = self.transfer_end[(i, j, m, t)] - t
+            work[i].append((var, -float(steps)))
+            work[j].append((var, -float(steps)))
+        for row in work.values():
+            self._add(row, pulp.LpConstraintGE, 0.0)
 
     def _learning_rows(self) -> None:
         """(5) and (7): how an agent comes to hold a product (D's bounds encode (7))."""
@@ -343,8 +392,23 @@ class _Builder:
         for key, row in sending.items():
             self._add(row + [(self.d[key], -1.0)], pulp.LpConstraintLE, 0.0)
 
+    def _makespan_rows(self) -> None:
+        """(8), when the makespan is weighted: Z[s] >= the starts of each task that end at s or later,
+        and Z[s] >= Z[s+1]."""
+        ending: dict[tuple[int, int], Row] = defaultdict(list)
+        for (i, m, t), var in self.x.items():
+            ending[(m, t + int(self.durations[m, i]))].append((var, -1.0))
+        for m in range(len(self.p.tasks)):
+            row: Row = []
+            for s in range(self.n, self.makespan_bound, -1):
+                row = row + ending.get((m, s), [])
+                if row:
+                    self._add([(self.late[s], 1.0)] + row, pulp.LpConstraintGE, 0.0)
+        for s in range(self.makespan_bound + 1, self.n):
+            self._add([(self.late[s], 1.0), (self.late[s + 1], -1.0)], pulp.LpConstraintGE, 0.0)
+
     def _objective(self) -> None:
-        """Reward, energy and tie-break terms, plus (8) and the makespan term when weighted."""
+        """Reward, energy and tie-break terms, plus the makespan term w_t * M when weighted."""
         p, w = self.p, self.p.weights
         for (i, m, t), var in self.x.items():
             task = p.tasks[m]
@@ -357,19 +421,8 @@ class _Builder:
                 link, size = self.links[key[0]], p.product_size[p.tasks[m]]
                 energy_tables[key] = link.packet_energy(size) if p.packet_comms else link.transfer_energy(size)
             self.objective[var] += TRANSFER_TIE_BREAK + w.energy * float(energy_tables[key][t])
-        if w.makespan != 0:
-            ending: dict[tuple[int, int], list[pulp.LpVariable]] = defaultdict(list)
-            for (i, m, t), var in self.x.items():
-                ending[(m, t + int(self.durations[m, i]))].append(var)
-            for s in range(1, self.n + 1):
-                self.late[s] = self.lp.add_variable(f"z_{s}", 0, 1)
-                self.objective[self.late[s]] += w.makespan * p.step
-            for m in range(len(p.tasks)):
-                row: Row = []
-                for s in range(self.n, 0, -1):
-                    row = row + [(var, -1.0) for var in ending.get((m, s), [])]
-                    if row:
-                        self._add([(self.late[s], 1.0)] + row, pulp.LpConstraintGE, 0.0)
+        for var in self.late.values():
+            self.objective[var] += w.makespan * p.step
         self.lp.setObjective(pulp.LpAffineExpression(self.objective))
 
     def build(self) -> TimeVaryingModel:
@@ -380,8 +433,12 @@ class _Builder:
             self._capacity_rows()
             self._learning_rows()
             self._knowledge_rows()
+            if self.late:
+                self._makespan_rows()
+            if self.late and self.p.weights.energy >= 0:
+                self._workload_rows()
             self._objective()
         return TimeVaryingModel(
             problem=self.p, lp=self.lp, x=self.x, c=self.c, d=self.d, k=self.k, late=self.late,
-            durations=self.durations, transfer_end=self.transfer_end, links=self.links,
-            infeasible_reason=reason)
+            makespan_bound=self.makespan_bound, durations=self.durations, transfer_end=self.transfer_end,
+            links=self.links, infeasible_reason=reason)
