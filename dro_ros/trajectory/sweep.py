@@ -38,7 +38,7 @@ from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
 from dro_ros.trajectory.prediction import PredictionError, predict
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, SolveResult, Stage
+from dro_ros.trajectory.stage import EAS_IPOPT, PREDICTED_IPOPT, WARM_IPOPT, SolveResult, Stage
 
 
 @wire_message("cds_sweep")
@@ -97,13 +97,15 @@ class StageSolver:
 
     def __init__(self, problem: FleetProblem, free: Sequence[int], fixed: Sequence[int],
                  eas: EasParameters | None = None, *, warm_start: bool = False) -> None:
-        """`warm_start`: `solve` will be given a starting point (a prediction), so use Ipopt's warm start."""
+        """`warm_start`: `solve` will be given a starting point (a prediction): Ipopt's warm start with
+        `PREDICTED_IPOPT`."""
         self.eas = eas
         self.stage = Stage(problem, free, fixed, ipopt=EAS_IPOPT if eas is not None else None)
         self._convex = self.stage.convex_mask()
         self.nonconvex = not self._convex.all()
         warm = eas is None and (self.nonconvex or warm_start)
-        self._warm = Stage(problem, free, fixed, ipopt=WARM_IPOPT) if warm else None
+        options = PREDICTED_IPOPT if warm_start else WARM_IPOPT
+        self._warm = Stage(problem, free, fixed, ipopt=options) if warm else None
         self._start: np.ndarray | None = None
         self._working: np.ndarray | None = None
 
