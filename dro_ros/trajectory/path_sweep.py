@@ -79,14 +79,8 @@ class PathSweepAgent(SweepAgent):
         if not isinstance(content, Provisional):
             await super().on_exchange_message(carrier, content, meta)
             return
-        if self.parent is None or meta.sender != self.names[self.parent] or self.solver is None:
-            raise ValueError(f"agent {self.me}: provisional solutions from {meta.sender}, which is not its parent "
-                             f"on the path")
-        agents = [int(a) for a in np.atleast_1d(content.agents)]
-        shape = (len(agents), self.problem.horizon, self.problem.dim)
-        if content.inputs.shape != shape or not np.all(np.isfinite(content.inputs)):
-            raise ValueError(f"agent {self.me}: provisional inputs from {meta.sender} have shape "
-                             f"{content.inputs.shape}, expected finite values of shape {shape}")
+        self._require_parent(meta, "provisional solutions")
+        agents = self._checked(content.agents, content.inputs, self.problem.horizon, "provisional inputs", meta)
         self._provisional.update(zip(agents, content.inputs))
         if self.speculate and not self._acted and self.needs <= self.known.keys() | self._provisional.keys():
             fixed = {b: self.known[b] if b in self.known else self._provisional[b] for b in self.needs}

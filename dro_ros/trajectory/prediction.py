@@ -60,8 +60,8 @@ def predict(problem: FleetProblem, factor: int) -> np.ndarray:
     feasible for `problem` (checked).
 
     Between coarse samples the fine positions may dip below r_min, so the coarse r_min is raised by
-    `FIRST_MARGIN` r_min, and after an attempt that the fine grid still violates, by twice the violation. `PredictionError` if the coarse solve fails
-    or `MARGIN_ATTEMPTS` margins do not suffice.
+    `FIRST_MARGIN` r_min, and after an attempt that the fine grid still violates, by twice the violation.
+    `PredictionError` if the coarse solve fails or `MARGIN_ATTEMPTS` margins do not suffice.
     """
     margin = FIRST_MARGIN * problem.r_min
     for _ in range(MARGIN_ATTEMPTS):

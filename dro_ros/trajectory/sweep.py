@@ -214,27 +214,33 @@ class SweepAgent:
 
     # --- shared steps ----------------------------------------------------------------------------
     def _accept(self, content: Solutions, meta: MessageMeta) -> None:
-        """Check a message from the parent and store its solutions."""
-        if self.parent is None or meta.sender != self.names[self.parent]:
-            raise ValueError(f"agent {self.me}: solutions from {meta.sender}, which is not its parent")
-        agents = [int(a) for a in np.atleast_1d(content.agents)]
-        shape = (len(agents), self.problem.horizon, self.problem.dim)
-        if content.inputs.shape != shape or not np.all(np.isfinite(content.inputs)):
-            raise ValueError(f"agent {self.me}: inputs from {meta.sender} have shape {content.inputs.shape}, "
-                             f"expected finite values of shape {shape}")
-        predicted = [int(a) for a in np.atleast_1d(content.predicted_agents)]
-        if not all(0 <= a < self.problem.n_agents for a in agents + predicted):
-            raise ValueError(f"agent {self.me}: {meta.sender} sent solutions or predictions for unknown agents "
-                             f"{sorted(set(agents + predicted))}")
+        """Check a message from the parent and store its solutions (and predictions)."""
+        self._require_parent(meta, "solutions")
+        agents = self._checked(content.agents, content.inputs, self.problem.horizon, "inputs", meta)
+        predicted = self._checked(content.predicted_agents, content.predicted_inputs,
+                                  self.problem.horizon // (self.prediction or 1), "predicted inputs", meta)
         self.known.update(zip(agents, content.inputs))
-        if predicted:
-            coarse = (len(predicted), self.problem.horizon // (self.prediction or 1), self.problem.dim)
-            if content.predicted_inputs.shape != coarse or not np.all(np.isfinite(content.predicted_inputs)):
-                raise ValueError(f"agent {self.me}: predicted inputs from {meta.sender} have shape "
-                                 f"{content.predicted_inputs.shape}, expected finite values of shape {coarse}")
-            self.predicted.update(zip(predicted, content.predicted_inputs))
+        self.predicted.update(zip(predicted, content.predicted_inputs))
         self.clock.heard(content.ready)
         self.arrivals.append(Arrival(self.parent, content.stage, tuple(agents), content.ready))
+
+    def _require_parent(self, meta: MessageMeta, what: str) -> None:
+        if self.parent is None or meta.sender != self.names[self.parent]:
+            raise ValueError(f"agent {self.me}: {what} from {meta.sender}, which is not its parent")
+
+    def _checked(self, agents: np.ndarray, inputs: np.ndarray, steps: int, what: str, meta: MessageMeta) -> list[int]:
+        """The agents of a message's (agents, inputs) pair, after checking that they exist and that the inputs
+        are finite with shape (len(agents), steps, m); an empty pair passes."""
+        listed = [int(a) for a in np.atleast_1d(agents)]
+        if not listed:
+            return listed
+        if not all(0 <= a < self.problem.n_agents for a in listed):
+            raise ValueError(f"agent {self.me}: {meta.sender} sent {what} for unknown agents {listed}")
+        shape = (len(listed), steps, self.problem.dim)
+        if inputs.shape != shape or not np.all(np.isfinite(inputs)):
+            raise ValueError(f"agent {self.me}: {what} from {meta.sender} have shape {inputs.shape}, "
+                             f"expected finite values of shape {shape}")
+        return listed
 
     def _relay(self, carrier: Carrier, content: Solutions) -> None:
         """Hook: pass a received message on (the path sweep's relay, eq. 4.5)."""

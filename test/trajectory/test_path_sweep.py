@@ -4,16 +4,19 @@ Five agents start in a row and meet in a disc of radius 1 with r_min = 0.3 (coll
 5.15-5.16); the path graph 0-1-2-3-4 has the dominating path (1, 2, 3), so the sweep has three stages:
 S_1 = {0, 1, 2}, then {3} with F_0 fixed, then {4} with F_1 = {0, 1, 2, 3} fixed.
 """
+import asyncio
 import dataclasses
 
 import numpy as np
 import pytest
 
+from dro_ros.core.carrier import MessageMeta
 from dro_ros.core.topology import Topology, TopologyError
+from dro_ros.graph.cds import sweep_path
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.outcome import FleetStatus
-from dro_ros.trajectory.path_sweep import run_path_sweep
+from dro_ros.trajectory.path_sweep import PathSweepAgent, Provisional, run_path_sweep
 from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, formation2d
 from dro_ros.trajectory.stage import Stage
@@ -122,3 +125,18 @@ def test_speculation_shortens_the_solve_after_the_final_solutions_arrive_on_form
     assert second[True].iterations < second[False].iterations / 2      # measured: 18 against 94
     assert runs[True].objective == pytest.approx(runs[False].objective, rel=1e-6)
     assert runs[True].max_violation <= 1e-6
+
+
+@pytest.mark.parametrize("sender, agents, shape, message", [
+    ("robot_3", [0], (1, 40, 2), "provisional solutions from robot_3, which is not its parent"),
+    ("robot_1", [9], (1, 40, 2), "provisional inputs for unknown agents"),
+    ("robot_1", [0], (1, 39, 2), "provisional inputs from robot_1 have shape"),
+])
+def test_a_malformed_provisional_message_is_refused_naming_what_is_wrong(scenario, sender, agents, shape, message):
+    sweep = sweep_path(LINE, (1, 2, 3))
+    agent = PathSweepAgent(scenario.problem, sweep, 2, [f"robot_{i}" for i in range(5)], EasParameters())
+    content = Provisional(stage=0, agents=np.array(agents), inputs=np.zeros(shape), ready=0.0)
+    meta = MessageMeta(sender=sender, receiver="robot_2", type="cds_sweep/Provisional", problem_id="t",
+                       message_id=1, in_reply_to=0, iteration=-1, stamp_ns=0, nbytes=0)
+    with pytest.raises(ValueError, match=message):
+        asyncio.run(agent.on_exchange_message(None, content, meta))
