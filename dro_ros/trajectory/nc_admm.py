@@ -37,6 +37,11 @@ extra iterations (two messages per iteration) and 2N floats per pending iteratio
 Pairs coupled in (5.8) that are not graph edges are outside NC-ADMM's neighbourhood coupling: no agent
 tests them, the independent checker does.
 
+Local solves. From iteration 2 on, a local problem that is a QP (the platoon: linear rows only) is first
+re-solved exactly from the previous iteration's active set (`active_set.ActiveSetQp`, one to three sparse
+LU solves); Ipopt, warm-started from the previous primal and dual, runs only when that set does not settle
+(`active_set=False`: always Ipopt). Measured on the N = 8, H = 1000 platoon: 0.05 s against 0.5 s per solve.
+
 A failed local solve stops the agent with `failure` set; an `Abort` is flooded so that every agent stops.
 """
 from __future__ import annotations
@@ -53,11 +58,12 @@ import numpy as np
 from dro_ros.core.carrier import Carrier, MessageMeta
 from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
+from dro_ros.trajectory.active_set import EXACT, ActiveSetQp
 from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 from dro_ros.trajectory.scenarios import Scenario
-from dro_ros.trajectory.stage import WARM_IPOPT, Stage
+from dro_ros.trajectory.stage import WARM_IPOPT, SolveResult, Stage
 
 
 @wire_message("nc_admm")
@@ -114,6 +120,7 @@ class NcAdmmSettings:
     max_iterations: int = 500
     diameter_bound: int | None = None    # D >= the graph's diameter; None: N - 1
     weighting: Literal["degree", "thesis"] = "degree"
+    active_set: bool = True              # exact re-solves of QP local problems from the last active set
 
     def __post_init__(self) -> None:
         if not (self.rho > 0 and self.eps > 0 and self.feasibility_tol > 0):
@@ -144,6 +151,9 @@ class NcAdmmAgent:
         # ADMM stalls at the accuracy of its local solves: solve them tighter than the default tol
         self._first = Stage(problem, self.members, admm=True, ipopt=LOCAL_IPOPT)
         self._warm = Stage(problem, self.members, admm=True, ipopt={**WARM_IPOPT, **LOCAL_IPOPT})  # iteration 2 on
+        exact = ActiveSetQp(self._warm) if settings.active_set else None
+        self._exact = exact if exact is not None and exact.applicable else None
+        self._active: np.ndarray | None = None         # the last solution's active rows, for `_exact`
         zero = np.zeros((problem.horizon, problem.dim))
         self.z = {j: zero for j in self.members}       # z~_i
         self.lam = {j: zero for j in self.members}     # lam~_i
@@ -151,6 +161,7 @@ class NcAdmmAgent:
         self.iteration = 0
         self.path = CriticalPath()
         self.solves = 0
+        self.exact_solves = 0                          # solves done by `_exact`, not Ipopt
         self.stop: NcAdmmStop | None = None
         self.failure: str | None = None
         self.solution: np.ndarray | None = None
@@ -201,11 +212,10 @@ class NcAdmmAgent:
     async def _solve(self, carrier: Carrier) -> None:
         """(2.14), warm-started from the previous primal and dual; then send the opinions."""
         self.iteration = k = self.iteration + 1
-        stage = self._first if k == 1 else self._warm
-        parameters = stage.parameters(weights=self.weights, z=self.z, lam=self.lam, rho=self.settings.rho)
-        result, _ = await self.path.compute(
-            carrier, functools.partial(stage.solve, parameters, self._guess, dual=self._dual))
+        parameters = self._warm.parameters(weights=self.weights, z=self.z, lam=self.lam, rho=self.settings.rho)
+        result, _ = await self.path.compute(carrier, functools.partial(self._local_solve, parameters))
         self.solves += 1
+        self.exact_solves += result.return_status == EXACT
         if not result.ok:
             self.failure = f"iteration {k}: local problem {result.status.value}"
             self._finish(NcAdmmStop.FAILED)
@@ -218,6 +228,16 @@ class NcAdmmAgent:
             carrier.send_to_other(Opinion(iteration=k, opinion=self.x[j], own=self.x[self.index],
                                           ready=self.path.ready, **flood), address)
         self._phase = 2 * k
+
+    def _local_solve(self, parameters: np.ndarray) -> SolveResult:
+        """(2.14) exactly from the last active set when possible, else by Ipopt (run in the compute thread)."""
+        result = self._exact.solve(parameters, self._active) if self._exact and self._active is not None else None
+        if result is None:
+            stage = self._first if self.iteration == 1 else self._warm
+            result = stage.solve(parameters, self._guess, dual=self._dual)
+        if self._exact and result.ok:
+            self._active = self._exact.active_rows(result, parameters)
+        return result
 
     def _on_opinions(self, carrier: Carrier, messages: dict[int, Opinion]) -> None:
         """(2.15), this agent's parts of ||r^k||^2 and ||s^k||^2, the flood; then send z_i."""
@@ -296,6 +316,7 @@ class NcAdmmAgent:
             agent=self.index, inputs=self.solution, critical_path=self.path.ready, compute=self.path.spent,
             solves=self.solves, failure=self.failure,
             details={"stop": self.stop.value if self.stop else "running", "iterations": self.iteration,
+                     "exact_solves": self.exact_solves,
                      "solution_iteration": self.solution_iteration, "residual_parts": self.residual_parts,
                      "feasibility_parts": self.feasibility_parts})
 
@@ -334,14 +355,15 @@ def nc_admm_agents(scenario: Scenario, settings: NcAdmmSettings = NcAdmmSettings
 
 def run_nc_admm(scenario: Scenario, *, rho: float = 1.0, stop: Literal["residual", "feasible"] = "residual",
                 eps: float = 1e-3, feasibility_tol: float = 1e-6, max_iterations: int = 500,
-                weighting: Literal["degree", "thesis"] = "degree",
+                weighting: Literal["degree", "thesis"] = "degree", active_set: bool = True,
                 network: NetworkModel | None = None) -> FleetResult:
-    """Run Alg. 1 in process; `details` holds ||r^k|| ("residuals") and ||s^k|| ("feasibility") per iteration.
+    """Run Alg. 1 in process; `details` holds ||r^k|| ("residuals") and ||s^k|| ("feasibility") per iteration
+    and how many local solves were exact active-set re-solves ("exact_solves").
     Provably infeasible data raise `InfeasibleProblem` before any solve."""
     require_feasible_data(scenario.problem)
     settings = NcAdmmSettings(rho=rho, stop=stop, eps=eps, feasibility_tol=feasibility_tol,
                               max_iterations=max_iterations, diameter_bound=scenario.graph.diameter(),
-                              weighting=weighting)
+                              weighting=weighting, active_set=active_set)
     agents = nc_admm_agents(scenario, settings)
     report = asyncio.run(run_in_process(agents, topology=scenario.graph, network=network, problem_id="nc_admm",
                                         addresses=agent_names(len(agents))))
@@ -351,6 +373,7 @@ def run_nc_admm(scenario: Scenario, *, rho: float = 1.0, stop: Literal["residual
         "residuals": [math.sqrt(sum(p["residual_parts"][k] for p in parts)) for k in range(done)],
         "feasibility": [math.sqrt(sum(p["feasibility_parts"][k] for p in parts)) for k in range(done)],
         "stop": ", ".join(sorted({p["stop"] for p in parts})),
-        "solution_iteration": max((p["solution_iteration"] for p in parts), default=0)}
+        "solution_iteration": max((p["solution_iteration"] for p in parts), default=0),
+        "exact_solves": sum(p["exact_solves"] for p in parts)}
     return fleet_result("nc_admm", scenario.problem, report, rounds=max(a.iteration for a in agents),
                         details=details)
