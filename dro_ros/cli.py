@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import sys
 from typing import Any
@@ -45,13 +46,25 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def option_value(text: str) -> Any:
+    """A `--set` value: JSON (`500`, `true`, `["highs"]`, `"x.png"`), or else the text itself (`x.png`)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 def _bench(args: argparse.Namespace) -> int:
     module_name, function = BENCHMARKS[args.name].split(":")
     benchmark = getattr(importlib.import_module(module_name), function)
+    accepted = inspect.signature(benchmark).parameters
     options: dict[str, Any] = {}
     for item in args.set or []:
         key, _, value = item.partition("=")
-        options[key] = json.loads(value) if value else True
+        if key not in accepted:
+            print(f"dro-ros bench {args.name}: no option {key!r}; options: {', '.join(accepted)}", file=sys.stderr)
+            return 2
+        options[key] = option_value(value) if value else True
     if args.sizes:
         options["sizes"] = [int(n) for n in args.sizes.split(",")]
     result = benchmark(**options)
@@ -72,9 +85,9 @@ def _fleet(args: argparse.Namespace) -> int:
             target = config
             for section in sections:
                 target = target.setdefault(section, {})
-            target[name] = json.loads(value)
+            target[name] = option_value(value)
         nodes = node_list(config)
-    except (SpecError, OSError, json.JSONDecodeError) as error:
+    except (SpecError, OSError) as error:
         print(f"dro-ros fleet up: {error}", file=sys.stderr)
         return 2
     print(f"dro-ros fleet up: {len(nodes)} nodes from {args.config}", flush=True)
@@ -90,15 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmarks printing JSON")
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     bench.add_argument("--json", action="store_true", help="one-line JSON")
-    bench.add_argument("--set", action="append", metavar="KEY=JSON", help="benchmark option, e.g. --set rounds=500")
+    bench.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="benchmark option, a JSON value or plain text, e.g. --set rounds=500 --set figure=run.png")
     bench.add_argument("--N", dest="sizes", metavar="N1,N2,...", help="fleet sizes (platoon), e.g. --N 4,8,12")
     bench.set_defaults(handler=_bench)
     fleet = commands.add_parser("fleet", help="run a fleet config's nodes as local processes")
     fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True)
     up = fleet_commands.add_parser("up", help="start every node of CONFIG; stop them all at the end or on Ctrl-C")
     up.add_argument("config", help="fleet config, e.g. config/formation2d.yaml")
-    up.add_argument("--set", action="append", metavar="SECTION.KEY=JSON",
-                    help="override a config value, e.g. --set supervisor.output='\"run.png\"'")
+    up.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                    help="override a config value, a JSON value or plain text, e.g. --set supervisor.output=run.png")
     up.add_argument("--isolated", action="store_true", help="private ROS_DOMAIN_ID, localhost discovery only")
     up.add_argument("--timeout", type=float, help="stop the fleet after this many seconds (exit code 124)")
     up.set_defaults(handler=_fleet)

@@ -52,3 +52,16 @@ def test_pip_install_e_alone_gives_the_library_and_the_command(tmp_path):
                            env=env, capture_output=True, text=True, cwd=tmp_path)
     assert probe.stdout.strip() == "True", probe.stderr
     assert subprocess.run([str(venv / "bin" / "dro-ros"), "--help"], env=env, cwd=tmp_path).returncode == 0
+
+
+def test_a_set_value_is_json_or_else_plain_text():
+    from dro_ros.cli import option_value
+
+    assert option_value("500") == 500 and option_value('["highs"]') == ["highs"]
+    assert option_value('"run.png"') == option_value("run.png") == "run.png"
+
+
+def test_an_unknown_bench_option_is_named_with_the_accepted_ones():
+    result = dro_ros("bench", "platoon", "--set", "admm_iteration=40")
+    assert result.returncode == 2 and not result.stdout
+    assert "no option 'admm_iteration'" in result.stderr and "admm_iterations" in result.stderr
