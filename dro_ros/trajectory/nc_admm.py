@@ -12,6 +12,15 @@ where x~_i = (u_ji)_{j in S_i} are agent i's opinions of its neighbourhood's inp
 Two messages per neighbour and iteration: `Opinion` (x_ji^k, plus the sender's own u_i^k = x_ii^k) and
 `Consensus` (z_i^k). An agent's trajectory is its own opinion u_i^k, which meets its own constraints.
 
+Over-relaxation (Boyd et al. 2011, Sec. 3.4.3), `relaxation` = alpha in (0, 2), alpha = 1 being (2.15)-(2.16)
+as stated: x^k is replaced by alpha x^k + (1 - alpha) z^(k-1) in both updates,
+
+    z_i^k    = alpha/|S_i| sum_{j in S_i} x_ij^k + (1 - alpha) z_i^(k-1)
+    lam~_i^k = lam~_i^(k-1) + rho (alpha x~_i^k + (1 - alpha) z~_i^(k-1) - z~_i^k),
+
+which keeps the fixed point (sum_j lam_ji stays 0) and needs fewer iterations (platoon, N = 8, H = 1000,
+feasibility stop: 104 iterations at alpha = 1, 55 at alpha = 1.8).
+
 Objective split. (2.13) sums f_j over S_i in every P_i, so f_j enters |S_j| times and the consensus fixed
 point minimizes sum_j |S_j| f_j, which is not f (5.7) when degrees differ: on a path the ends count twice,
 the middle three times. The default `weighting="degree"` uses w_j = 1 / |S_j|, so that
@@ -22,7 +31,8 @@ Stopping (Sec. 2.4), with no coordinator. Both tests are sums of parts that each
 after the opinions of iteration k arrive:
 
 * the consensus residual (2.19), regrouped by owner: ||r^k||^2 = sum_i ||x~_i - z~_i||^2 = sum_j e_j,
-  e_j = sum_{i in S_j} ||x_ji - z_j||^2 (agent j holds every opinion of itself);
+  e_j = sum_{i in S_j} ||x_ji - z_j||^2 (agent j holds every opinion of itself), with z_j the mean of the
+  opinions (2.15) also under over-relaxation, so that it measures disagreement, not the lag of z;
 * the feasibility residual s^k (Sec. 5.1, Fig. 5.3), the positive parts of every constraint of (5.8) at the
   own trajectories: ||s^k||^2 = sum_j sigma_j, sigma_j the squared positive parts of j's own constraints
   and of its coupling with each neighbour l > j, whose own u_l came in the opinion message (units as in
@@ -121,10 +131,13 @@ class NcAdmmSettings:
     diameter_bound: int | None = None    # D >= the graph's diameter; None: N - 1
     weighting: Literal["degree", "thesis"] = "degree"
     active_set: bool = True              # exact re-solves of QP local problems from the last active set
+    relaxation: float = 1.0              # alpha of over-relaxed ADMM; 1: (2.15)-(2.16) as stated
 
     def __post_init__(self) -> None:
         if not (self.rho > 0 and self.eps > 0 and self.feasibility_tol > 0):
             raise ValueError("rho, eps and feasibility_tol must be positive")
+        if not 0 < self.relaxation < 2:
+            raise ValueError(f"relaxation: expected 0 < alpha < 2, got {self.relaxation}")
         if self.stop not in ("residual", "feasible"):
             raise ValueError(f"stop: expected 'residual' or 'feasible', got {self.stop!r}")
         if self.weighting not in ("degree", "thesis"):
@@ -243,8 +256,9 @@ class NcAdmmAgent:
         """(2.15), this agent's parts of ||r^k||^2 and ||s^k||^2, the flood; then send z_i."""
         k, own = self.iteration, self.x[self.index]
         opinions = [own if j == self.index else messages[j].opinion for j in self.members]
-        self._own_z = np.mean(opinions, axis=0)
-        residual = float(sum(np.sum((x - self._own_z) ** 2) for x in opinions))
+        mean, alpha = np.mean(opinions, axis=0), self.settings.relaxation
+        self._own_z = alpha * mean + (1 - alpha) * self.z[self.index]
+        residual = float(sum(np.sum((x - mean) ** 2) for x in opinions))
         infeasibility = local_infeasibility(self.problem, self.index,
                                             {self.index: own, **{j: m.own for j, m in messages.items()}})
         self.residual_parts.append(residual)
@@ -264,8 +278,10 @@ class NcAdmmAgent:
 
     async def _on_consensus(self, carrier: Carrier, messages: dict[int, Consensus]) -> None:
         """(2.16), the flood; then the next iteration."""
+        alpha, previous = self.settings.relaxation, self.z
         self.z = {j: self._own_z if j == self.index else messages[j].z for j in self.members}
-        self.lam = {j: self.lam[j] + self.settings.rho * (self.x[j] - self.z[j]) for j in self.members}
+        self.lam = {j: self.lam[j] + self.settings.rho * (alpha * self.x[j] + (1 - alpha) * previous[j] - self.z[j])
+                    for j in self.members}
         self._flood(messages.values())
         if not self.finished:
             await self._solve(carrier)
@@ -356,14 +372,14 @@ def nc_admm_agents(scenario: Scenario, settings: NcAdmmSettings = NcAdmmSettings
 def run_nc_admm(scenario: Scenario, *, rho: float = 1.0, stop: Literal["residual", "feasible"] = "residual",
                 eps: float = 1e-3, feasibility_tol: float = 1e-6, max_iterations: int = 500,
                 weighting: Literal["degree", "thesis"] = "degree", active_set: bool = True,
-                network: NetworkModel | None = None) -> FleetResult:
+                relaxation: float = 1.0, network: NetworkModel | None = None) -> FleetResult:
     """Run Alg. 1 in process; `details` holds ||r^k|| ("residuals") and ||s^k|| ("feasibility") per iteration
     and how many local solves were exact active-set re-solves ("exact_solves").
     Provably infeasible data raise `InfeasibleProblem` before any solve."""
     require_feasible_data(scenario.problem)
     settings = NcAdmmSettings(rho=rho, stop=stop, eps=eps, feasibility_tol=feasibility_tol,
                               max_iterations=max_iterations, diameter_bound=scenario.graph.diameter(),
-                              weighting=weighting, active_set=active_set)
+                              weighting=weighting, active_set=active_set, relaxation=relaxation)
     agents = nc_admm_agents(scenario, settings)
     report = asyncio.run(run_in_process(agents, topology=scenario.graph, network=network, problem_id="nc_admm",
                                         addresses=agent_names(len(agents))))

@@ -56,6 +56,13 @@ def test_feasibility_stop_ends_sooner_with_a_checked_feasible_solution(small_pla
     assert feasibility[certified - 1] <= 1e-6 < min(feasibility[:certified - 1])
 
 
+def test_over_relaxation_keeps_the_optimum_and_needs_fewer_iterations(small_platoon, residual_run):
+    scenario, optimum = small_platoon
+    relaxed = run_nc_admm(scenario, stop="residual", eps=1e-8, relaxation=1.5)
+    assert relaxed.ok and relaxed.max_violation <= 1e-6 and gap(relaxed, optimum) <= 1e-6
+    assert relaxed.rounds < residual_run.rounds
+
+
 def test_neighbourhood_weights_make_the_fixed_point_the_centralized_optimum():
     # agent 0 starts fast behind two agents at rest: the ordering binds and the weights matter
     scenario = path_scenario([[0.0, 3.0], [1.0, 0.0], [2.0, 0.0]], [10.0, 11.0, 12.0])
@@ -101,3 +108,10 @@ def test_an_infeasible_local_problem_is_reported_by_name_and_every_agent_stops()
     assert result.status is FleetStatus.STAGE_FAILED
     assert "agent 0: iteration 1: local problem infeasible" in result.failure
     assert agents[2].failure is None and agents[2].stop.value == "aborted"
+
+
+@pytest.mark.parametrize("field, value, named", [("rho", 0.0, "rho"), ("relaxation", 2.0, "relaxation"),
+                                                 ("stop", "converged", "stop"), ("weighting", "equal", "weighting")])
+def test_bad_settings_are_refused_by_name(field, value, named):
+    with pytest.raises(ValueError, match=named):
+        NcAdmmSettings(**{field: value})
