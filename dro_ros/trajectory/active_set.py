@@ -27,6 +27,7 @@ or the set has not settled within `max_rounds`.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import casadi as ca
 import numpy as np
@@ -41,32 +42,42 @@ EXACT = "Active_Set_Exact"  # the `return_status` of a PDAS solution
 
 
 class ActiveSetQp:
-    """The QP data of one `Stage`, compiled once, and its PDAS re-solve."""
+    """The QP data of one `Stage`, compiled once, and its PDAS re-solve.
 
-    def __init__(self, stage: Stage, *, max_rounds: int = 8, kappa: float = 1.0) -> None:
-        self.stage, self.max_rounds, self.kappa = stage, max_rounds, kappa
-        zero = np.zeros(stage.w.numel())
-        jacobian = ca.jacobian(stage.g_all, stage.w)
-        self.applicable = (not ca.depends_on(jacobian, stage.w)
-                           and np.array_equal(stage.lbx[np.isfinite(stage.lbx)], stage.ubx[np.isfinite(stage.lbx)])
-                           and np.array_equal(np.isfinite(stage.lbx), np.isfinite(stage.ubx)))
+    H, E and C depend on few parameters (NC-ADMM: the weights and rho), so they are assembled once per value
+    of those, and the LU factors of the KKT matrix are kept for the last `cached` active sets: once the
+    active set has settled, a re-solve is two triangular solves."""
+
+    def __init__(self, stage: Stage, *, max_rounds: int = 8, kappa: float = 1.0, cached: int = 4) -> None:
+        self.stage, self.max_rounds, self.kappa, self.cached = stage, max_rounds, kappa, cached
+        w, p = stage.w, stage.p
+        hessian, jacobian = ca.hessian(stage.f, w)[0], ca.jacobian(stage.g_all, w)
+        finite = np.isfinite(stage.lbx)
+        self.applicable = (not ca.depends_on(hessian, w) and not ca.depends_on(jacobian, w)
+                           and np.array_equal(finite, np.isfinite(stage.ubx))
+                           and np.array_equal(stage.lbx[finite], stage.ubx[finite]))
         if not self.applicable:
             return
-        base = stage.base_functions()
-        self._zero = zero
-        self._hessian, self._gradient = base["hess_f"], base["grad_f"]
-        self._dynamics, self._dynamics_jacobian = base["g_eq"], base["jac_eq"]
-        self._rows = ca.Function("rows_linear", [stage.w, stage.p], [stage.g_all, jacobian])
-        fixed = np.flatnonzero(np.isfinite(stage.lbx))
-        self._fixed, self._fixed_values = fixed, stage.lbx[fixed]
+        zero = ca.DM.zeros(w.numel())
+        dynamics = ca.jacobian(stage.g_eq, w)
+        self._matrices = ca.Function("qp_matrices", [p], [hessian, dynamics, jacobian])
+        self._vectors = ca.Function("qp_vectors", [p], [ca.substitute(ca.vertcat(ca.gradient(stage.f, w),
+                                                                               stage.g_eq, stage.g_all), w, zero)])
+        entries = ca.vertcat(*[matrix.nz[:] for matrix in (hessian, dynamics, jacobian)])
+        self._matrix_parameters = np.unique(np.asarray(ca.jacobian(entries, p).sparsity().get_col(), dtype=int))
+        fixed = np.flatnonzero(finite)
+        self._fixed_values = stage.lbx[fixed]
         self._fixed_rows = sp.csr_matrix((np.ones(fixed.size), (np.arange(fixed.size), fixed)),
-                                         shape=(fixed.size, zero.size))
+                                         shape=(fixed.size, w.numel()))
+        self._n, self._n_dynamics = w.numel(), int(stage.g_eq.numel())
+        self._key: bytes | None = None
+        self._factors: dict[bytes, Any] = {}
 
     def active_rows(self, result: SolveResult, parameters: np.ndarray) -> np.ndarray:
         """The rows of Q a solution holds active: mu_j + kappa c_j(w) > 0, mu from its `dual`."""
-        n_eq = int(self.stage.g_eq.numel())
         values = self.stage.inequality_values(result.primal, parameters)
-        multipliers = result.dual[n_eq:] if result.dual.size == n_eq + values.size else np.zeros(values.size)
+        multipliers = result.dual[self._n_dynamics:] if result.dual.size == self._n_dynamics + values.size \
+            else np.zeros(values.size)
         return multipliers + self.kappa * values > 0
 
     def solve(self, parameters: np.ndarray, active: np.ndarray) -> SolveResult | None:
@@ -74,39 +85,59 @@ class ActiveSetQp:
         if not self.applicable:
             return None
         started = time.perf_counter()
-        w0, stage = self._zero, self.stage
-        triangle = _sparse(self._hessian(w0, parameters))
-        hessian = (triangle + triangle.T - sp.diags(triangle.diagonal())).tocsr()
-        _, gradient = self._gradient(w0, parameters)
-        gradient = np.asarray(gradient).ravel()
-        dynamics = sp.vstack([_sparse(self._dynamics_jacobian(w0, parameters)), self._fixed_rows]).tocsr()
-        rhs_dynamics = np.concatenate([-np.asarray(self._dynamics(w0, parameters)).ravel(), self._fixed_values])
-        offsets, rows = self._rows(w0, parameters)
-        offsets, rows = np.asarray(offsets).ravel(), _sparse(rows).tocsr()
+        self._assemble(parameters)
+        n, n_dynamics = self._n, self._n_dynamics
+        vectors = np.asarray(self._vectors(parameters)).ravel()
+        gradient, offsets = vectors[:n], vectors[n + n_dynamics:]
+        rhs_equalities = np.concatenate([-vectors[n:n + n_dynamics], self._fixed_values])
+        n_eq = rhs_equalities.size
         active = np.asarray(active, dtype=bool).copy()
-        n, n_eq = w0.size, dynamics.shape[0]
         for round_ in range(1, self.max_rounds + 1):
             chosen = np.flatnonzero(active)
-            constraints = sp.vstack([dynamics, rows[chosen]]).tocsc()
-            kkt = sp.bmat([[hessian, constraints.T], [constraints, None]], format="csc")
-            try:
-                solution = spla.splu(kkt).solve(np.concatenate([-gradient, rhs_dynamics, -offsets[chosen]]))
-            except RuntimeError:                       # singular: dependent active rows
+            factor = self._factor(active, chosen)
+            if factor is None:
                 return None
+            solution = factor.solve(np.concatenate([-gradient, rhs_equalities, -offsets[chosen]]))
             if not np.all(np.isfinite(solution)):
                 return None
             w = solution[:n]
             multipliers = np.zeros(offsets.size)
             multipliers[chosen] = solution[n + n_eq:]
-            values = rows @ w + offsets
+            values = self._rows @ w + offsets
             if (values[~active] <= FEASIBILITY_TOL).all() and (multipliers[active] >= -MULTIPLIER_TOL).all():
-                return self._result(w, parameters, solution[n:n + n_eq - self._fixed.size], multipliers,
-                                    round_, time.perf_counter() - started)
+                return self._result(w, parameters, solution[n:n + n_dynamics], multipliers, round_,
+                                    time.perf_counter() - started)
             following = multipliers + self.kappa * values > 0
             if np.array_equal(following, active):
                 return None
             active = following
         return None
+
+    def _assemble(self, parameters: np.ndarray) -> None:
+        """H, the equality rows E and the rows C of Q at these parameters, unless already assembled."""
+        key = np.asarray(parameters)[self._matrix_parameters].tobytes()
+        if key == self._key:
+            return
+        hessian, dynamics, rows = (_sparse(matrix) for matrix in self._matrices(parameters))
+        self._hessian = hessian.tocsc()
+        self._equalities = sp.vstack([dynamics, self._fixed_rows]).tocsc()
+        self._rows = rows.tocsr()
+        self._key, self._factors = key, {}
+
+    def _factor(self, active: np.ndarray, chosen: np.ndarray) -> Any:
+        """The LU factors of the KKT matrix for the active set (None if singular), the last `cached` kept."""
+        key = np.packbits(active).tobytes()
+        if key not in self._factors:
+            constraints = sp.vstack([self._equalities, self._rows[chosen]]).tocsc()
+            kkt = sp.bmat([[self._hessian, constraints.T], [constraints, None]], format="csc")
+            try:
+                factor = spla.splu(kkt)
+            except RuntimeError:                       # singular: dependent active rows
+                factor = None
+            if len(self._factors) >= self.cached:
+                self._factors.pop(next(iter(self._factors)))
+            self._factors[key] = factor
+        return self._factors[key]
 
     def _result(self, w: np.ndarray, parameters: np.ndarray, dynamics_multipliers: np.ndarray,
                 row_multipliers: np.ndarray, rounds: int, elapsed: float) -> SolveResult:
