@@ -65,6 +65,8 @@ def platoon_figure(sizes: Sequence[int], rows: list[dict], example: tuple[FleetP
         ax.set(xlabel="N", ylabel=label, xticks=list(sizes))
         ax.legend()
     axes[2].set_title("elapsed (centralized: wall; distributed: critical path)")
+    axes[2].set_yscale("log")
+    axes[3].set_yscale("log")
     return _save(figure, out)
 
 
