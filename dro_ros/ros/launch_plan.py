@@ -26,7 +26,7 @@ import yaml
 from dro_ros.core.topology import Topology, complete, ring, small_world
 from dro_ros.ros.specs import AgentSpec, SpecError
 
-TRAJECTORY_ALGORITHMS = ("path_sweep", "branch_sweep")
+TRAJECTORY_ALGORITHMS = ("path_sweep", "branch_sweep", "nc_admm")
 
 
 @dataclass(frozen=True)

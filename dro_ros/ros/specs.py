@@ -169,6 +169,17 @@ def _branch_sweep(scenario: dict[str, Any], index: int, names: list[str]) -> Age
     return BranchSweepAgent(loaded.problem, root_tree(loaded.graph, loaded.root), index, names, loaded.prediction)
 
 
+def _nc_admm(scenario: dict[str, Any], index: int, names: list[str], **settings: Any) -> Agent:
+    """Agent `index` of NC-ADMM on the scenario config `scenario`; `settings` are `NcAdmmSettings` fields
+    (the diameter bound defaults to the graph's diameter)."""
+    from dro_ros.trajectory.nc_admm import NcAdmmSettings, nc_admm_agent
+    from dro_ros.trajectory.scenarios import scenario_from_config
+
+    loaded = scenario_from_config(scenario)
+    settings.setdefault("diameter_bound", loaded.graph.diameter())
+    return nc_admm_agent(loaded, index, names, NcAdmmSettings(**settings))
+
+
 ALGORITHMS: dict[str, Callable[..., Agent]] = {
     "admm_coordinator": _admm_coordinator, "averaging": _averaging, "branch_sweep": _branch_sweep,
-    "cohda": _cohda, "echo": _echo, "flex": _flex, "path_sweep": _path_sweep}
+    "cohda": _cohda, "echo": _echo, "flex": _flex, "nc_admm": _nc_admm, "path_sweep": _path_sweep}

@@ -61,7 +61,7 @@ import enum
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -361,12 +361,18 @@ def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.
     return float(np.sum(np.maximum(np.concatenate(excess), 0.0) ** 2))
 
 
+def nc_admm_agent(scenario: Scenario, index: int, names: Sequence[str],
+                  settings: NcAdmmSettings = NcAdmmSettings()) -> NcAdmmAgent:
+    """The agent of node `index` of `scenario.graph`, its neighbours addressed by `names`."""
+    graph = scenario.graph
+    sizes = {j: graph.degree(j) + 1 for j in range(graph.n)}
+    return NcAdmmAgent(scenario.problem, index, {names[j]: j for j in graph.neighbours[index]}, sizes, settings)
+
+
 def nc_admm_agents(scenario: Scenario, settings: NcAdmmSettings = NcAdmmSettings()) -> list[NcAdmmAgent]:
     """One agent per node of `scenario.graph`, addressed `robot_<i>`."""
-    graph, names = scenario.graph, agent_names(scenario.graph.n)
-    sizes = {j: graph.degree(j) + 1 for j in range(graph.n)}
-    return [NcAdmmAgent(scenario.problem, i, {names[j]: j for j in graph.neighbours[i]}, sizes, settings)
-            for i in range(graph.n)]
+    names = agent_names(scenario.graph.n)
+    return [nc_admm_agent(scenario, i, names, settings) for i in range(scenario.graph.n)]
 
 
 def run_nc_admm(scenario: Scenario, *, rho: float = 1.0, stop: Literal["residual", "feasible"] = "residual",
