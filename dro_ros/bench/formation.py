@@ -6,7 +6,10 @@ the full NLP), centralized with EAS, CDS-PS along {2, 3, 6, 7}, and CDS-PS with 
 
 Times: `wall_s` is this machine's elapsed time for the whole run; for the sweeps `critical_path_s` is the
 fleet's elapsed time with one processor per robot and no latency (`trajectory.outcome`), which is what
-`time_vs_centralized` compares with the centralized wall time, as the thesis does (Sec. 5.1). The EAS
+`time_vs_centralized` compares with the centralized wall time, as the thesis does (Sec. 5.1). The four
+solves are repeated `repeats` times, interleaved, and each row is the run with the median time (every
+run's time is in `time_samples_s`; the solves are deterministic, so only the times differ): on this
+2-core machine the same solve's time varies by 10-20 % from one run to the next. The EAS
 table gives per path node n_k (EAS rounds of the final solve), |Q|, |W|, |A|, the speculations on
 provisional solutions, the stage time t (start-up solve and speculations included) and t as a percentage
 of the same stage solved without EAS (t_c, its convex relaxation included).
@@ -27,14 +30,21 @@ from dro_ros.trajectory.scenarios import formation2d
 TARGETS = {"relative_gap": 0.002, "objective_below": 13.31, "time_fraction": 0.15, "max_violation": 1e-6}
 
 
-def run(figure: str = "bench_results/formation2d.png") -> dict[str, Any]:
+def run(figure: str = "bench_results/formation2d.png", repeats: int = 5) -> dict[str, Any]:
+    if repeats < 1:
+        raise ValueError(f"repeats: expected at least 1, got {repeats}")
     scenario = formation2d()
     problem = scenario.problem
     eas = EasParameters(**scenario.eas)
-    central = solve_centralized(problem)
-    central_eas = solve_centralized(problem, eas=eas)
-    sweep = run_path_sweep(scenario)
-    sweep_eas = run_path_sweep(scenario, eas=eas)
+    samples: dict[str, list] = {"centralized": [], "centralized, EAS": [], "CDS-PS": [], "CDS-PS, EAS": []}
+    for _ in range(repeats):   # interleaved, so that a slow spell of the machine hits every algorithm
+        samples["centralized"].append(solve_centralized(problem))
+        samples["centralized, EAS"].append(solve_centralized(problem, eas=eas))
+        samples["CDS-PS"].append(run_path_sweep(scenario))
+        samples["CDS-PS, EAS"].append(run_path_sweep(scenario, eas=eas))
+    times = {name: [r.wall_time if name.startswith("centralized") else r.critical_path for r in results]
+             for name, results in samples.items()}
+    central, central_eas, sweep, sweep_eas = (_median_run(samples[name], times[name]) for name in samples)
     reference, baseline = central.solve.objective, central.wall_time
     rows = [
         {"algorithm": "centralized", "objective": reference, "wall_s": central.wall_time,
@@ -48,6 +58,7 @@ def run(figure: str = "bench_results/formation2d.png") -> dict[str, Any]:
     for row in rows:
         row["relative_objective"] = row["objective"] / reference
         row["time_vs_centralized"] = row["critical_path_s"] / baseline
+        row["time_samples_s"] = times[row["algorithm"]]
     def total(row: Any) -> float:   # start-up solve (relaxation or pre-solve), speculations, the stage solve
         return row.seconds + row.warm_start_seconds + row.speculative_seconds
 
@@ -66,8 +77,14 @@ def run(figure: str = "bench_results/formation2d.png") -> dict[str, Any]:
         if result.inputs is not None:
             runs[name] = simulate(problem, result.inputs)
     picture = formation_figure(problem, scenario.graph, runs, scenario.path, figure)
-    return {"benchmark": "formation2d", "N": problem.n_agents, "H": problem.horizon, "rows": rows,
-            "eas_table": table, "targets_met": met, "figure": str(Path(picture))}
+    return {"benchmark": "formation2d", "N": problem.n_agents, "H": problem.horizon, "repeats": repeats,
+            "rows": rows, "eas_table": table, "targets_met": met, "figure": str(Path(picture))}
+
+
+def _median_run(results: list, times: list[float]) -> Any:
+    """The run whose time is the median of `times` (the lower median for an even count)."""
+    order = sorted(range(len(times)), key=times.__getitem__)
+    return results[order[(len(order) - 1) // 2]]
 
 
 def _sweep_row(name: str, result: FleetResult) -> dict[str, Any]:

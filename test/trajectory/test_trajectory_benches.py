@@ -1,5 +1,8 @@
-"""`dro-ros bench platoon` on a small fleet: every algorithm's row, all checked feasible, and the figure."""
-from dro_ros.bench import platoon
+"""The trajectory benchmarks: `platoon` on a small fleet (every algorithm's row, all checked feasible, the
+figure) and `formation2d`'s median over repeats."""
+import pytest
+
+from dro_ros.bench import formation, platoon
 
 
 def test_the_platoon_benchmark_reports_every_algorithm_feasible_and_draws_the_figure(tmp_path):
@@ -12,3 +15,11 @@ def test_the_platoon_benchmark_reports_every_algorithm_feasible_and_draws_the_fi
     assert all(row["relative_objective"] >= 1 - 1e-6 for row in rows.values())   # feasible: none beats f_c
     assert abs(rows["CDS-BS, prediction"]["relative_objective"] - 1) <= 1e-3
     assert (tmp_path / "platoon.png").stat().st_size > 10_000
+
+
+def test_the_formation_rows_are_the_median_runs_and_repeats_are_checked():
+    runs = ["fast", "slow", "median"]
+    assert formation._median_run(runs, [1.0, 3.0, 2.0]) == "median"
+    assert formation._median_run(runs[:2], [1.0, 3.0]) == "fast"
+    with pytest.raises(ValueError, match="repeats"):
+        formation.run(repeats=0)
