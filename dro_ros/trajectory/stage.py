@@ -36,8 +36,11 @@ from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem
 
 IPOPT_DEFAULTS: dict[str, Any] = {
     "print_level": 0, "sb": "yes", "tol": 1e-6, "constr_viol_tol": 1e-9, "max_iter": 3000,
-    "linear_solver": "mumps",
+    "linear_solver": "mumps", "min_refinement_steps": 0,
 }
+"""`min_refinement_steps = 0`: iterative refinement of a KKT solve only when its residual asks for it (Ipopt's
+default refines at least once). Measured on formation2d: the root stage's EAS solve 0.54 -> 0.48 s and
+the centralized solve 9.8 -> 8.2 s, same iterations and objectives."""
 WARM_IPOPT: dict[str, Any] = {"mu_init": 1e-5, "warm_start_init_point": "yes",
                               "warm_start_bound_push": 1e-6, "warm_start_mult_bound_push": 1e-6}
 """For a solve started from a nearby point (a converged relaxation, the previous ADMM iterate)."""
