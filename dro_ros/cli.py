@@ -58,16 +58,21 @@ def _bench(args: argparse.Namespace) -> int:
     module_name, function = BENCHMARKS[args.name].split(":")
     benchmark = getattr(importlib.import_module(module_name), function)
     accepted = inspect.signature(benchmark).parameters
+    any_name = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())   # it checks its own
     options: dict[str, Any] = {}
     for item in args.set or []:
         key, _, value = item.partition("=")
-        if key not in accepted:
+        if key not in accepted and not any_name:
             print(f"dro-ros bench {args.name}: no option {key!r}; options: {', '.join(accepted)}", file=sys.stderr)
             return 2
         options[key] = option_value(value) if value else True
     if args.sizes:
         options["sizes"] = [int(n) for n in args.sizes.split(",")]
-    result = benchmark(**options)
+    try:
+        result = benchmark(**options)
+    except ValueError as error:   # a bad option value, named by the benchmark
+        print(f"dro-ros bench {args.name}: {error}", file=sys.stderr)
+        return 2
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 

@@ -65,3 +65,11 @@ def test_an_unknown_bench_option_is_named_with_the_accepted_ones():
     result = dro_ros("bench", "platoon", "--set", "admm_iteration=40")
     assert result.returncode == 2 and not result.stdout
     assert "no option 'admm_iteration'" in result.stderr and "admm_iterations" in result.stderr
+
+
+@pytest.mark.parametrize("name, option, named", [("mosaic", "scenario=[]", "scenario"),      # checks its own names
+                                                 ("formation2d", "repeats=0", "repeats")])   # a bad value
+def test_a_bad_bench_option_is_refused_by_the_benchmark_with_its_name(name, option, named):
+    result = dro_ros("bench", name, "--set", option)
+    assert result.returncode == 2 and not result.stdout
+    assert result.stderr.startswith(f"dro-ros bench {name}: ") and named in result.stderr

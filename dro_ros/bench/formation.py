@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dro_ros.bench.repeats import median_run, require_repeats
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.checker import simulate
 from dro_ros.trajectory.eas import EasParameters
@@ -31,8 +32,7 @@ TARGETS = {"relative_gap": 0.002, "objective_below": 13.31, "time_fraction": 0.1
 
 
 def run(figure: str = "bench_results/formation2d.png", repeats: int = 5) -> dict[str, Any]:
-    if repeats < 1:
-        raise ValueError(f"repeats: expected at least 1, got {repeats}")
+    require_repeats(repeats)
     scenario = formation2d()
     problem = scenario.problem
     eas = EasParameters(**scenario.eas)
@@ -44,7 +44,7 @@ def run(figure: str = "bench_results/formation2d.png", repeats: int = 5) -> dict
         samples["CDS-PS, EAS"].append(run_path_sweep(scenario, eas=eas))
     times = {name: [r.wall_time if name.startswith("centralized") else r.critical_path for r in results]
              for name, results in samples.items()}
-    central, central_eas, sweep, sweep_eas = (_median_run(samples[name], times[name]) for name in samples)
+    central, central_eas, sweep, sweep_eas = (median_run(samples[name], times[name]) for name in samples)
     reference, baseline = central.solve.objective, central.wall_time
     rows = [
         {"algorithm": "centralized", "objective": reference, "wall_s": central.wall_time,
@@ -80,11 +80,6 @@ def run(figure: str = "bench_results/formation2d.png", repeats: int = 5) -> dict
     return {"benchmark": "formation2d", "N": problem.n_agents, "H": problem.horizon, "repeats": repeats,
             "rows": rows, "eas_table": table, "targets_met": met, "figure": str(Path(picture))}
 
-
-def _median_run(results: list, times: list[float]) -> Any:
-    """The run whose time is the median of `times` (the lower median for an even count)."""
-    order = sorted(range(len(times)), key=times.__getitem__)
-    return results[order[(len(order) - 1) // 2]]
 
 
 def _sweep_row(name: str, result: FleetResult) -> dict[str, Any]:

@@ -9,11 +9,15 @@ stated), and by CDS-BS refining a prediction `PREDICTION` times coarser (`trajec
 objective against the centralized one, time (centralized: wall; distributed: critical path,
 `trajectory.outcome`), iterations or stages, messages and bytes, and the independent checker's largest
 violation. The targets are checked on the refined sweep; the plain one is reported beside it.
+The centralized solve and both sweeps are repeated `repeats` times per N, interleaved, and each row is
+the run with the median time (`bench.repeats`; samples in `time_samples_s`); NC-ADMM, by far the
+longest to simulate, runs once.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from dro_ros.bench.repeats import median_run, require_repeats
 from dro_ros.trajectory.branch_sweep import run_branch_sweep
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.checker import diagnose
@@ -27,25 +31,32 @@ PREDICTION = 20   # H = 1000 -> a 50-step coarse problem
 
 
 def run(sizes: Sequence[int] = (4, 8, 12, 16, 20, 24), horizon: int = 1000, admm_iterations: int = 2000,
-        admm_relaxation: float = 1.8, figure: str = "bench_results/platoon.png") -> dict[str, Any]:
+        admm_relaxation: float = 1.8, repeats: int = 3, figure: str = "bench_results/platoon.png") -> dict[str, Any]:
+    require_repeats(repeats)
     stated = [{"N": n, "infeasible": [reason.reason for reason in diagnose(platoon(n, horizon=horizon).problem)]}
               for n in sizes]
     rows: list[dict[str, Any]] = []
     example, residuals = None, {}
     for n in sizes:
         scenario = platoon(n, horizon=horizon, limits=False)
-        central = solve_centralized(scenario.problem)
+        samples: dict[str, list] = {"centralized": [], "CDS-BS": [], "CDS-BS, prediction": []}
+        for _ in range(repeats):   # interleaved, so that a slow spell of the machine hits every algorithm
+            samples["centralized"].append(solve_centralized(scenario.problem))
+            samples["CDS-BS"].append(run_branch_sweep(scenario))
+            samples["CDS-BS, prediction"].append(run_branch_sweep(scenario, prediction=PREDICTION))
+        times = {name: [r.wall_time if name == "centralized" else r.critical_path for r in results]
+                 for name, results in samples.items()}
+        central, sweep, refined = (median_run(samples[name], times[name]) for name in samples)
         reference = central.solve.objective
         rows.append({"N": n, "algorithm": "centralized", "objective": reference, "relative_objective": 1.0,
                      "critical_path_s": central.wall_time, "wall_s": central.wall_time,
                      "rounds": central.solve.iterations, "max_violation": central.check.max_violation,
-                     "status": central.solve.status.value})
+                     "status": central.solve.status.value, "time_samples_s": times["centralized"]})
         admm = run_nc_admm(scenario, rho=1.0, stop="feasible", max_iterations=admm_iterations,
                            relaxation=admm_relaxation)
-        sweep = run_branch_sweep(scenario)
-        refined = run_branch_sweep(scenario, prediction=PREDICTION)
         for name, result in (("NC-ADMM", admm), ("CDS-BS", sweep), ("CDS-BS, prediction", refined)):
-            rows.append(_row(n, name, result, reference, central.wall_time))
+            rows.append({**_row(n, name, result, reference, central.wall_time),
+                         "time_samples_s": times.get(name, [result.critical_path])})
         if example is None or n == 8:
             example = (scenario.problem, central.check.states)
             residuals = {"||r^k||": admm.details.get("residuals", []), "||s^k||": admm.details.get("feasibility", [])}
@@ -57,8 +68,8 @@ def run(sizes: Sequence[int] = (4, 8, 12, 16, 20, 24), horizon: int = 1000, admm
            f"cds_bs_prediction_time_at_most_25%_at_N={largest['N']}": fast,
            "all_checked_feasible": all(r["max_violation"] <= TARGETS["max_violation"] for r in rows)}
     picture = platoon_figure(sizes, rows, example, residuals, figure)
-    return {"benchmark": "platoon", "H": horizon, "admm_relaxation": admm_relaxation, "stated_data": stated, "rows": rows, "targets_met": met,
-            "figure": str(picture)}
+    return {"benchmark": "platoon", "H": horizon, "admm_relaxation": admm_relaxation, "repeats": repeats,
+            "stated_data": stated, "rows": rows, "targets_met": met, "figure": str(picture)}
 
 
 def _row(n: int, name: str, result: FleetResult, reference: float, central_wall: float) -> dict[str, Any]:

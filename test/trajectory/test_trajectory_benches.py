@@ -3,10 +3,11 @@ figure) and `formation2d`'s median over repeats."""
 import pytest
 
 from dro_ros.bench import formation, platoon
+from dro_ros.bench.repeats import median_run
 
 
 def test_the_platoon_benchmark_reports_every_algorithm_feasible_and_draws_the_figure(tmp_path):
-    result = platoon.run(sizes=(4,), horizon=400, figure=str(tmp_path / "platoon.png"))
+    result = platoon.run(sizes=(4,), horizon=400, repeats=2, figure=str(tmp_path / "platoon.png"))
     assert result["stated_data"][0]["infeasible"]                      # the stated data are refused, with a reason
     rows = {row["algorithm"]: row for row in result["rows"]}
     assert set(rows) == {"centralized", "NC-ADMM", "CDS-BS", "CDS-BS, prediction"}
@@ -14,12 +15,14 @@ def test_the_platoon_benchmark_reports_every_algorithm_feasible_and_draws_the_fi
     assert rows["NC-ADMM"]["status"] == "solved"
     assert all(row["relative_objective"] >= 1 - 1e-6 for row in rows.values())   # feasible: none beats f_c
     assert abs(rows["CDS-BS, prediction"]["relative_objective"] - 1) <= 1e-3
+    assert len(rows["centralized"]["time_samples_s"]) == 2 and len(rows["NC-ADMM"]["time_samples_s"]) == 1
     assert (tmp_path / "platoon.png").stat().st_size > 10_000
 
 
-def test_the_formation_rows_are_the_median_runs_and_repeats_are_checked():
+def test_a_timed_row_is_the_median_run_and_repeats_are_checked():
     runs = ["fast", "slow", "median"]
-    assert formation._median_run(runs, [1.0, 3.0, 2.0]) == "median"
-    assert formation._median_run(runs[:2], [1.0, 3.0]) == "fast"
-    with pytest.raises(ValueError, match="repeats"):
-        formation.run(repeats=0)
+    assert median_run(runs, [1.0, 3.0, 2.0]) == "median"
+    assert median_run(runs[:2], [1.0, 3.0]) == "fast"
+    for benchmark in (formation, platoon):
+        with pytest.raises(ValueError, match="repeats"):
+            benchmark.run(repeats=0)
