@@ -77,4 +77,5 @@ def _row(n: int, name: str, result: FleetResult, reference: float, central_wall:
             "relative_objective": result.objective / reference,
             "critical_path_s": result.critical_path, "time_vs_centralized": result.critical_path / central_wall,
             "wall_s": result.wall_time, "rounds": result.rounds, "messages": result.messages, "bytes": result.bytes,
-            "max_violation": result.max_violation, "status": result.status.value, "failure": result.failure}
+            "max_violation": result.max_violation, "status": result.status.value, "failure": result.failure,
+            **({"exact_solves": result.details["exact_solves"]} if "exact_solves" in result.details else {})}
