@@ -4,11 +4,11 @@ First the stated data (v_bar = 10, u_bar = 0.2) for every N: they are infeasible
 the proof from `checker.diagnose` instead of an objective. Then, for every N, the convex platoon without
 input and speed limits (the ordering s_{i+1} - s_i >= r_min kept; H = 1000, T = 100 s), solved
 centralized, by NC-ADMM (rho = 1, feasibility stop, Sec. 2.4, over-relaxed with `admm_relaxation`, 1 being
-Alg. 1 as stated; its QP local problems re-solved exactly by `trajectory.active_set`), by CDS-BS rooted at agent N/2 (Alg. 2 as
-stated), and by CDS-BS refining a prediction `PREDICTION` times coarser (`trajectory.prediction`):
-objective against the centralized one, time (centralized: wall; distributed: critical path,
-`trajectory.outcome`), iterations or stages, messages and bytes, and the independent checker's largest
-violation. The targets are checked on the refined sweep; the plain one is reported beside it.
+Alg. 1 as stated; its QP local problems re-solved exactly by `trajectory.active_set`), by CDS-BS rooted
+at agent N/2 (Alg. 2 as stated), and by CDS-BS refining a prediction `PREDICTION` times coarser
+(`trajectory.prediction`): objective against the centralized one, time (centralized: wall; distributed:
+critical path, `trajectory.outcome`), iterations or stages, messages and bytes, and the independent
+checker's largest violation. The targets are checked on the refined sweep; the plain one is reported beside it.
 The centralized solve and both sweeps are repeated `repeats` times per N, interleaved, and each row is
 the run with the median time (`bench.repeats`; samples in `time_samples_s`); NC-ADMM, by far the
 longest to simulate, runs once.
