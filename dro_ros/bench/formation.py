@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dro_ros.bench.repeats import median_run, require_repeats
+from dro_ros.bench.repeats import median_runs, require_repeats
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.checker import simulate
 from dro_ros.trajectory.eas import EasParameters
@@ -36,15 +36,12 @@ def run(figure: str = "bench_results/formation2d.png", repeats: int = 5) -> dict
     scenario = formation2d()
     problem = scenario.problem
     eas = EasParameters(**scenario.eas)
-    samples: dict[str, list] = {"centralized": [], "centralized, EAS": [], "CDS-PS": [], "CDS-PS, EAS": []}
-    for _ in range(repeats):   # interleaved, so that a slow spell of the machine hits every algorithm
-        samples["centralized"].append(solve_centralized(problem))
-        samples["centralized, EAS"].append(solve_centralized(problem, eas=eas))
-        samples["CDS-PS"].append(run_path_sweep(scenario))
-        samples["CDS-PS, EAS"].append(run_path_sweep(scenario, eas=eas))
-    times = {name: [r.wall_time if name.startswith("centralized") else r.critical_path for r in results]
-             for name, results in samples.items()}
-    central, central_eas, sweep, sweep_eas = (median_run(samples[name], times[name]) for name in samples)
+    medians, times = median_runs({
+        "centralized": lambda: solve_centralized(problem),
+        "centralized, EAS": lambda: solve_centralized(problem, eas=eas),
+        "CDS-PS": lambda: run_path_sweep(scenario),
+        "CDS-PS, EAS": lambda: run_path_sweep(scenario, eas=eas)}, repeats)
+    central, central_eas, sweep, sweep_eas = medians.values()
     reference, baseline = central.solve.objective, central.wall_time
     rows = [
         {"algorithm": "centralized", "objective": reference, "wall_s": central.wall_time,

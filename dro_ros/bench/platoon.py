@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from dro_ros.bench.repeats import median_run, require_repeats
+from dro_ros.bench.repeats import median_runs, require_repeats
 from dro_ros.trajectory.branch_sweep import run_branch_sweep
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.checker import diagnose
@@ -39,14 +39,11 @@ def run(sizes: Sequence[int] = (4, 8, 12, 16, 20, 24), horizon: int = 1000, admm
     example, residuals = None, {}
     for n in sizes:
         scenario = platoon(n, horizon=horizon, limits=False)
-        samples: dict[str, list] = {"centralized": [], "CDS-BS": [], "CDS-BS, prediction": []}
-        for _ in range(repeats):   # interleaved, so that a slow spell of the machine hits every algorithm
-            samples["centralized"].append(solve_centralized(scenario.problem))
-            samples["CDS-BS"].append(run_branch_sweep(scenario))
-            samples["CDS-BS, prediction"].append(run_branch_sweep(scenario, prediction=PREDICTION))
-        times = {name: [r.wall_time if name == "centralized" else r.critical_path for r in results]
-                 for name, results in samples.items()}
-        central, sweep, refined = (median_run(samples[name], times[name]) for name in samples)
+        medians, times = median_runs({
+            "centralized": lambda: solve_centralized(scenario.problem),
+            "CDS-BS": lambda: run_branch_sweep(scenario),
+            "CDS-BS, prediction": lambda: run_branch_sweep(scenario, prediction=PREDICTION)}, repeats)
+        central, sweep, refined = medians.values()
         reference = central.solve.objective
         rows.append({"N": n, "algorithm": "centralized", "objective": reference, "relative_objective": 1.0,
                      "critical_path_s": central.wall_time, "wall_s": central.wall_time,
