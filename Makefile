@@ -8,7 +8,7 @@ VENV := .venv
 WS := .ros
 STAMP_DEPS := $(VENV)/.deps-installed
 STAMP_BUILD := $(WS)/.built
-INTERFACES := $(wildcard msg/*.msg srv/*.srv) CMakeLists.txt package.xml
+INTERFACES := $(wildcard msg/*.msg srv/*.srv action/*.action) CMakeLists.txt package.xml
 
 # Every command runs with the venv active, the colcon install space sourced (generated dro_ros.msg), and
 # the source tree first on PYTHONPATH so edits to the library need no rebuild.

@@ -1,0 +1,100 @@
+"""A mission goal: where the fleet should go, validated against the fleet before anything moves.
+
+The fields mirror `action/Mission.action`. A goal targets either one shared terminal disc/ball with a
+terminal velocity (the formation's eq. 5.15-5.16) or one position per robot (within `radius`, at rest).
+`MissionGoal.from_fields` is the one validator: the supervisor applies it to every goal it receives and
+`dro-ros fleet goal` to what it is about to send, so a malformed goal is refused with the same message,
+naming the field, on both sides.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence, Union
+
+import numpy as np
+
+TRAJECTORY_ALGORITHMS = ("path_sweep", "branch_sweep", "nc_admm")
+
+
+class GoalError(ValueError):
+    """A malformed goal; the message starts with the offending field."""
+
+
+@dataclass(frozen=True)
+class DiscTarget:
+    """||s_i(T) - centre|| <= radius and v_i(T) = velocity for every robot (eq. 5.15-5.16)."""
+
+    centre: np.ndarray
+    radius: float
+    velocity: np.ndarray
+
+
+@dataclass(frozen=True)
+class PositionsTarget:
+    """||s_i(T) - positions[i]|| <= radius (exactly when radius = 0) and v_i(T) = 0."""
+
+    positions: np.ndarray   # (N, m)
+    radius: float
+
+
+Target = Union[DiscTarget, PositionsTarget]
+
+
+@dataclass(frozen=True)
+class MissionGoal:
+    target: Target
+    duration: float | None = None     # T in seconds; None = the fleet config's
+    algorithm: str | None = None      # None = the fleet config's
+
+    @classmethod
+    def from_fields(cls, *, n_robots: int, dim: int, centre: Sequence[float] = (), radius: float = 0.0,
+                    velocity: Sequence[float] = (), positions: Sequence[float] = (), duration: float = 0.0,
+                    algorithm: str = "") -> "MissionGoal":
+        """Validate the action's fields for a fleet of `n_robots` robots in `dim` dimensions."""
+        centre, velocity, positions = (_finite(name, values) for name, values in
+                                       (("centre", centre), ("velocity", velocity), ("positions", positions)))
+        if not math.isfinite(radius) or radius < 0:
+            raise GoalError(f"radius: expected a finite number >= 0, got {radius!r}")
+        if not math.isfinite(duration) or duration < 0:
+            raise GoalError(f"duration: expected a finite number of seconds >= 0 (0 = the config's), got {duration!r}")
+        if algorithm and algorithm not in TRAJECTORY_ALGORITHMS:
+            raise GoalError(f"algorithm: expected one of {', '.join(TRAJECTORY_ALGORITHMS)}, got {algorithm!r}")
+        if len(centre) and len(positions):
+            raise GoalError("centre, positions: give one target, a centre or one position per robot, not both")
+        if not len(centre) and not len(positions):
+            raise GoalError("centre, positions: no target; give a centre (with radius) or one position per robot")
+        if len(velocity) not in (0, dim):
+            raise GoalError(f"velocity: expected {dim} values (or none for rest), got {len(velocity)}")
+        velocity = velocity if len(velocity) else np.zeros(dim)
+        if len(centre):
+            if len(centre) != dim:
+                raise GoalError(f"centre: expected {dim} values, got {len(centre)}")
+            target: Target = DiscTarget(centre, float(radius), velocity)
+        else:
+            if len(positions) != n_robots * dim:
+                raise GoalError(f"positions: expected {n_robots} robots x {dim} values = {n_robots * dim}, "
+                                f"got {len(positions)}")
+            if np.any(velocity):
+                raise GoalError("velocity: a positions target ends at rest; leave velocity empty")
+            target = PositionsTarget(positions.reshape(n_robots, dim), float(radius))
+        return cls(target, float(duration) or None, algorithm or None)
+
+    def describe(self) -> str:
+        target = self.target
+        if isinstance(target, DiscTarget):
+            text = f"disc centre {target.centre.tolist()} radius {target.radius:g} velocity {target.velocity.tolist()}"
+        else:
+            text = f"{len(target.positions)} goal positions" + (f" within {target.radius:g} m" if target.radius else "")
+        return text + (f", T = {self.duration:g} s" if self.duration else "") + (
+            f", {self.algorithm}" if self.algorithm else "")
+
+
+def _finite(name: str, values: Sequence[float]) -> np.ndarray:
+    try:
+        array = np.asarray(values, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise GoalError(f"{name}: expected numbers, got {values!r}") from None
+    if not np.all(np.isfinite(array)):
+        raise GoalError(f"{name}: contains a non-finite value")
+    return array
