@@ -5,7 +5,9 @@ import argparse
 import importlib
 import inspect
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from dro_ros.scheduling.cli import add_schedule_parser, run_schedule
@@ -91,12 +93,68 @@ def _fleet(args: argparse.Namespace) -> int:
             for section in sections:
                 target = target.setdefault(section, {})
             target[name] = option_value(value)
-        nodes = node_list(config)
-    except (SpecError, OSError) as error:
+        goals = _goal_file(args.goals) if args.goals else []
+        nodes = node_list(config, serve=args.serve or bool(goals))
+    except (SpecError, OSError, ValueError) as error:
         print(f"dro-ros fleet up: {error}", file=sys.stderr)
         return 2
-    print(f"dro-ros fleet up: {len(nodes)} nodes from {args.config}", flush=True)
-    return fleet_up(nodes, isolated=args.isolated, timeout=args.timeout)
+    mode = f", {len(goals)} goals from {args.goals}" if goals else (", serving missions" if args.serve else "")
+    print(f"dro-ros fleet up: {len(nodes)} nodes from {args.config}{mode}", flush=True)
+    return fleet_up(nodes, isolated=args.isolated or args.domain is not None, domain=args.domain,
+                    timeout=args.timeout, goals=goals)
+
+
+def _goal_file(path: str) -> list[dict[str, Any]]:
+    """A YAML list of goals, each a mapping of `action/Mission.action` goal fields."""
+    import yaml
+
+    goals = yaml.safe_load(Path(path).read_text())
+    if not isinstance(goals, list) or not all(isinstance(g, dict) for g in goals) or not goals:
+        raise ValueError(f"{path}: expected a non-empty YAML list of goals (mappings of goal fields)")
+    return goals
+
+
+def _fleet_goal(args: argparse.Namespace) -> int:
+    """Send one goal to a running fleet; exit 0 succeeded, 1 failed or canceled, 2 malformed or refused."""
+    from dro_ros.ros.processes import isolated_ros_env
+
+    fields: dict[str, Any] = {"radius": args.radius, "duration": args.duration, "algorithm": args.algorithm}
+    if args.centre:
+        fields["centre"] = args.centre
+    if args.velocity:
+        fields["velocity"] = args.velocity
+    try:
+        if args.positions:
+            import yaml
+
+            fields["positions"] = yaml.safe_load(Path(args.positions).read_text())
+        from dro_ros.mission import GoalError, MissionGoal
+
+        rows = fields.get("positions") or []
+        dim = len(args.centre) if args.centre else len(rows[0]) if rows and isinstance(rows[0], list) else 1
+        MissionGoal.from_fields(n_robots=max(1, len(rows)), dim=dim, **{  # what can be checked without the fleet
+            k: ([v for row in rows for v in (row if isinstance(row, list) else [row])] if k == "positions" else v)
+            for k, v in fields.items()})
+    except (GoalError, OSError, ValueError, TypeError, IndexError) as error:
+        print(f"dro-ros fleet goal: {error}", file=sys.stderr)
+        return 2
+    if args.domain is not None:
+        os.environ.update(isolated_ros_env(args.domain))
+    import rclpy
+
+    from dro_ros.mission.machine import MissionStatus
+    from dro_ros.ros.mission_client import goal_message, send_goal
+
+    def show(feedback) -> None:
+        print(f"[{feedback.phase}] t = {feedback.elapsed:.1f} s, progress {feedback.progress:.0%}, "
+              f"distance to goal {feedback.distance_to_goal:.3f} m, min separation {feedback.min_separation:.3f} m",
+              flush=True)
+
+    with rclpy.init():
+        outcome = send_goal(goal_message(fields), on_feedback=show, server_timeout=args.server_timeout,
+                            timeout=args.timeout)
+    print(json.dumps(outcome.as_dict(), default=str), flush=True)
+    return {MissionStatus.SUCCEEDED: 0, MissionStatus.REJECTED: 2}.get(outcome.status, 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,7 +178,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="override a config value, a JSON value or plain text, e.g. --set supervisor.output=run.png")
     up.add_argument("--isolated", action="store_true", help="private ROS_DOMAIN_ID, localhost discovery only")
     up.add_argument("--timeout", type=float, help="stop the fleet after this many seconds (exit code 124)")
+    up.add_argument("--serve", action="store_true",
+                    help="robots at rest at the config's initial positions; serve missions on /fleet/mission until Ctrl-C")
+    up.add_argument("--goals", metavar="FILE", help="serve, send the YAML list of goals in FILE in order, then stop")
+    up.add_argument("--domain", type=int, metavar="N", help="ROS_DOMAIN_ID N with localhost-only discovery")
     up.set_defaults(handler=_fleet)
+    goal = fleet_commands.add_parser("goal", help="send a mission goal to a running fleet (same ROS_DOMAIN_ID)")
+    goal.add_argument("--centre", type=float, nargs="+", metavar="X", help="terminal disc/ball centre: X Y [Z]")
+    goal.add_argument("--radius", type=float, default=0.0, help="radius around the centre or each position (m)")
+    goal.add_argument("--velocity", type=float, nargs="+", metavar="V", help="terminal velocity (default: at rest)")
+    goal.add_argument("--positions", metavar="FILE", help="YAML/JSON list of goal positions, one row per robot")
+    goal.add_argument("--duration", type=float, default=0.0, help="plan length T in seconds (default: the config's)")
+    goal.add_argument("--algorithm", default="", help="path_sweep | branch_sweep | nc_admm (default: the config's)")
+    goal.add_argument("--domain", type=int, metavar="N", help="ROS_DOMAIN_ID N with localhost-only discovery")
+    goal.add_argument("--server-timeout", type=float, default=60.0, help="seconds to wait for the fleet's server")
+    goal.add_argument("--timeout", type=float, help="cancel the mission after this many seconds")
+    goal.set_defaults(handler=_fleet_goal)
     add_schedule_parser(commands).set_defaults(handler=run_schedule)
     return parser
 

@@ -38,6 +38,7 @@ class InProcessFleet:
         self.samples: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {r: [] for r in self.robots}
         self.odometry_stops: dict[str, float] = {}  # robot -> virtual time its odometry stops (fault injection)
         self.runs: list[tuple[str, str]] = []       # (run_id, algorithm) of every planning run
+        self.messages: list[str] = []               # what the missions told the operator
 
     # --- FleetPort -------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -53,9 +54,11 @@ class InProcessFleet:
                               max(0.0, self.time - self.odometry_stops.get(r, np.inf)))
                 for i, r in enumerate(self.robots)}
 
-    def plan(self, run_id: str, scenario: dict[str, Any], algorithm: str, timeout: float,
+    def plan(self, run_id: str, scenario: dict[str, Any] | None, algorithm: str, timeout: float,
              cancelled: Callable[[], bool]) -> PlanningOutcome:
         self.runs.append((run_id, algorithm))
+        if scenario is None:
+            return PlanningOutcome(reason="the in-process fleet plans missions (a scenario) only")
         loaded = scenario_from_config(scenario)
         try:
             result = solve(loaded, algorithm, self.params)
@@ -73,6 +76,9 @@ class InProcessFleet:
 
     def wait_ready(self, timeout: float) -> str:
         return ""
+
+    def log(self, text: str) -> None:
+        self.messages.append(text)
 
     def release(self, run_id: str, lead: float) -> None:
         self.active = {r: p for r, p in self.plans.items() if p.run_id == run_id}

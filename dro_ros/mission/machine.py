@@ -7,7 +7,8 @@
 
 * **accepted**: every robot's odometry must be fresh (`odom_timeout`), else REJECTED naming the robot. The
   scenario is posed from those states (`mission_scenario`); data that no plan can satisfy (robots closer
-  than r_min, a disconnected communication graph) ends FAILED with the reason, the robots holding still.
+  than r_min - `separation_tolerance`, a disconnected communication graph) ends FAILED with the reason,
+  the robots holding still.
 * **planning**: one planning run on every agent (`FleetPort.plan`, deadline `plan_timeout`); a failed run
   is retried up to `retries` times once every robot is ready again (`rejoin_timeout`).
 * **checking**: the independent checker (`trajectory.checker.check`) re-simulates every robot's inputs and
@@ -115,8 +116,10 @@ class FleetPort(Protocol):
 
     def robot_states(self) -> dict[str, RobotState]: ...
 
-    def plan(self, run_id: str, scenario: dict[str, Any], algorithm: str, timeout: float,
-             cancelled: Callable[[], bool]) -> PlanningOutcome: ...
+    def plan(self, run_id: str, scenario: dict[str, Any] | None, algorithm: str, timeout: float,
+             cancelled: Callable[[], bool]) -> PlanningOutcome:
+        """One planning run of `scenario` (a scenario config) with `algorithm` on every agent; None and ""
+        mean the fleet's configured problem and algorithm."""
 
     def wait_ready(self, timeout: float) -> str:
         """Wait until every agent can start a run; returns "" or the reason naming the robots."""
@@ -128,6 +131,9 @@ class FleetPort(Protocol):
         """Replace every robot's plan with `plans` and start them `lead` seconds from now."""
 
     def execution(self) -> Execution: ...
+
+    def log(self, text: str) -> None:
+        """Tell the operator what the mission is waiting for."""
 
 
 @dataclass(frozen=True)
@@ -246,10 +252,10 @@ class Mission:
             scenario = scenario_from_config(config)
         except (ProblemError, TopologyError, ValueError) as error:
             raise _Ended(MissionStatus.FAILED, f"scenario: {error}") from None
-        problems = diagnose(scenario.problem)
+        problems = diagnose(scenario.problem, start_tolerance=self.settings.separation_tolerance)
         if problems:
             raise _Ended(MissionStatus.FAILED, "infeasible from the current states: "
-                         + "; ".join(str(p) for p in problems))
+                         + "; ".join(p.reason for p in problems))
         unreachable = _disconnected(scenario)
         if unreachable:
             raise _Ended(MissionStatus.FAILED, unreachable)
@@ -268,15 +274,17 @@ class Mission:
 
     # --- planning -----------------------------------------------------------------------------------
     def _plan(self, scenario: Scenario) -> dict[str, Plan]:
-        algorithm = (self.goal.algorithm if self.goal else None) or self.settings.algorithm
-        self.summary["algorithm"] = algorithm
+        if self.goal is not None:
+            scenario, algorithm = self.scenario_config, self.goal.algorithm or self.settings.algorithm
+        else:
+            scenario, algorithm = None, ""  # the configured problem, whose solvers the agents built at start-up
+        self.summary["algorithm"] = algorithm or self.settings.algorithm
         failures: list[str] = []
         for attempt in range(self.settings.retries + 1):
             self._cancel_point()
             run_id = f"{self.mission_id}/{attempt}"
             started = self.port.now()
-            outcome = self.port.plan(run_id, self.scenario_config, algorithm, self.settings.plan_timeout,
-                                     self.cancel_requested)
+            outcome = self.port.plan(run_id, scenario, algorithm, self.settings.plan_timeout, self.cancel_requested)
             self._cancel_point()
             if outcome.ok:
                 self.summary.update(run_id=run_id, attempts=attempt + 1, planning_time=self.port.now() - started,
@@ -289,6 +297,8 @@ class Mission:
                 return outcome.plans
             failures.append(f"planning run {run_id} failed: {outcome.reason}")
             if attempt < self.settings.retries:
+                self.port.log(f"planning run {run_id} failed: {outcome.reason}; waiting up to "
+                              f"{self.settings.rejoin_timeout:g} s for every robot to rejoin")
                 missing = self.port.wait_ready(self.settings.rejoin_timeout)
                 if missing:
                     failures.append(missing)
@@ -320,10 +330,11 @@ class Mission:
                 self._stop(problem)
             states = self.port.robot_states()
             t = self.port.now() - release
-            stale = [r for r in self.port.robots if r not in states or (
-                t > s.odom_timeout and states[r].age > s.odom_timeout)]
+            stale = [f"{r} (since t = {t - states[r].age:.2f} s)" if r in states else f"{r} (never heard)"
+                     for r in self.port.robots if r not in states or (
+                         t > s.odom_timeout and states[r].age > s.odom_timeout)]
             if stale:
-                raise _Ended(MissionStatus.FAILED, f"odometry stale at t = {t:.2f} s: " + ", ".join(stale))
+                raise _Ended(MissionStatus.FAILED, "odometry stale: " + ", ".join(stale))
             positions = np.stack([states[r].position for r in self.port.robots])
             if t >= 0:
                 closest = min(closest, _min_separation(positions))

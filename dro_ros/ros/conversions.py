@@ -42,7 +42,7 @@ class ParameterError(ValueError):
 
 
 def read_parameter(node: Node, name: str, kind: str, description: str, default: Any = None) -> Any:
-    """Declare parameter `name` and return its value as `kind`: double, integer, string, string_array or
+    """Declare parameter `name` and return its value as `kind`: bool, double, integer, string, string_array or
     double_array. It is declared dynamically typed, so an integer is accepted for a double (rate:=50).
     Unset (an empty list is unset too): `default`, or ParameterError when `default` is None."""
     descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
@@ -53,6 +53,8 @@ def read_parameter(node: Node, name: str, kind: str, description: str, default: 
         return default
     number = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)  # noqa: E731
     sequence = isinstance(value, (list, tuple, array.array))
+    if kind == "bool" and isinstance(value, bool):
+        return value
     if kind == "double" and number(value):
         return float(value)
     if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):

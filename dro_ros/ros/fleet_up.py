@@ -5,10 +5,14 @@ The node list is the launch files' (`launch_plan.node_list`). Each node runs as
 --params-file <file>`, with its parameters written to a private parameter file. Every output line is
 printed with the node's prefix (`[robot_3/agent] ...`). The fleet stops, every process with SIGINT then
 SIGKILL after `grace` seconds, when a required node exits (its exit code is the fleet's), when any node
-fails (exit code 1), or on Ctrl-C (130). No rclpy here.
+fails (exit code 1), or on Ctrl-C (130). With goals (`--goals FILE`), this process sends them to the
+fleet's mission server one after the other (`ros.mission_client`, imported only then) and stops the fleet
+after the last.
 """
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,7 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import yaml
 
@@ -39,10 +43,10 @@ def label(node: NodeDescription) -> str:
 class Fleet:
     """`with Fleet(nodes) as fleet: code = fleet.wait()`; see the module docstring."""
 
-    def __init__(self, nodes: list[NodeDescription], *, isolated: bool = False, grace: float = 5.0,
-                 out: IO[str] = sys.stdout) -> None:
+    def __init__(self, nodes: list[NodeDescription], *, isolated: bool = False, domain: int | None = None,
+                 grace: float = 5.0, out: IO[str] = sys.stdout) -> None:
         self.nodes = nodes
-        self.env = isolated_ros_env() if isolated else None
+        self.env = isolated_ros_env(domain) if isolated else None
         self.grace = grace
         self.out = out
         self.processes: dict[str, subprocess.Popen] = {}
@@ -85,15 +89,15 @@ class Fleet:
                 if name in required:
                     return code
                 if code != 0:
-                    self._say(f"{name} exited with code {code}; stopping the fleet")
+                    self.say(f"{name} exited with code {code}; stopping the fleet")
                     return 1
             time.sleep(0.1)
-        self._say(f"fleet still running after {timeout} s; stopping it")
+        self.say(f"fleet still running after {timeout} s; stopping it")
         return 124
 
-    def _say(self, text: str) -> None:
+    def say(self, text: str, prefix: str = "fleet") -> None:
         with self._print:
-            self.out.write(f"[fleet] {text}\n")
+            self.out.write(f"[{prefix}] {text}\n")
             self.out.flush()
 
     def __exit__(self, *exc: object) -> None:
@@ -112,10 +116,42 @@ class Fleet:
         self._dir.cleanup()
 
 
-def fleet_up(nodes: list[NodeDescription], *, isolated: bool = False, timeout: float | None = None) -> int:
-    """Run the fleet to the end; Ctrl-C stops it cleanly (exit code 130)."""
-    with Fleet(nodes, isolated=isolated) as fleet:
+def fleet_up(nodes: list[NodeDescription], *, isolated: bool = False, domain: int | None = None,
+             timeout: float | None = None, goals: list[dict[str, Any]] | None = None) -> int:
+    """Run the fleet to the end; Ctrl-C stops it cleanly (exit code 130). With `goals`, send them in order
+    to the fleet's mission server from this process, then stop the fleet: exit 0 when every mission
+    succeeded, else 1."""
+    with Fleet(nodes, isolated=isolated, domain=domain) as fleet:
         try:
+            if goals:
+                return _send_goals(fleet, goals, timeout)
             return fleet.wait(timeout)
         except KeyboardInterrupt:
             return 130
+
+
+def _send_goals(fleet: Fleet, goals: list[dict[str, Any]], timeout: float | None) -> int:
+    """Each goal's feedback phases and result (one JSON line each) are printed with the prefix [mission]."""
+    if fleet.env is not None:
+        os.environ.update(fleet.env)  # this process joins the fleet's DDS domain
+    import rclpy
+
+    from dro_ros.ros.mission_client import goal_message, send_goal
+
+    failures = 0
+    with rclpy.init():
+        for k, fields in enumerate(goals):
+            phases: list[str] = []
+
+            def show(feedback, k=k) -> None:
+                if not phases or phases[-1] != feedback.phase:
+                    phases.append(feedback.phase)
+                    fleet.say(f"goal {k + 1}: {feedback.phase} (t = {feedback.elapsed:.1f} s)", prefix="mission")
+
+            outcome = send_goal(goal_message(fields), on_feedback=show, server_timeout=300.0, timeout=timeout)
+            fleet.say(json.dumps(outcome.as_dict(), default=str), prefix="mission")
+            failures += outcome.status.name != "SUCCEEDED"
+            if any(p.poll() is not None for p in fleet.processes.values()):
+                fleet.say("a node exited; stopping")
+                return 1
+    return 1 if failures else 0

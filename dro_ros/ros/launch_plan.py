@@ -147,8 +147,11 @@ def _list_of(config: dict[str, Any], key: str, n: int) -> list:
     return value
 
 
-def node_list(config: dict[str, Any]) -> list[NodeDescription]:
-    """Every node the config asks for, in start order (simulator and trackers before the agents)."""
+def node_list(config: dict[str, Any], *, serve: bool = False) -> list[NodeDescription]:
+    """Every node the config asks for, in start order (simulator and trackers before the agents).
+
+    `serve` (trajectory fleets): the robots start at rest at the config's initial positions, and the
+    supervisor serves missions on `/fleet/mission` instead of flying the config's own problem once."""
     if "scheduler" in config:
         return [NodeDescription("scheduler_node", "scheduler", "/", _section(config, "scheduler"))]
     specs = agent_specs(config)
@@ -159,13 +162,16 @@ def node_list(config: dict[str, Any]) -> list[NodeDescription]:
         from dro_ros.trajectory.scenarios import scenario_from_config
 
         problem = scenario_from_config(config["scenario"]).problem
-        simulator = {"robots": robots, "dim": problem.dim, "initial": [float(v) for v in problem.initial.ravel()],
-                     **_section(config, "simulator")}
+        initial = problem.initial.copy()
+        if serve:
+            initial[:, problem.dim:] = 0.0  # at rest, waiting for missions
+        simulator = {"robots": robots, "dim": problem.dim, "initial": [float(v) for v in initial.ravel()],
+                     "running": serve, **_section(config, "simulator")}
         nodes.append(NodeDescription("fleet_sim_node", "fleet_sim", "/", simulator))
         nodes += [NodeDescription("tracker_node", "tracker", f"/{robot}", {"robot_id": robot,
                                                                          **_section(config, "tracker")})
                   for robot in robots]
-        supervisor["scenario"] = json.dumps(config["scenario"])
+        supervisor.update(scenario=json.dumps(config["scenario"]), algorithm=specs[0].algorithm, serve=serve)
     agent = {"autostart": True, "plan_on_activate": False, **_section(config, "agent")}
     nodes += [NodeDescription("coordinator_node" if spec.algorithm == "admm_coordinator" else "agent_node",
                               "agent", f"/{spec.address}", {**spec.to_parameters(), **agent}) for spec in specs]

@@ -112,10 +112,12 @@ class Infeasibility:
     agents: tuple[int, ...]
 
 
-def diagnose(problem: FleetProblem) -> list[Infeasibility]:
+def diagnose(problem: FleetProblem, start_tolerance: float = 0.0) -> list[Infeasibility]:
     """Necessary conditions for feasibility that the data violate (an empty list proves nothing).
 
-    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling);
+    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling); a start separation
+      within `start_tolerance` below r_min is accepted (robots that executed a plan ending at exactly
+      r_min apart; the problem constrains t = 1..H only);
     * for `"ordering"` with an input limit, a braking bound for every pair i < j: the chain of ordering
       constraints needs s_j - s_i >= (j - i) r_min, while with |u| <= u_bar the gap g = s_j - s_i obeys
       g(t) <= g(0) + w(0) t + u_bar t^2 (w = v_j - v_i; relative acceleration at most 2 u_bar). If that
@@ -137,7 +139,7 @@ def diagnose(problem: FleetProblem) -> list[Infeasibility]:
     for i, j in problem.coupled_pairs():
         gap = (positions[j, 0] - positions[i, 0] if problem.coupling == "ordering"
                else float(np.linalg.norm(positions[j] - positions[i])))
-        if gap < problem.r_min:
+        if gap < problem.r_min - start_tolerance:
             found.append(Infeasibility(
                 f"agents {i + 1} and {j + 1} start {gap:g} m apart, closer than r_min = {problem.r_min:g}",
                 (i, j)))

@@ -10,7 +10,9 @@ trajectory scenario), `problem_id`, `timeouts.discovery|stall|wall` (s), and
 Lifecycle: *configure* validates the parameters and builds the agent once (an error names the field and
 the transition fails); *activate* joins the fleet; *deactivate* aborts a run in progress.
 
-Services: `agent/start_plan` (dro_ros/srv/StartPlan) starts a planning run, `agent/abort_plan`
+Services: `agent/start_plan` (dro_ros/srv/StartPlan) starts a planning run (a mission's request carries
+its own scenario, planned from live state, and the agent's neighbours follow that scenario's communication
+graph; the mission's solvers are built off the event loop), `agent/abort_plan`
 (std_srvs/Trigger) stops it. Every run gets a fresh agent and carrier; messages of other runs are dropped,
 so a restarted node rejoins at the next run.
 
@@ -49,6 +51,8 @@ from dro_ros.ros.specs import AgentSpec, SpecError
 from dro_ros.ros.visuals import agent_markers, path_msg
 from dro_ros.srv import StartPlan
 from dro_ros.trajectory.outcome import AgentOutcome
+from dro_ros.trajectory.problem import ProblemError
+from dro_ros.trajectory.scenarios import scenario_from_config
 
 SPEC_PARAMETERS = ("robot_id", "fleet", "neighbours", "algorithm", "params", "problem_id",
                    "timeouts.discovery", "timeouts.stall", "timeouts.wall")
@@ -78,6 +82,7 @@ class AgentNode(LifecycleNode):
         self.declare_parameter("heartbeat", 1.0)
         self.declare_parameter("frame_id", "world")
         self.spec: AgentSpec | None = None
+        self.run_spec: AgentSpec | None = None  # the spec of the current (or last) run: the config's or a mission's
         self.fresh_agent: Any = None  # built by configure, used by the first run
         self.state = "unconfigured"
         self.status: dict[str, Any] = {}
@@ -120,15 +125,45 @@ class AgentNode(LifecycleNode):
         return super().on_deactivate(state)
 
     # --- planning runs ----------------------------------------------------------------------------
-    def start(self, run_id: str) -> tuple[bool, str]:
+    def start(self, run_id: str, scenario: str = "", algorithm: str = "") -> tuple[bool, str]:
+        """Start a planning run; a mission gives its own `scenario` (JSON, planned from live state) and
+        `algorithm`, else the configured ones are used."""
         if self.state not in ("ready", "done", "failed", "aborted"):
             return False, f"cannot start a run while {self.state}"
         if self.run is not None and not self.run.done():
             return False, "a run is in progress"
+        try:
+            spec = self._mission_spec(scenario, algorithm)
+        except SpecError as error:
+            return False, str(error)
         run_id = run_id or f"{self.spec.problem_id}/{self.runs}"
         self.runs += 1
-        self.run = asyncio.run_coroutine_threadsafe(self._plan(run_id), self.loop)
+        self.run = asyncio.run_coroutine_threadsafe(self._plan(run_id, spec), self.loop)
         return True, f"run {run_id} started"
+
+    def _mission_spec(self, scenario: str, algorithm: str) -> AgentSpec | None:
+        """The spec of a mission's run, or None for the configured one (whose agent is built already)."""
+        if not scenario and not algorithm:
+            return None
+        params = dict(self.spec.params)
+        if scenario:
+            if "scenario" not in params:
+                raise SpecError(f"scenario: algorithm {self.spec.algorithm} takes no trajectory scenario")
+            try:
+                params["scenario"] = json.loads(scenario)
+            except json.JSONDecodeError as error:
+                raise SpecError(f"scenario: expected JSON text ({error})") from None
+        values = {**self.spec.to_parameters(), "params": json.dumps(params)}
+        if algorithm:
+            values["algorithm"] = algorithm
+        if scenario:  # the mission's communication graph, from the robots' current positions
+            try:
+                graph = scenario_from_config(params["scenario"]).graph
+            except (ProblemError, ValueError) as error:
+                raise SpecError(f"scenario: {error}") from None
+            me = self.spec.fleet.index(self.spec.address)
+            values["neighbours"] = [self.spec.fleet[j] for j in graph.neighbours[me]]
+        return AgentSpec.from_parameters(values)
 
     def abort(self) -> bool:
         if self.run is None or self.run.done():
@@ -136,13 +171,21 @@ class AgentNode(LifecycleNode):
         self.loop.call_soon_threadsafe(self.run.cancel)
         return True
 
-    async def _plan(self, run_id: str) -> None:
-        spec = self.spec
-        agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
-        carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop)
+    async def _plan(self, run_id: str, mission: AgentSpec | None = None) -> None:
+        spec = self.run_spec = mission or self.spec
         self._set_state("planning", run_id=run_id)
         self.get_logger().info(f"run {run_id} started")
         started = time.monotonic()
+        if mission is not None:  # a mission's problem: its solvers are built off the event loop
+            try:
+                agent = await self.loop.run_in_executor(None, mission.build_agent)
+            except SpecError as error:
+                self.get_logger().error(f"run {run_id}: {error}")
+                self._set_state("failed", run_id=run_id, error=str(error))
+                return
+        else:
+            agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
+        carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop)
         try:
             report = await run_carriers([carrier], Timeouts(**spec.timeouts))
         except asyncio.CancelledError:
@@ -188,8 +231,9 @@ class AgentNode(LifecycleNode):
         frame = self.get_parameter("frame_id").value
         self.plans.publish(plan_to_msg(plan, stamp, frame))
         self.paths.publish(path_msg(plan, stamp, frame))
-        me = self.spec.fleet.index(self.spec.address)
-        links = [problem.initial[self.spec.fleet.index(n), :problem.dim] for n in self.spec.neighbours]
+        spec = self.run_spec
+        me = spec.fleet.index(spec.address)
+        links = [problem.initial[spec.fleet.index(n), :problem.dim] for n in spec.neighbours]
         self.markers.publish(agent_markers(plan, stamp, frame, links, problem.r_min, problem.initial[me, :problem.dim]))
 
     # --- status -----------------------------------------------------------------------------------
@@ -214,7 +258,7 @@ class AgentNode(LifecycleNode):
 
     # --- callbacks --------------------------------------------------------------------------------
     def _on_start_plan(self, request: StartPlan.Request, response: StartPlan.Response) -> StartPlan.Response:
-        response.accepted, response.message = self.start(request.run_id)
+        response.accepted, response.message = self.start(request.run_id, request.scenario, request.algorithm)
         return response
 
     def _on_abort_plan(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:

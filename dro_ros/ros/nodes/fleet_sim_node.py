@@ -8,13 +8,14 @@ named as a ros_gz bridge names them:
 - `/<robot>/odom` (nav_msgs/Odometry, out, every tick): stamp = the simulated instant, pose and twist in the
   world frame `frame_id` (orientation identity), child frame `<robot>/base_link`;
 - `/fleet/min_distance` (std_msgs/Float64, out, every tick); `/tf` only when tf2_msgs is installed.
-Until FleetStart.start the robots hold their initial states. From then on the simulation follows ROS time:
-each tick steps by now - (start + integrated time), so timer jitter never accumulates. Later FleetStarts are
-ignored.
+Until FleetStart.start the robots hold their initial states, unless `running` is true (a fleet serving
+missions: the robots are simulated from the first tick, at rest until commanded). From then on the
+simulation follows ROS time: each tick steps by now - (last stepped instant), so timer jitter never
+accumulates. Later FleetStarts are ignored.
 
 Parameters: `robots` (string array, required), `dim` (2), `initial` (double array, required: per robot its
 position then velocity, N * 2 dim values), `rate` (100.0 Hz), `lag` (0.1 s), `max_accel` (0.0 = no limit),
-`frame_id` (world), `stop_odom` (string array: robots whose odometry stops, fault injection) and
+`frame_id` (world), `running` (false), `stop_odom` (string array: robots whose odometry stops, fault injection) and
 `stop_odom_after` (0.0 s after the start). A bad parameter is logged and the process exits with code 2.
 """
 from __future__ import annotations
@@ -52,6 +53,7 @@ class FleetSimNode(Node):
         lag = read_parameter(self, "lag", "double", "velocity-loop lag, s", 0.1)
         max_accel = read_parameter(self, "max_accel", "double", "acceleration limit, m/s^2 (0: none)", 0.0)
         self.frame_id = read_parameter(self, "frame_id", "string", "world frame of odometry", "world")
+        self.running = read_parameter(self, "running", "bool", "simulate from the first tick", False)
         self.stop_odom = read_parameter(self, "stop_odom", "string_array", "robots whose odometry stops", [])
         stop_after = read_parameter(self, "stop_odom_after", "double", "when odometry stops, s after start", 0.0)
         bad = [name for name in self.robots if not ROBOT_NAME.fullmatch(name)]
@@ -98,8 +100,9 @@ class FleetSimNode(Node):
     def _tick(self) -> None:
         now = self.get_clock().now().nanoseconds
         started = self.start_ns is not None and now >= self.start_ns
-        if started:
-            self.sim.step((now - (self.start_ns if self.sim_ns is None else self.sim_ns)) * 1e-9)
+        if started or self.running:
+            previous = self.sim_ns if self.sim_ns is not None else (now if self.running else self.start_ns)
+            self.sim.step((now - previous) * 1e-9)
             self.sim_ns = now
         stamp = Time(nanoseconds=now).to_msg()
         silent = set(self.stop_odom) if started and now - self.start_ns >= self.stop_after_ns else set()

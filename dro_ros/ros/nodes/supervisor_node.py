@@ -1,18 +1,22 @@
-"""`supervisor_node`: starts a fleet's planning run, releases the robots, and reports how it went.
+"""`supervisor_node`: the operator's side of a fleet: it serves missions and reports how they went.
 
-It takes no part in the optimization (the agents talk only to their neighbours); it is the operator's
-side of a mission, the job nav2_simple_commander does for one robot:
+It takes no part in the optimization (the agents talk only to their neighbours). The mission decisions
+live in `dro_ros.mission.Mission`; this node adapts them to ROS 2 (`RosFleet` below is the mission's
+`FleetPort`):
 
-1. wait until every robot's `agent_node` reports `ready` on `/diagnostics` (`ready_timeout`);
-2. call `/<robot>/agent/start_plan` with the same run id on every robot, then wait until each reports
-   `done` or `failed` for that run. A robot whose status stops for `stale_after` seconds is reported as
-   gone; its neighbours stall and report whom they wait for. With `retries` left, wait up to
-   `rejoin_timeout` for every robot (a restarted node too) to be ready, and plan again;
-3. trajectory fleets (parameter `scenario`): collect the latched plans, check them with the independent
-   checker, publish `/fleet/start` (`lead` seconds ahead), record odometry and `/fleet/min_distance`
-   until T + `settle`, and report a robot whose odometry is older than `odom_timeout` as stale;
-4. print a summary (and one JSON line), write `output` (PNG) and `summary` (JSON) if given, and exit
-   0 on success, 1 on failure. `dro-ros fleet up` and the launch files end the run when it exits.
+* **serve** (`serve: true`, `dro-ros fleet up --serve`): once every agent reports ready, it serves the
+  action `/fleet/mission` (dro_ros/action/Mission) until shut down. Each goal is planned from the robots'
+  current odometry; a goal that arrives while another mission is active is REJECTED (cancel the active
+  one first). Each result is printed as a summary and one JSON line.
+* **one-shot** (default, `make demo` before missions existed): one mission on the config's own problem
+  (its stated initial states), then exit 0 on success, 1 on failure. Without a `scenario` (agent fleets:
+  averaging, COHDA, ADMM) it runs one planning run and prints each robot's result.
+
+Robots talk to it through `/diagnostics` (agent status: ready, planning, done, failed), the
+`/<robot>/agent/start_plan` and `abort_plan` services, the latched `/<robot>/plan`, `/<robot>/odom` and
+`/fleet/min_distance`; it publishes `/fleet/start` (latched) and, to stop a cancelled mission, braking
+plans on `/<robot>/plan`. Every wait has a timeout (`ready_timeout`, `plan_timeout`, `rejoin_timeout`,
+`odom_timeout`, see `MissionSettings`).
 """
 from __future__ import annotations
 
@@ -20,59 +24,69 @@ import json
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import rclpy
-from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.callback_groups import ReentrantCallbackGroup
+from rclpy.duration import Duration
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
-from rclpy.time import Time as RosTime
+from rclpy.time import Time
 from std_msgs.msg import Float64
+from std_srvs.srv import Trigger
 
-from dro_ros.fleet.summary import Track, summarize
+from dro_ros.action import Mission as MissionAction
+from dro_ros.fleet.plan import Plan
+from dro_ros.fleet.summary import Track
+from dro_ros.mission import (GoalError, Mission, MissionGoal, MissionResult, MissionSettings, MissionStatus,
+                             PlanningOutcome, RobotState)
+from dro_ros.mission.machine import Execution
 from dro_ros.msg import FleetStart, TrajectoryPlan
-from dro_ros.ros.conversions import plan_from_msg
+from dro_ros.ros.conversions import plan_from_msg, plan_to_msg
 from dro_ros.ros.qos import LATCHED
 from dro_ros.srv import StartPlan
 
 FINAL = ("done", "failed", "aborted")
-PARAMETERS = {"robots": [""], "problem_id": "fleet", "scenario": "", "ready_timeout": 120.0,
-              "plan_timeout": 600.0, "stale_after": 5.0, "retries": 0, "rejoin_timeout": 60.0, "lead": 1.0,
-              "settle": 1.0, "odom_timeout": 1.0, "position_tolerance": 0.05, "velocity_tolerance": 0.05,
-              "separation_tolerance": 0.01, "output": "", "summary": ""}
+PARAMETERS = {"robots": [""], "problem_id": "fleet", "scenario": "", "algorithm": "path_sweep", "serve": False,
+              "ready_timeout": 120.0, "plan_timeout": 600.0, "stale_after": 5.0, "retries": 0,
+              "rejoin_timeout": 60.0, "lead": 1.0, "settle": 1.0, "odom_timeout": 1.0, "position_tolerance": 0.05,
+              "velocity_tolerance": 0.05, "separation_tolerance": 0.01, "stop_decel": 0.0, "frame_id": "world",
+              "output": "", "summary": ""}
 
 
-class MissionFailed(RuntimeError):
-    """The mission cannot go on; the message says which robot and why."""
+class RosFleet:
+    """The mission's `FleetPort` over ROS 2 topics and services (see the module docstring)."""
 
-
-class SupervisorNode(Node):
-    def __init__(self) -> None:
-        super().__init__("supervisor")
-        for name, default in PARAMETERS.items():
-            self.declare_parameter(name, default)
-        self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
-        self.robots: list[str] = [r for r in self.p["robots"] if r]
+    def __init__(self, node: Node, robots: list[str], dim: int, stale_after: float) -> None:
+        self.node, self.robots, self.dim, self.stale_after = node, robots, dim, stale_after
         self.lock = threading.Lock()
-        self.status: dict[str, tuple[float, dict[str, str]]] = {}  # robot -> (received, values)
-        self.plans: dict[str, TrajectoryPlan] = {}
-        self.odom: dict[str, list[tuple[float, list[float], list[float]]]] = {r: [] for r in self.robots}
+        self.status: dict[str, tuple[float, dict[str, str]]] = {}       # robot -> (received, values)
+        self.plans: dict[tuple[str, str], TrajectoryPlan] = {}         # (robot, run_id) -> plan
+        self.latest: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}  # robot -> (received, s, v)
+        self.samples: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {r: [] for r in robots}
+        self.released_at: Time | None = None     # the current plans' start instant
         self.min_distance = float("inf")
-        self.release_ns: int | None = None
-        self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 100)
-        self.start_clients = {r: self.create_client(StartPlan, f"/{r}/agent/start_plan") for r in self.robots}
-        self.go = self.create_publisher(FleetStart, "/fleet/start", LATCHED)
-        if self.p["scenario"]:
-            for robot in self.robots:
-                self.create_subscription(TrajectoryPlan, f"/{robot}/plan", self._on_plan, LATCHED)
-                self.create_subscription(Odometry, f"/{robot}/odom", lambda m, r=robot: self._on_odom(r, m), 50)
-            self.create_subscription(Float64, "/fleet/min_distance", self._on_min_distance, 50)
+        group = ReentrantCallbackGroup()
+        node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 100, callback_group=group)
+        self.start_clients = {r: node.create_client(StartPlan, f"/{r}/agent/start_plan", callback_group=group)
+                              for r in robots}
+        self.abort_clients = {r: node.create_client(Trigger, f"/{r}/agent/abort_plan", callback_group=group)
+                              for r in robots}
+        self.go = node.create_publisher(FleetStart, "/fleet/start", LATCHED)
+        self.plan_out = {r: node.create_publisher(TrajectoryPlan, f"/{r}/plan", LATCHED) for r in robots}
+        for robot in robots:
+            node.create_subscription(TrajectoryPlan, f"/{robot}/plan", self._on_plan, LATCHED, callback_group=group)
+            node.create_subscription(Odometry, f"/{robot}/odom", lambda m, r=robot: self._on_odom(r, m), 50,
+                                     callback_group=group)
+        node.create_subscription(Float64, "/fleet/min_distance", self._on_min_distance, 50, callback_group=group)
 
-    # --- callbacks (executor thread) --------------------------------------------------------------
+    # --- callbacks (executor threads) ---------------------------------------------------------------
     def _on_diagnostics(self, message: DiagnosticArray) -> None:
         for status in message.status:
             robot = status.hardware_id
@@ -82,62 +96,103 @@ class SupervisorNode(Node):
 
     def _on_plan(self, message: TrajectoryPlan) -> None:
         with self.lock:
-            self.plans[message.robot] = message
+            self.plans[(message.robot, message.run_id)] = message
 
     def _on_odom(self, robot: str, message: Odometry) -> None:
-        if self.release_ns is None:
-            return
-        t = (RosTime.from_msg(message.header.stamp).nanoseconds - self.release_ns) * 1e-9
         p, v = message.pose.pose.position, message.twist.twist.linear
+        s, velocity = np.array([p.x, p.y, p.z])[:self.dim], np.array([v.x, v.y, v.z])[:self.dim]
         with self.lock:
-            self.odom[robot].append((t, [p.x, p.y, p.z], [v.x, v.y, v.z]))
+            self.latest[robot] = (time.monotonic(), s, velocity)
+            if self.released_at is not None:
+                stamp = Time.from_msg(message.header.stamp, clock_type=self.released_at.clock_type)
+                self.samples[robot].append(((stamp - self.released_at).nanoseconds * 1e-9, s, velocity))
 
     def _on_min_distance(self, message: Float64) -> None:
-        if self.release_ns is not None:
+        if self.released_at is not None:
             self.min_distance = min(self.min_distance, message.data)
 
-    # --- the mission (main thread) ----------------------------------------------------------------
-    def states(self) -> dict[str, tuple[float, dict[str, str]]]:
+    # --- FleetPort ------------------------------------------------------------------------------------
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def robot_states(self) -> dict[str, RobotState]:
+        now = time.monotonic()
+        with self.lock:
+            return {r: RobotState(s, v, now - received) for r, (received, s, v) in self.latest.items()}
+
+    def agent_states(self) -> dict[str, tuple[float, dict[str, str]]]:
         with self.lock:
             return dict(self.status)
 
-    def wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while True:
-            now, states = time.monotonic(), self.states()
+            now, states = time.monotonic(), self.agent_states()
             missing = {}
             for r in self.robots:
                 if r not in states:
                     missing[r] = "no status"
-                elif now - states[r][0] > self.p["stale_after"]:
+                elif now - states[r][0] > self.stale_after:
                     missing[r] = f"no status for {now - states[r][0]:.1f} s"
                 elif states[r][1].get("state") not in ("ready",) + FINAL:
                     missing[r] = states[r][1].get("state")
             if not missing:
-                return
+                return ""
             if now > deadline:
-                raise MissionFailed("not ready within %g s: %s" % (timeout, ", ".join(
-                    f"{r} ({s})" for r, s in sorted(missing.items()))))
+                return "not ready within %g s: %s" % (timeout, ", ".join(f"{r} ({s})" for r, s in sorted(missing.items())))
             time.sleep(0.1)
 
-    def plan(self, run_id: str) -> dict[str, dict[str, str]]:
-        """Start `run_id` on every robot and wait for the outcome; raises MissionFailed naming robots.
+    def plan(self, run_id: str, scenario: dict[str, Any] | None, algorithm: str, timeout: float,
+             cancelled: Callable[[], bool]) -> PlanningOutcome:
+        """One planning run on every agent: start it, wait for every outcome, collect the plans. `scenario`
+        None and `algorithm` "" run the agents' configured problem (built at start-up)."""
+        finished, reason = self.run_agents(run_id, json.dumps(scenario) if scenario else "", algorithm, timeout,
+                                           cancelled)
+        messages = sum(int(a.get("messages", 0)) for a in finished.values())
+        traffic = dict(messages=messages, bytes=sum(int(a.get("bytes", 0)) for a in finished.values()))
+        if reason:
+            return PlanningOutcome(reason=reason, **traffic)
+        paths = [float(a["critical_path"]) for a in finished.values() if "critical_path" in a]
+        critical_path = max(paths) if paths else None
+        deadline = time.monotonic() + 10.0
+        while True:
+            with self.lock:
+                plans = {r: self.plans[(r, run_id)] for r in self.robots if (r, run_id) in self.plans}
+            if len(plans) == len(self.robots):
+                break
+            if time.monotonic() > deadline:
+                return PlanningOutcome(reason="no plan received from " + ", ".join(
+                    r for r in self.robots if r not in plans), **traffic)
+            time.sleep(0.05)
+        return PlanningOutcome(plans={r: plan_from_msg(m) for r, m in plans.items()}, critical_path=critical_path,
+                               **traffic)
+
+    def run_agents(self, run_id: str, scenario: str, algorithm: str, timeout: float,
+                   cancelled: Callable[[], bool] = lambda: False) -> tuple[dict[str, dict[str, str]], str]:
+        """Start `run_id` on every robot and wait for the outcome: (final statuses, "" or the reason).
 
         A robot that does not accept is left out; the others still run, so its neighbours' reports (no
         contact, or stalled waiting for it) say what it cost them."""
-        refused = self.start_everywhere(run_id)
-        started, deadline = time.monotonic(), time.monotonic() + self.p["plan_timeout"]
+        refused = self._start_everywhere(run_id, scenario, algorithm)
+        deadline = time.monotonic() + timeout
         while True:
-            now, states = time.monotonic(), self.states()
+            now, states = time.monotonic(), self.agent_states()
             this_run = {r: v for r, (_, v) in states.items() if v.get("run_id") == run_id}
             finished = {r: v for r, v in this_run.items() if v.get("state") in FINAL}
             gone = [r for r in self.robots if r not in finished and r not in refused and (
-                r not in states or now - states[r][0] > self.p["stale_after"])]
+                r not in states or now - states[r][0] > self.stale_after)]
             if len(finished) + len(gone) + len(refused) == len(self.robots):
                 break
+            if cancelled():
+                self._abort_everywhere()
+                return finished, "canceled"
             if now > deadline:
-                raise MissionFailed(f"planning run {run_id} not finished within {self.p['plan_timeout']} s: "
-                                    + ", ".join(r for r in self.robots if r not in finished))
+                self._abort_everywhere()
+                return finished, f"not finished within {timeout:g} s: " + ", ".join(
+                    r for r in self.robots if r not in finished)
             time.sleep(0.05)
         heard = {r: now - states[r][0] for r in gone if r in states}
         reasons = [f"{r}: start_plan {why}" for r, why in refused.items()]
@@ -147,22 +202,17 @@ class SupervisorNode(Node):
                                                                  if v.get("waiting_for") else "")
                     + (f" ({v['error']})" if v.get("error") else "")
                     for r, v in sorted(finished.items()) if v.get("state") != "done"]
-        if reasons:
-            raise MissionFailed(f"planning run {run_id} failed: " + "; ".join(reasons))
-        self.get_logger().info(f"planning run {run_id} done in {time.monotonic() - started:.2f} s")
-        return finished
+        return finished, "; ".join(reasons)
 
-    def start_everywhere(self, run_id: str, timeout: float = 5.0) -> dict[str, str]:
-        """Call every robot's start_plan at once; returns the robots that did not accept, with why."""
+    def _start_everywhere(self, run_id: str, scenario: str, algorithm: str, timeout: float = 5.0) -> dict[str, str]:
         futures, refused = {}, {}
         for robot, client in self.start_clients.items():
             if client.wait_for_service(timeout_sec=0.5):
-                futures[robot] = client.call_async(StartPlan.Request(run_id=run_id))
+                futures[robot] = client.call_async(StartPlan.Request(run_id=run_id, scenario=scenario,
+                                                                     algorithm=algorithm))
             else:
                 refused[robot] = "service not available"
-        deadline = time.monotonic() + timeout
-        while any(not f.done() for f in futures.values()) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_all(futures.values(), timeout)
         for robot, future in futures.items():
             if not future.done():
                 refused[robot] = f"not answered within {timeout:g} s"
@@ -170,116 +220,200 @@ class SupervisorNode(Node):
                 refused[robot] = f"refused: {future.result().message}"
         return refused
 
-    def execute(self, run_id: str) -> dict[str, Any]:
-        """Release the robots on their plans of `run_id`, record the run, and summarize it."""
-        from dro_ros.trajectory.checker import check
-        from dro_ros.trajectory.scenarios import scenario_from_config
+    def _abort_everywhere(self, timeout: float = 2.0) -> None:
+        _wait_all([c.call_async(Trigger.Request()) for c in self.abort_clients.values() if c.service_is_ready()],
+                  timeout)
 
-        problem = scenario_from_config(json.loads(self.p["scenario"])).problem
-        deadline = time.monotonic() + 10.0
-        while True:
-            with self.lock:
-                plans = {r: m for r, m in self.plans.items() if m.run_id == run_id}
-            if len(plans) == len(self.robots):
-                break
-            if time.monotonic() > deadline:
-                raise MissionFailed("no plan received from " + ", ".join(r for r in self.robots if r not in plans))
-            time.sleep(0.05)
-        plans = {self.robots.index(r): plan_from_msg(m) for r, m in plans.items()}
-        checked = check(problem, np.stack([plans[i].input for i in range(len(self.robots))]))
-        release = self.get_clock().now().nanoseconds + int(self.p["lead"] * 1e9)
-        self.release_ns = release
-        self.go.publish(FleetStart(start=Time(sec=release // 10**9, nanosec=release % 10**9), run_id=run_id,
-                                   robots=self.robots))
-        duration = plans[0].duration
-        self.get_logger().info(f"robots released; executing {duration:g} s of plan")
-        end = release + int((duration + self.p["settle"]) * 1e9)
-        stale: dict[str, float] = {}
-        while self.get_clock().now().nanoseconds < end:
-            t = (self.get_clock().now().nanoseconds - release) * 1e-9
-            with self.lock:
-                last = {r: (samples[-1][0] if samples else 0.0) for r, samples in self.odom.items()}
-            for robot, heard in last.items():
-                if t - heard > self.p["odom_timeout"] and robot not in stale and t > self.p["odom_timeout"]:
-                    stale[robot] = heard
-                    self.get_logger().error(f"{robot}: odometry stale since t = {heard:.2f} s")
-            time.sleep(0.05)
-        if stale:
-            raise MissionFailed("odometry stale: " + ", ".join(f"{r} (since t = {t:.2f} s)" for r, t in stale.items()))
-        m = problem.dim
+    def release(self, run_id: str, lead: float) -> None:
+        start = self.node.get_clock().now() + Duration(seconds=lead)
         with self.lock:
-            tracks = {self.robots.index(r): Track(*(np.array(column) for column in zip(*samples)))
-                      for r, samples in self.odom.items()}
-        tracks = {i: Track(tr.times, tr.position[:, :m], tr.velocity[:, :m]) for i, tr in tracks.items()}
-        summary = summarize(problem, plans, tracks, self.min_distance if np.isfinite(self.min_distance) else None,
-                            position_tolerance=self.p["position_tolerance"],
-                            velocity_tolerance=self.p["velocity_tolerance"],
-                            separation_tolerance=self.p["separation_tolerance"])
-        if self.p["output"]:
-            from dro_ros.fleet.plots import execution_figure
+            self.samples = {r: [] for r in self.robots}
+            self.released_at, self.min_distance = start, float("inf")
+        self.go.publish(FleetStart(start=start.to_msg(), run_id=run_id, robots=self.robots))
+        self.node.get_logger().info(f"run {run_id}: robots released in {lead:g} s")
 
-            execution_figure(problem, plans, tracks, summary, self.p["output"])
-        return {"objective": checked.objective, "max_violation": checked.max_violation, **summary.as_dict()}
+    def halt(self, run_id: str, plans: dict[str, Plan], lead: float) -> None:
+        stamp = self.node.get_clock().now().to_msg()
+        frame = self.node.get_parameter("frame_id").value
+        for robot, plan in plans.items():
+            self.plan_out[robot].publish(plan_to_msg(plan, stamp, frame))
+        start = self.node.get_clock().now() + Duration(seconds=lead)
+        self.go.publish(FleetStart(start=start.to_msg(), run_id=run_id, robots=self.robots))
+        self.node.get_logger().info(f"{run_id}: braking plans released")
+
+    def log(self, text: str) -> None:
+        self.node.get_logger().info(text)
+
+    def execution(self) -> Execution:
+        with self.lock:
+            tracks = {r: Track(*(np.array(column) for column in zip(*rows))) for r, rows in self.samples.items()
+                      if rows}
+            closest = self.min_distance
+        return Execution(tracks, closest if np.isfinite(closest) else None)
 
 
-def report(node: SupervisorNode, outcome: dict[str, Any]) -> None:
-    lines = [f"fleet {node.p['problem_id']}: {'SUCCEEDED' if outcome['ok'] else 'FAILED'}"]
-    lines += [f"  {key:26} {value:.6g}" if isinstance(value, float) else f"  {key:26} {value}"
-              for key, value in outcome.items() if key not in ("ok", "problems", "agents", "recovered_from")]
-    lines += [f"  recovered from: {p}" for p in outcome.get("recovered_from", [])]
-    lines += [f"  problem: {p}" for p in outcome.get("problems", [])]
-    print("\n".join(lines), flush=True)
-    print(json.dumps(outcome), flush=True)
-    if node.p["summary"]:
-        Path(node.p["summary"]).write_text(json.dumps(outcome, indent=2))
+class SupervisorNode(Node):
+    def __init__(self) -> None:
+        super().__init__("supervisor")
+        for name, default in PARAMETERS.items():
+            self.declare_parameter(name, default)
+        self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
+        self.robots: list[str] = [r for r in self.p["robots"] if r]
+        self.scenario: dict[str, Any] | None = json.loads(self.p["scenario"]) if self.p["scenario"] else None
+        dim = 3
+        if self.scenario is not None:
+            from dro_ros.trajectory.scenarios import scenario_from_config
 
+            dim = scenario_from_config(self.scenario).problem.dim
+        self.dim = dim
+        self.fleet = RosFleet(self, self.robots, dim, self.p["stale_after"])
+        self.settings = MissionSettings(**{name: self.p[name] for name in (
+            "algorithm", "odom_timeout", "plan_timeout", "retries", "rejoin_timeout", "lead", "settle",
+            "position_tolerance", "velocity_tolerance", "separation_tolerance", "stop_decel")})
+        self.missions = 0
+        self.active: str | None = None
+        self.active_lock = threading.Lock()
+        if self.scenario is not None and self.p["serve"]:
+            self.server = ActionServer(self, MissionAction, "/fleet/mission", execute_callback=self._execute,
+                                       goal_callback=lambda goal: GoalResponse.ACCEPT,
+                                       cancel_callback=lambda handle: CancelResponse.ACCEPT,
+                                       callback_group=ReentrantCallbackGroup())
 
-def run_mission(node: SupervisorNode) -> dict[str, Any]:
-    outcome: dict[str, Any] = {"ok": False, "problems": []}
-    attempt = 0
-    started = time.monotonic()
-    try:
-        node.wait_ready(node.p["ready_timeout"])
-        while True:
-            run_id = f"{node.p['problem_id']}/{attempt}"
-            try:
-                agents = node.plan(run_id)
-                break
-            except MissionFailed as error:
-                node.get_logger().error(str(error))
-                if attempt >= node.p["retries"]:
-                    raise
-                outcome.setdefault("recovered_from", []).append(str(error))
-                attempt += 1
-                node.get_logger().info(f"waiting up to {node.p['rejoin_timeout']} s for every robot to rejoin")
-                node.wait_ready(node.p["rejoin_timeout"])
-        outcome.update(run_id=run_id, attempts=attempt + 1, planning_time=time.monotonic() - started,
-                       messages=sum(int(a.get("messages", 0)) for a in agents.values()),
-                       bytes=sum(int(a.get("bytes", 0)) for a in agents.values()))
-        paths = [float(a["critical_path"]) for a in agents.values() if "critical_path" in a]
-        if paths:
-            outcome["critical_path"] = max(paths)
-        if node.p["scenario"]:
-            executed = node.execute(run_id)
-            outcome["problems"] += executed.pop("problems")
-            outcome.update(executed)
+    # --- the action ---------------------------------------------------------------------------------
+    def _execute(self, handle) -> MissionAction.Result:
+        goal = handle.request
+        with self.active_lock:
+            self.missions += 1
+            mission_id = f"{self.p['problem_id']}/mission_{self.missions}"
+            busy, self.active = self.active, self.active or mission_id
+        if busy:
+            result = MissionResult(MissionStatus.REJECTED, f"mission {busy} is active; cancel it first", mission_id,
+                                   {"mission_id": mission_id})
         else:
-            outcome["agents"] = {r: json.loads(a["result"]) if "result" in a else None for r, a in agents.items()}
-    except MissionFailed as error:
-        outcome["problems"].append(str(error))
-    outcome["ok"] = not outcome["problems"]
-    return outcome
+            try:
+                result = self.run_goal(mission_id, goal, handle)
+            except Exception as error:  # reported to the client and the log, never swallowed
+                self.get_logger().error(f"{mission_id} raised: {error!r}\n{traceback.format_exc()}")
+                result = MissionResult(MissionStatus.FAILED, f"supervisor error: {error!r}", mission_id,
+                                       {"mission_id": mission_id})
+            finally:
+                with self.active_lock:
+                    self.active = None
+        report(result, self.p["summary"])
+        {MissionStatus.SUCCEEDED: handle.succeed, MissionStatus.CANCELED: handle.canceled}.get(
+            result.status, handle.abort)()
+        return MissionAction.Result(status=result.status.value, reason=result.reason, mission_id=result.mission_id,
+                                    summary=json.dumps(result.summary, default=str))
+
+    def run_goal(self, mission_id: str, goal, handle) -> MissionResult:
+        try:
+            parsed = MissionGoal.from_fields(n_robots=len(self.robots), dim=self.dim, centre=goal.centre,
+                                             radius=goal.radius, velocity=goal.velocity, positions=goal.positions,
+                                             duration=goal.duration, algorithm=goal.algorithm)
+        except GoalError as error:
+            return MissionResult(MissionStatus.REJECTED, str(error), mission_id, {"mission_id": mission_id})
+        missing = self.fleet.wait_ready(self.p["ready_timeout"])
+        if missing:
+            return MissionResult(MissionStatus.REJECTED, f"fleet {missing}", mission_id, {"mission_id": mission_id})
+        self.get_logger().info(f"{mission_id}: {parsed.describe()}")
+
+        def feedback(state) -> None:
+            handle.publish_feedback(MissionAction.Feedback(
+                phase=state.phase.value, elapsed=state.elapsed, planning_time=state.planning_time,
+                messages=state.messages, progress=state.progress, distance_to_goal=_finite(state.distance_to_goal),
+                min_separation=_finite(state.min_separation)))
+
+        mission = Mission(mission_id, parsed, self.scenario, self.fleet, self.settings, feedback=feedback,
+                          cancel_requested=lambda: handle.is_cancel_requested)
+        return mission.run()
+
+    # --- one-shot -----------------------------------------------------------------------------------
+    def run_once(self) -> MissionResult:
+        mission_id = self.p["problem_id"]
+        missing = self.fleet.wait_ready(self.p["ready_timeout"])
+        if missing:
+            return MissionResult(MissionStatus.FAILED, missing, mission_id, {"mission_id": mission_id})
+        if self.scenario is not None:
+            return Mission(mission_id, None, self.scenario, self.fleet, self.settings).run()
+        return self.plan_only(mission_id)
+
+    def plan_only(self, mission_id: str) -> MissionResult:
+        """Agent fleets (and trajectory fleets with `scenario: ""`): one planning run, the robots' results."""
+        summary: dict[str, Any] = {"mission_id": mission_id}
+        started = time.monotonic()
+        for attempt in range(self.settings.retries + 1):
+            run_id = f"{mission_id}/{attempt}"
+            finished, reason = self.fleet.run_agents(run_id, "", "", self.settings.plan_timeout)
+            if not reason:
+                break
+            self.get_logger().error(f"planning run {run_id} failed: {reason}")
+            if attempt == self.settings.retries:
+                return MissionResult(MissionStatus.FAILED, f"planning run {run_id} failed: {reason}", mission_id, summary)
+            summary.setdefault("recovered_from", []).append(f"planning run {run_id} failed: {reason}")
+            self.get_logger().info(f"waiting up to {self.settings.rejoin_timeout} s for every robot to rejoin")
+            missing = self.fleet.wait_ready(self.settings.rejoin_timeout)
+            if missing:
+                return MissionResult(MissionStatus.FAILED, missing, mission_id, summary)
+        summary.update(run_id=run_id, attempts=attempt + 1, planning_time=time.monotonic() - started,
+                       messages=sum(int(a.get("messages", 0)) for a in finished.values()),
+                       bytes=sum(int(a.get("bytes", 0)) for a in finished.values()))
+        paths = [float(a["critical_path"]) for a in finished.values() if "critical_path" in a]
+        if paths:
+            summary["critical_path"] = max(paths)
+        summary["agents"] = {r: json.loads(a["result"]) if "result" in a else None for r, a in finished.items()}
+        return MissionResult(MissionStatus.SUCCEEDED, "", mission_id, summary)
+
+
+def report(result: MissionResult, summary_file: str = "") -> None:
+    """Print the outcome (one aligned line per number, then one JSON line) and write it to `summary_file`."""
+    outcome = {**result.summary, "status": result.status.name, "ok": result.ok}
+    outcome["problems"] = list(outcome.get("problems") or ([result.reason] if result.reason else []))
+    lines = [f"mission {result.mission_id}: {result.status.name}" + (f" ({result.reason})" if result.reason else "")]
+    lines += [f"  {key:26} {value:.6g}" if isinstance(value, float) else f"  {key:26} {value}"
+              for key, value in outcome.items() if key not in ("ok", "problems", "agents", "recovered_from", "status")]
+    lines += [f"  recovered from: {p}" for p in outcome.get("recovered_from", [])]
+    lines += [f"  problem: {p}" for p in outcome["problems"]]
+    print("\n".join(lines), flush=True)
+    print(json.dumps(outcome, default=str), flush=True)
+    if summary_file:
+        Path(summary_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(summary_file).write_text(json.dumps(outcome, indent=2, default=str))
+
+
+def _wait_all(futures, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while any(not f.done() for f in futures) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _finite(value: float) -> float:
+    return float(value) if np.isfinite(value) else -1.0
 
 
 def main(argv: list[str] | None = None) -> None:
     rclpy.init(args=argv)
     node = SupervisorNode()
-    spinner = threading.Thread(target=_spin, args=(node,), daemon=True)
+    executor = MultiThreadedExecutor(num_threads=4)
+    executor.add_node(node)
+    spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
     spinner.start()
+    code = 0
     try:
-        outcome = run_mission(node)
-        report(node, outcome)
-        code = 0 if outcome["ok"] else 1
+        if node.p["serve"] and node.scenario is not None:
+            missing = node.fleet.wait_ready(node.p["ready_timeout"])
+            if missing:
+                node.get_logger().error(missing)
+                code = 1
+            else:
+                node.get_logger().info(f"fleet ready: serving missions on /fleet/mission ({len(node.robots)} robots)")
+                while rclpy.ok():
+                    time.sleep(0.2)
+        else:
+            result = node.run_once()
+            report(result, node.p["summary"])
+            if node.p["output"] and result.ok and node.scenario is not None:
+                _figure(node, result)
+            code = 0 if result.ok else 1
     except KeyboardInterrupt:
         code = 130
     rclpy.try_shutdown()  # wakes the executor; spinning ends
@@ -288,9 +422,24 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
-def _spin(node: Node) -> None:
+def _figure(node: SupervisorNode, result: MissionResult) -> None:
+    from dro_ros.fleet.plots import execution_figure
+    from dro_ros.fleet.summary import summarize
+    from dro_ros.trajectory.scenarios import scenario_from_config
+
+    problem = scenario_from_config(node.scenario).problem
+    run_id = result.summary["run_id"]
+    with node.fleet.lock:
+        plans = {i: plan_from_msg(node.fleet.plans[(r, run_id)]) for i, r in enumerate(node.robots)}
+    record = node.fleet.execution()
+    tracks = {node.robots.index(r): track for r, track in record.tracks.items()}
+    execution_figure(problem, plans, tracks, summarize(problem, plans, tracks, record.min_distance),
+                     node.p["output"])
+
+
+def _spin(executor: MultiThreadedExecutor) -> None:
     try:
-        rclpy.spin(node)
+        executor.spin()
     except ExternalShutdownException:
         pass
 

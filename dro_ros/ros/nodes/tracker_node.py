@@ -4,7 +4,8 @@ Topics (relative names resolve to /<robot>/...):
 - `plan` (dro_ros/msg/TrajectoryPlan, in, RELIABLE + TRANSIENT_LOCAL depth 1): the latest valid plan is
   followed; a malformed one is logged, naming the field, and ignored;
 - `/fleet/start` (dro_ros/msg/FleetStart, in, latched): starts the plan whose run_id it names (an empty
-  run_id on either side matches);
+  run_id on either side matches). A robot keeps following its current plan (extrapolated at its terminal
+  velocity after T) until the next start instant, so a new mission's plan never leaves it uncommanded;
 - `odom` (nav_msgs/Odometry, in) and `cmd_vel` (geometry_msgs/Twist, out, world-frame `linear`);
 - `/diagnostics` (diagnostic_msgs/DiagnosticArray, out, once a second): status `dro_ros/<robot>/tracker`,
   level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start).
@@ -50,8 +51,10 @@ class TrackerNode(Node):
         except ValueError as error:
             raise ParameterError(str(error)) from error
         self.timeout_ns = int(timeout * 1e9)
-        self.plan = None
-        self.start: tuple[int, str] | None = None       # (start, run_id)
+        self.plans: dict[str, object] = {}               # received plans by run_id, the latest last
+        self.plan = None                                 # the plan being followed
+        self.plan_start = 0                              # its start instant (ns)
+        self.start: tuple[int, str] | None = None       # the latest FleetStart: (start, run_id)
         self.odom: tuple[int, int, np.ndarray] | None = None  # (received, stamp, position)
         self.state, self.error, self.t = "waiting_for_plan", float("nan"), float("nan")
         self.create_subscription(TrajectoryPlan, "plan", self._on_plan, LATCHED)
@@ -70,7 +73,10 @@ class TrackerNode(Node):
         except PlanError as error:
             self.get_logger().error(f"ignoring a malformed plan: {error}")
             return
-        self.plan = plan
+        self.plans.pop(plan.run_id, None)
+        self.plans[plan.run_id] = plan
+        while len(self.plans) > 4:
+            self.plans.pop(next(iter(self.plans)))
         self.get_logger().info(f"plan of run '{plan.run_id}': H = {plan.horizon}, T = {plan.duration:g} s")
 
     def _on_start(self, msg: FleetStart) -> None:
@@ -81,13 +87,22 @@ class TrackerNode(Node):
         self.odom = (self.get_clock().now().nanoseconds, Time.from_msg(msg.header.stamp).nanoseconds,
                      np.array([p.x, p.y, p.z]))
 
+    def _started_plan(self, now: int):
+        """The plan named by the latest FleetStart once its instant has come, else None."""
+        if self.start is None or not self.plans or now < self.start[0]:
+            return None
+        start, run_id = self.start
+        latest = next(reversed(self.plans.values()))
+        return self.plans.get(run_id) or (latest if "" in (run_id, latest.run_id) else None)
+
     def _tick(self) -> None:
-        now, plan = self.get_clock().now().nanoseconds, self.plan
+        now = self.get_clock().now().nanoseconds
+        started = self._started_plan(now)
+        if started is not None and (started is not self.plan or self.start[0] != self.plan_start):
+            self.plan, self.plan_start = started, self.start[0]
+        plan, start = self.plan, self.plan_start
         if plan is None:
-            return self._enter("waiting_for_plan")
-        start, run_id = self.start or (None, None)
-        if start is None or not (run_id == plan.run_id or "" in (run_id, plan.run_id)) or now < start:
-            return self._enter("waiting_for_start")
+            return self._enter("waiting_for_start" if self.plans else "waiting_for_plan")
         self.t = (now - start) * 1e-9
         if self.odom is None or now - self.odom[0] > self.timeout_ns:
             return self._enter("stale")
