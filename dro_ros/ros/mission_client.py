@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import rclpy
 from rclpy.action import ActionClient
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 from dro_ros.action import Mission as MissionAction
@@ -59,6 +60,8 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
     or after `timeout` seconds (then the reason says so)."""
     own = node is None
     node = node or rclpy.create_node("dro_ros_mission_client")
+    executor = SingleThreadedExecutor(context=node.context)
+    executor.add_node(node)
     client = ActionClient(node, MissionAction, "/fleet/mission")
     cancel: dict[str, str] = {}
 
@@ -72,7 +75,7 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
             return GoalOutcome(MissionStatus.FAILED, f"no mission server on /fleet/mission within {server_timeout:g} s",
                                "", {})
         sent = client.send_goal_async(goal, feedback_callback=feedback)
-        rclpy.spin_until_future_complete(node, sent, timeout_sec=10.0)
+        executor.spin_until_future_complete(sent, timeout_sec=10.0)
         handle = sent.result()
         if handle is None or not handle.accepted:
             return GoalOutcome(MissionStatus.REJECTED, "the server did not accept the goal", "", {})
@@ -80,7 +83,7 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
         deadline = None if timeout is None else time.monotonic() + timeout
         cancelled = False
         while not result.done():
-            rclpy.spin_once(node, timeout_sec=0.05)
+            executor.spin_once(timeout_sec=0.05)
             if deadline is not None and time.monotonic() > deadline:
                 if "timeout" in cancel:
                     return GoalOutcome(MissionStatus.FAILED, f"no result within {timeout:g} s, nor 60 s after the "
@@ -98,5 +101,6 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
         return GoalOutcome(MissionStatus(answer.status), reason, answer.mission_id, json.loads(answer.summary or "{}"))
     finally:
         client.destroy()
+        executor.remove_node(node)
         if own:
             node.destroy_node()

@@ -1,0 +1,123 @@
+"""Missions through the ROS 2 action, over DDS: the 4-robot formation fleet (config/formation_small.yaml)
+started with `serve`, driven by a client in the test process.
+
+What must hold: two goals in a row succeed, the second planned from where the first left the robots (a
+disc, then one position per robot); a goal sent while a mission executes is rejected with the reason; a
+cancel brings every robot to rest; a malformed goal is rejected naming the field. No wait is unbounded.
+"""
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dro_ros.mission.machine import MissionStatus
+from dro_ros.ros.fleet_up import Fleet
+from dro_ros.ros.launch_plan import load_config, node_list
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def fleet_client():
+    import rclpy
+    from rclpy.context import Context
+
+    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config["supervisor"].update(output="", summary="")
+    lines: list[str] = []
+
+    class Out:
+        def write(self, text):
+            lines.append(text)
+
+        def flush(self):
+            pass
+
+    with Fleet(node_list(config, serve=True), isolated=True, out=Out()) as fleet:
+        patch = pytest.MonkeyPatch()
+        for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE"):
+            patch.setenv(key, fleet.env[key])
+        context = Context()
+        rclpy.init(context=context)
+        node = rclpy.create_node("mission_test_client", context=context)
+        try:
+            yield node, lines
+        finally:
+            node.destroy_node()
+            rclpy.shutdown(context=context)
+            patch.undo()
+
+
+def send(node, server_timeout=240.0, **fields):
+    from dro_ros.ros.mission_client import goal_message, send_goal
+
+    return send_goal(goal_message(fields), node=node, server_timeout=server_timeout, timeout=120.0)
+
+
+def test_two_goals_in_a_row_succeed_each_from_where_the_robots_are(fleet_client):
+    node, lines = fleet_client
+    first = send(node, centre=[8.0, 8.0], radius=1.0)
+    assert first.status is MissionStatus.SUCCEEDED, (first.reason, "".join(lines)[-3000:])
+    assert first.summary["max_violation"] <= 1e-6 and first.summary["terminal_violation"] < 0.02
+    targets = [[7.0, 9.0], [8.0, 9.0], [9.0, 9.0], [10.0, 9.0]]
+    second = send(node, positions=targets, radius=0.0)
+    assert second.status is MissionStatus.SUCCEEDED, (second.reason, "".join(lines)[-3000:])
+    assert second.summary["terminal_violation"] < 0.02   # every robot within 2 cm of its own goal
+    assert second.summary["min_separation"] >= 0.2 - 0.01
+    assert second.summary["run_id"].endswith("mission_2/0")
+
+
+def test_a_malformed_goal_is_rejected_naming_the_field(fleet_client):
+    node, _ = fleet_client
+    outcome = send(node, positions=[[1.0, 2.0]])
+    assert outcome.status is MissionStatus.REJECTED and outcome.reason.startswith("positions:")
+
+
+def test_a_goal_while_another_executes_is_rejected_and_a_cancel_brings_the_robots_to_rest(fleet_client):
+    from dro_ros.ros.mission_client import goal_message, send_goal
+
+    node, lines = fleet_client
+    phases: list[str] = []
+    executing = threading.Event()
+
+    def watch(feedback):
+        phases.append(feedback.phase)
+        if feedback.phase == "executing":
+            executing.set()
+
+    started = {}
+
+    def cancel_when(feedback):
+        if feedback.phase == "executing":
+            started.setdefault("t", time.monotonic())
+        return "t" in started and time.monotonic() - started["t"] > 3.0 and "busy" in started
+
+    result = {}
+
+    def first_goal():
+        result["first"] = send_goal(goal_message({"centre": [2.0, 12.0], "radius": 1.0}), node=node,
+                                    on_feedback=watch, cancel_when=cancel_when, server_timeout=240.0, timeout=120.0)
+
+    from rclpy.context import Context
+    import rclpy
+
+    runner = threading.Thread(target=first_goal)
+    runner.start()
+    assert executing.wait(timeout=120.0), "".join(lines)[-3000:]
+    context = Context()
+    rclpy.init(context=context)
+    other = rclpy.create_node("second_client", context=context)
+    try:
+        busy = send(other, centre=[0.0, 0.0], radius=1.0)
+    finally:
+        started["busy"] = True
+        other.destroy_node()
+        rclpy.shutdown(context=context)
+    runner.join(timeout=180.0)
+    assert busy.status is MissionStatus.REJECTED and "is active" in busy.reason
+    canceled = result["first"]
+    assert canceled.status is MissionStatus.CANCELED, (canceled.reason, "".join(lines)[-3000:])
+    assert "every robot at rest" in canceled.reason
+    assert "stopping" in phases
