@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (idempotent: a second run skips what is done):
-#   make demo   venv + pinned deps + colcon build, then the 8-robot formation fleet over DDS
-#               (`dro-ros fleet up config/formation2d.yaml`: planning, simulation, summary and PNG)
+#   make demo   venv + pinned deps + colcon build, then the 8-robot formation fleet over DDS, given two
+#               missions in a row (config/missions/formation2d_two_circles.yaml) through /fleet/mission
 #   make test   the same set-up, then the whole test suite (unit and multi-process ROS 2)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -17,7 +17,7 @@ RUN := source $(VENV)/bin/activate && source $(WS)/install/local_setup.bash && \
 
 .PHONY: demo test setup build clean
 demo: setup
-	$(RUN) dro-ros fleet up config/formation2d.yaml --isolated
+	$(RUN) dro-ros fleet up config/formation2d.yaml --isolated --goals config/missions/formation2d_two_circles.yaml
 
 test: setup
 	$(RUN) DRO_ROS_REQUIRE_ROS=1 python -m pytest test -q

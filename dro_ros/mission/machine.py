@@ -322,6 +322,7 @@ class Mission:
         s = self.settings
         self.port.release(self.summary["run_id"], s.lead)
         release = self.port.now() + s.lead
+        self.summary["accepted_to_motion"] = release - self.started  # the goal's latency until the robots move
         duration = plans[self.port.robots[0]].duration
         end = release + duration + s.settle
         closest = np.inf
