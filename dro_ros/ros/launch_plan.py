@@ -170,7 +170,23 @@ def node_list(config: dict[str, Any]) -> list[NodeDescription]:
     nodes += [NodeDescription("coordinator_node" if spec.algorithm == "admm_coordinator" else "agent_node",
                               "agent", f"/{spec.address}", {**spec.to_parameters(), **agent}) for spec in specs]
     nodes.append(NodeDescription("supervisor_node", "supervisor", "/", supervisor, required=True))
-    return nodes
+    return recorder(config) + nodes
+
+
+def recorder(config: dict[str, Any]) -> list[NodeDescription]:
+    """The `recorder_node` first (it records from the start), when the config has `record: FILE.mcap`;
+    its parameters are the `recorder` section, the output file and the scenario (for `fleet report`)."""
+    if not config.get("record"):
+        return []
+    from dro_ros.fleet.recording import RecordingError, check_destination
+
+    try:
+        output = str(check_destination(config["record"]))
+    except RecordingError as error:
+        raise SpecError(f"record: {error}") from None
+    scenario = json.dumps(config["scenario"]) if "scenario" in config else ""
+    return [NodeDescription("recorder_node", "recorder", "/",
+                            {**_section(config, "recorder"), "output": output, "scenario": scenario})]
 
 
 def _section(config: dict[str, Any], key: str) -> dict[str, Any]:
