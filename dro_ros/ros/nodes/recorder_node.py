@@ -9,8 +9,9 @@ definition is logged once and skipped. Topics that appear later (an action's `_a
 `_action/status`) are picked up by the next discovery.
 
 `scenario` (the fleet's scenario as JSON) is written first, on `/fleet/scenario` (std_msgs/String), so
-`dro-ros fleet report` finds the problem in the bag. The bag is closed on SIGINT, SIGTERM and any other
-end of the process (the context's shutdown).
+`dro-ros fleet report` finds the problem in the bag. The node spins in a thread of its own and the main
+thread waits: a signal (delivered to the main thread) never interrupts a write. On SIGINT or SIGTERM the
+executor stops, then the bag is closed.
 
 Parameters: `output` (required, a new file ending in .mcap), `scenario` (""), `discovery_period` (1.0 s),
 `flush_period` (1.0 s), `exclude` (regular expressions of topic names; default `^/parameter_events$`).
@@ -20,15 +21,18 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 import threading
+import time
 from typing import Any
 
+import rclpy
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from dro_ros.fleet.recording import BagWriter, RecordingError
 from dro_ros.ros.conversions import ParameterError, read_parameter
-from dro_ros.ros.nodes.spin import spin_node
 
 SCENARIO_TOPIC = "/fleet/scenario"
 
@@ -45,7 +49,7 @@ class RecorderNode(Node):
         for name, value in (("discovery_period", period), ("flush_period", flush)):
             if not value > 0:
                 raise ParameterError(f"{name}: must be positive, got {value}")
-        self.lock = threading.Lock()  # the shutdown callback runs outside the executor
+        self.lock = threading.Lock()  # `close` may run while a callback writes (an executor slow to stop)
         self.skipped: set[str] = set()
         self.subscriptions_by_topic: dict[str, Any] = {}
         try:
@@ -53,7 +57,6 @@ class RecorderNode(Node):
             self.bag: BagWriter | None = BagWriter(output, flush_period=flush).open()
         except (re.error, RecordingError) as error:
             raise ParameterError(f"{'exclude' if isinstance(error, re.error) else 'output'}: {error}") from error
-        self.context.on_shutdown(self.close)
         if scenario:
             self.bag.write_text(SCENARIO_TOPIC, scenario, self.get_clock().now().nanoseconds)
         self.get_logger().info(f"recording to {output}")
@@ -119,7 +122,29 @@ def _message_class(msgtype: str) -> type:
 
 
 def main(argv: list[str] | None = None) -> None:
-    spin_node(RecorderNode, "recorder", argv)
+    with rclpy.init(args=argv):
+        try:
+            node = RecorderNode()
+        except ParameterError as error:
+            rclpy.logging.get_logger("recorder").error(f"bad parameter {error}")
+            sys.exit(2)
+        spinner = threading.Thread(target=_spin, args=(node,), daemon=True)
+        spinner.start()
+        try:
+            while rclpy.ok() and spinner.is_alive():  # SIGTERM shuts the context down
+                time.sleep(0.1)
+        except KeyboardInterrupt:  # SIGINT
+            pass
+        rclpy.try_shutdown()
+        spinner.join(timeout=5.0)
+        node.close()
+
+
+def _spin(node: Node) -> None:
+    try:
+        rclpy.spin(node)
+    except ExternalShutdownException:
+        pass
 
 
 if __name__ == "__main__":
