@@ -27,12 +27,12 @@ import time
 from typing import Any
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from dro_ros.fleet.recording import BagWriter, RecordingError
 from dro_ros.ros.conversions import ParameterError, read_parameter
+from dro_ros.ros.nodes.spin import spin_in_thread
 
 SCENARIO_TOPIC = "/fleet/scenario"
 
@@ -128,8 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         except ParameterError as error:
             rclpy.logging.get_logger("recorder").error(f"bad parameter {error}")
             sys.exit(2)
-        spinner = threading.Thread(target=_spin, args=(node,), daemon=True)
-        spinner.start()
+        spinner = spin_in_thread(node)
         try:
             while rclpy.ok() and spinner.is_alive():  # SIGTERM shuts the context down
                 time.sleep(0.1)
@@ -138,13 +137,6 @@ def main(argv: list[str] | None = None) -> None:
         rclpy.try_shutdown()
         spinner.join(timeout=5.0)
         node.close()
-
-
-def _spin(node: Node) -> None:
-    try:
-        rclpy.spin(node)
-    except ExternalShutdownException:
-        pass
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
-"""The `main()` of a plain node: spin it until SIGINT/SIGTERM; a bad parameter exits with code 2."""
+"""The `main()` of a plain node: spin it until SIGINT/SIGTERM; a bad parameter exits with code 2. And
+`spin_in_thread`, for a node whose main thread has work of its own (the supervisor's mission, the
+recorder's waiting)."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Callable
 
 import rclpy
@@ -24,3 +27,17 @@ def spin_node(factory: Callable[[], Node], name: str, argv: list[str] | None = N
                     raise
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+
+
+def spin_in_thread(node: Node) -> threading.Thread:
+    """Spin `node` in a started daemon thread that ends when the context shuts down (`rclpy.try_shutdown`,
+    SIGINT, SIGTERM)."""
+    def spin() -> None:
+        try:
+            rclpy.spin(node)
+        except ExternalShutdownException:
+            pass
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    return thread

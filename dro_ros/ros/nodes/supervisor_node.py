@@ -28,7 +28,6 @@ import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.time import Time as RosTime
 from std_msgs.msg import Float64
@@ -36,6 +35,7 @@ from std_msgs.msg import Float64
 from dro_ros.fleet.summary import Track, summarize
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import plan_from_msg
+from dro_ros.ros.nodes.spin import spin_in_thread
 from dro_ros.ros.qos import LATCHED
 from dro_ros.srv import StartPlan
 
@@ -274,8 +274,7 @@ def run_mission(node: SupervisorNode) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     rclpy.init(args=argv)
     node = SupervisorNode()
-    spinner = threading.Thread(target=_spin, args=(node,), daemon=True)
-    spinner.start()
+    spinner = spin_in_thread(node)
     try:
         outcome = run_mission(node)
         report(node, outcome)
@@ -286,13 +285,6 @@ def main(argv: list[str] | None = None) -> None:
     spinner.join(timeout=5.0)
     node.destroy_node()
     sys.exit(code)
-
-
-def _spin(node: Node) -> None:
-    try:
-        rclpy.spin(node)
-    except ExternalShutdownException:
-        pass
 
 
 if __name__ == "__main__":
