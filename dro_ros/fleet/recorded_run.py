@@ -6,7 +6,7 @@ bag (run id, robots, release instant t = 0); as the supervisor does:
 - the problem is the scenario on `/fleet/scenario`;
 - plan i is the `/<robot_i>/plan` of that run;
 - track i is `/<robot_i>/odom` from the start message to T + settle, at t = header stamp - release;
-- the simulator's running minimum distance is the least `/fleet/min_distance` received in [0, T].
+- the simulator's running minimum distance is the least `/fleet/min_distance` received in that window.
 A bag that was never closed is first recovered (`recording.recover`) into a temporary file.
 """
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _read(path: Path, settle: float, recovered: bool) -> RecordedRun:
             p, v = message.pose.pose.position, message.twist.twist.linear
             if t <= duration + settle:
                 samples[robots.index(robot)].append((t, [p.x, p.y, p.z], [v.x, v.y, v.z]))
-        elif topic == "/fleet/min_distance" and 0 <= (stamp - release) * 1e-9 <= duration:
+        elif topic == "/fleet/min_distance" and (stamp - release) * 1e-9 <= duration + settle:
             distances.append(message.data)
     missing = [robots[i] for i, rows in samples.items() if not rows]
     if missing:

@@ -12,7 +12,8 @@ same list as OS processes. Two kinds of config (every field is documented in `co
 - **coordinated** (has `coordinator`): ADMM with a `coordinator_node` in `/coordinator` (its parameters
   are `coordinator`) and one `agent_node` per robot (`algorithm`, e.g. flex), in a star.
 
-`scheduler` instead of either starts the `scheduler_node` with its parameters.
+`scheduler` instead of either starts the `scheduler_node` with its parameters. `record: FILE.mcap` adds a
+`recorder_node` (parameters `recorder`) before the others.
 """
 from __future__ import annotations
 
