@@ -11,7 +11,8 @@ definition is logged once and skipped. Topics that appear later (an action's `_a
 `scenario` (the fleet's scenario as JSON) is written first, on `/fleet/scenario` (std_msgs/String), so
 `dro-ros fleet report` finds the problem in the bag. The node spins in a thread of its own and the main
 thread waits: a signal (delivered to the main thread) never interrupts a write. On SIGINT or SIGTERM the
-executor stops, then the bag is closed.
+executor stops, then the bag is closed. A failed write (a full disk) ends the recorder with exit code 1
+after closing what it has.
 
 Parameters: `output` (required, a new file ending in .mcap), `scenario` (""), `discovery_period` (1.0 s),
 `flush_period` (1.0 s), `exclude` (regular expressions of topic names; default `^/parameter_events$`).
@@ -134,9 +135,11 @@ def main(argv: list[str] | None = None) -> None:
                 time.sleep(0.1)
         except KeyboardInterrupt:  # SIGINT
             pass
+        failed = rclpy.ok() and not spinner.is_alive()  # a callback raised (its traceback is printed)
         rclpy.try_shutdown()
         spinner.join(timeout=5.0)
         node.close()
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
