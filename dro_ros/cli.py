@@ -93,6 +93,8 @@ def _fleet(args: argparse.Namespace) -> int:
             for section in sections:
                 target = target.setdefault(section, {})
             target[name] = option_value(value)
+        if args.record:
+            config["record"] = args.record
         goals = _goal_file(args.goals) if args.goals else []
         nodes = node_list(config, serve=args.serve or bool(goals))
     except (SpecError, OSError, ValueError) as error:
@@ -157,6 +159,31 @@ def _fleet_goal(args: argparse.Namespace) -> int:
     return {MissionStatus.SUCCEEDED: 0, MissionStatus.REJECTED: 2}.get(outcome.status, 1)
 
 
+def _fleet_report(args: argparse.Namespace) -> int:
+    """Summary and figure of the run recorded in a bag; exit 0 when it held every tolerance, 1 when not."""
+    from dro_ros.fleet.plots import execution_figure
+    from dro_ros.fleet.recorded_run import read_run
+    from dro_ros.fleet.recording import RecordingError
+    from dro_ros.fleet.summary import summarize
+
+    try:
+        run = read_run(args.bag)
+    except RecordingError as error:
+        print(f"dro-ros fleet report: {error}", file=sys.stderr)
+        return 2
+    summary = summarize(run.problem, run.plans, run.tracks, run.min_distance)
+    figure = execution_figure(run.problem, run.plans, run.tracks, summary,
+                              args.output or Path(args.bag).with_suffix(".png"))
+    lines = [f"bag {args.bag}: {sum(run.counts.values())} messages on {len(run.counts)} topics over "
+             f"{run.duration:.1f} s" + (" (not closed: read up to where it was cut)" if run.recovered else ""),
+             f"run {run.run_id} of {len(run.robots)} robots: {'SUCCEEDED' if summary.ok else 'FAILED'}"]
+    lines += [f"  {key:26} {value:.6g}" for key, value in summary.as_dict().items() if isinstance(value, float)]
+    lines += [f"  problem: {p}" for p in summary.problems] + [f"figure: {figure}"]
+    print("\n".join(lines))
+    print(json.dumps({"bag": str(args.bag), "run_id": run.run_id, **summary.as_dict(), "topics": run.counts}))
+    return 0 if summary.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dro-ros", description="Distributed optimization for robot fleets.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="override a config value, a JSON value or plain text, e.g. --set supervisor.output=run.png")
     up.add_argument("--isolated", action="store_true", help="private ROS_DOMAIN_ID, localhost discovery only")
     up.add_argument("--timeout", type=float, help="stop the fleet after this many seconds (exit code 124)")
+    up.add_argument("--record", metavar="FILE.mcap", help="record every fleet topic to a new rosbag2 MCAP file")
     up.add_argument("--serve", action="store_true",
                     help="robots at rest at the config's initial positions; serve missions on /fleet/mission until Ctrl-C")
     up.add_argument("--goals", metavar="FILE", help="serve, send the YAML list of goals in FILE in order, then stop")
@@ -194,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     goal.add_argument("--server-timeout", type=float, default=60.0, help="seconds to wait for the fleet's server")
     goal.add_argument("--timeout", type=float, help="cancel the mission after this many seconds")
     goal.set_defaults(handler=_fleet_goal)
+    report = fleet_commands.add_parser("report", help="summary and trajectory figure of a recorded run")
+    report.add_argument("bag", help="a bag written by fleet up --record, e.g. run.mcap")
+    report.add_argument("--output", help="the figure (PNG); default: the bag's name with .png")
+    report.set_defaults(handler=_fleet_report)
     add_schedule_parser(commands).set_defaults(handler=run_schedule)
     return parser
 

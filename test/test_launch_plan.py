@@ -129,3 +129,15 @@ def test_gazebo_plan_replaces_the_simulator_with_spawned_bridged_robots():
     ast.parse((ROOT / "launch" / "gazebo.launch.py").read_text())
     with pytest.raises(SpecError, match="scenario: gazebo.launch.py runs trajectory fleets"):
         gazebo_plan(load_config(ROOT / "config" / "cohda_fleet.yaml"))
+
+
+def test_record_starts_the_recorder_first_and_refuses_a_taken_file(tmp_path):
+    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config["record"] = str(tmp_path / "run.mcap")
+    recorder = node_list(config)[0]
+    assert (recorder.executable, recorder.namespace) == ("recorder_node", "/")
+    assert recorder.parameters["output"] == str(tmp_path / "run.mcap")
+    assert json.loads(recorder.parameters["scenario"]) == config["scenario"]  # fleet report reads it
+    (tmp_path / "run.mcap").write_bytes(b"")
+    with pytest.raises(SpecError, match="record: .*run.mcap exists"):
+        node_list(config)

@@ -11,6 +11,7 @@ extrapolates at the terminal velocity: s(t) = s_H + v_H (t - T), v(t) = v_H, a(t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -83,6 +84,20 @@ class Plan:
         position[after] = self.position[-1] + self.velocity[-1] * (t[after] - self.duration)[:, None]
         velocity[after], acceleration[after] = self.velocity[-1], 0.0
         return position, velocity, acceleration
+
+
+def plan_from_message(message: Any) -> Plan:
+    """The Plan in a dro_ros/msg/TrajectoryPlan: an rclpy message or one decoded from a bag (any object
+    with its fields; arrays row-major, `dim` columns). PlanError names the first malformed field."""
+    if message.dim not in (1, 2, 3):
+        raise PlanError(f"dim: must be 1, 2 or 3, got {message.dim}")
+    arrays = {}
+    for name in ("position", "velocity", "input"):
+        flat = np.asarray(getattr(message, name), dtype=float)
+        if flat.size % message.dim:
+            raise PlanError(f"{name}: {flat.size} values are not rows of dim {message.dim}")
+        arrays[name] = flat.reshape(-1, message.dim)
+    return Plan(robot=message.robot, step=message.step, cost=message.cost, run_id=message.run_id, **arrays)
 
 
 def _require(condition: bool, field_name: str, message: str) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import array
 from typing import Any
 
-import numpy as np
 from builtin_interfaces.msg import Time
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-from dro_ros.fleet import Plan, PlanError
+from dro_ros.fleet import Plan
+from dro_ros.fleet.plan import plan_from_message as plan_from_msg  # noqa: F401 (the nodes' name)
 from dro_ros.msg import TrajectoryPlan
 
 
@@ -22,19 +22,6 @@ def plan_to_msg(plan: Plan, stamp: Time, frame_id: str) -> TrajectoryPlan:
     return TrajectoryPlan(stamp=stamp, robot=plan.robot, run_id=plan.run_id, frame_id=frame_id, step=plan.step,
                           dim=plan.dim, position=plan.position.ravel(), velocity=plan.velocity.ravel(),
                           input=plan.input.ravel(), cost=plan.cost)
-
-
-def plan_from_msg(msg: TrajectoryPlan) -> Plan:
-    """The Plan in `msg`; PlanError names the first malformed field."""
-    if msg.dim not in (1, 2, 3):
-        raise PlanError(f"dim: must be 1, 2 or 3, got {msg.dim}")
-    arrays = {}
-    for name in ("position", "velocity", "input"):
-        flat = np.asarray(getattr(msg, name), dtype=float)
-        if flat.size % msg.dim:
-            raise PlanError(f"{name}: {flat.size} values are not rows of dim {msg.dim}")
-        arrays[name] = flat.reshape(-1, msg.dim)
-    return Plan(robot=msg.robot, step=msg.step, cost=msg.cost, run_id=msg.run_id, **arrays)
 
 
 class ParameterError(ValueError):

@@ -12,7 +12,8 @@ same list as OS processes. Two kinds of config (every field is documented in `co
 - **coordinated** (has `coordinator`): ADMM with a `coordinator_node` in `/coordinator` (its parameters
   are `coordinator`) and one `agent_node` per robot (`algorithm`, e.g. flex), in a star.
 
-`scheduler` instead of either starts the `scheduler_node` with its parameters.
+`scheduler` instead of either starts the `scheduler_node` with its parameters. `record: FILE.mcap` adds a
+`recorder_node` (parameters `recorder`) before the others.
 """
 from __future__ import annotations
 
@@ -176,7 +177,23 @@ def node_list(config: dict[str, Any], *, serve: bool = False) -> list[NodeDescri
     nodes += [NodeDescription("coordinator_node" if spec.algorithm == "admm_coordinator" else "agent_node",
                               "agent", f"/{spec.address}", {**spec.to_parameters(), **agent}) for spec in specs]
     nodes.append(NodeDescription("supervisor_node", "supervisor", "/", supervisor, required=True))
-    return nodes
+    return recorder(config) + nodes
+
+
+def recorder(config: dict[str, Any]) -> list[NodeDescription]:
+    """The `recorder_node` first (it records from the start), when the config has `record: FILE.mcap`;
+    its parameters are the `recorder` section, the output file and the scenario (for `fleet report`)."""
+    if not config.get("record"):
+        return []
+    from dro_ros.fleet.recording import RecordingError, check_destination
+
+    try:
+        output = str(check_destination(config["record"]))
+    except RecordingError as error:
+        raise SpecError(f"record: {error}") from None
+    scenario = json.dumps(config["scenario"]) if "scenario" in config else ""
+    return [NodeDescription("recorder_node", "recorder", "/",
+                            {**_section(config, "recorder"), "output": output, "scenario": scenario})]
 
 
 def _section(config: dict[str, Any], key: str) -> dict[str, Any]:

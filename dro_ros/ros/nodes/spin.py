@@ -1,11 +1,14 @@
-"""The `main()` of a plain node: spin it until SIGINT/SIGTERM; a bad parameter exits with code 2."""
+"""The `main()` of a plain node: spin it until SIGINT/SIGTERM; a bad parameter exits with code 2. And
+`spin_in_thread`, for a node whose main thread has work of its own (the supervisor's mission, the
+recorder's waiting)."""
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 
 from dro_ros.ros.conversions import ParameterError
@@ -24,3 +27,21 @@ def spin_node(factory: Callable[[], Node], name: str, argv: list[str] | None = N
                     raise
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+
+
+def spin_in_thread(node: Node, threads: int = 1) -> threading.Thread:
+    """Spin `node` in a started daemon thread that ends when the context shuts down (`rclpy.try_shutdown`,
+    SIGINT, SIGTERM); with `threads` > 1 a MultiThreadedExecutor runs that many callbacks at once (the
+    supervisor: a mission's execute callback blocks while odometry keeps arriving)."""
+    executor = MultiThreadedExecutor(num_threads=threads) if threads > 1 else SingleThreadedExecutor()
+    executor.add_node(node)
+
+    def spin() -> None:
+        try:
+            executor.spin()
+        except ExternalShutdownException:
+            pass
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    return thread

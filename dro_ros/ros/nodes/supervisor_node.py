@@ -35,7 +35,6 @@ from nav_msgs.msg import Odometry
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.time import Time
 from std_msgs.msg import Float64
@@ -49,6 +48,7 @@ from dro_ros.mission import (GoalError, Mission, MissionGoal, MissionResult, Mis
 from dro_ros.mission.machine import Execution
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import plan_from_msg, plan_to_msg
+from dro_ros.ros.nodes.spin import spin_in_thread
 from dro_ros.ros.qos import LATCHED
 from dro_ros.srv import StartPlan
 
@@ -393,10 +393,7 @@ def _finite(value: float) -> float:
 def main(argv: list[str] | None = None) -> None:
     rclpy.init(args=argv)
     node = SupervisorNode()
-    executor = MultiThreadedExecutor(num_threads=4)
-    executor.add_node(node)
-    spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
-    spinner.start()
+    spinner = spin_in_thread(node, threads=4)
     code = 0
     try:
         if node.p["serve"] and node.scenario is not None:
@@ -435,13 +432,6 @@ def _figure(node: SupervisorNode, result: MissionResult) -> None:
     tracks = {node.robots.index(r): track for r, track in record.tracks.items()}
     execution_figure(problem, plans, tracks, summarize(problem, plans, tracks, record.min_distance),
                      node.p["output"])
-
-
-def _spin(executor: MultiThreadedExecutor) -> None:
-    try:
-        executor.spin()
-    except ExternalShutdownException:
-        pass
 
 
 if __name__ == "__main__":

@@ -1,0 +1,94 @@
+"""Recording over DDS: `config/formation_small.yaml` run by the `fleet up` launcher with `record:`, then the
+bag read back alone; and the recorder closing its bag on SIGTERM.
+
+What must hold: the bag holds every robot's odometry, commands and plan, the agents' status and the start;
+`dro-ros fleet report` on the bag alone gives the supervisor's summary (same odometry, same plans).
+"""
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from rosbags.highlevel import AnyReader
+
+from dro_ros.cli import main
+from dro_ros.ros.fleet_up import Fleet, node_command
+from dro_ros.ros.launch_plan import NodeDescription, load_config, node_list
+from dro_ros.ros.processes import isolated_ros_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_recorded_fleet_run_is_reported_from_its_bag_alone(tmp_path, capsys):
+    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config["supervisor"].update(output="", summary=str(tmp_path / "summary.json"))
+    config["record"] = str(tmp_path / "run.mcap")
+    nodes = node_list(config)
+    assert nodes[0].executable == "recorder_node"
+    log = []
+    with Fleet(nodes, isolated=True, out=_Lines(log)) as fleet:
+        code = fleet.wait(timeout=240)
+    assert code == 0, "".join(log)[-3000:]
+    with AnyReader([tmp_path / "run.mcap"]) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        types = {c.topic: c.msgtype for c in reader.connections}
+    robots = [f"robot_{i}" for i in range(4)]
+    for robot in robots:
+        assert counts[f"/{robot}/odom"] > 500 and types[f"/{robot}/odom"] == "nav_msgs/msg/Odometry"  # 50 Hz
+        assert counts[f"/{robot}/cmd_vel"] > 300 and types[f"/{robot}/cmd_vel"] == "geometry_msgs/msg/Twist"
+        assert counts[f"/{robot}/plan"] == 1 and types[f"/{robot}/plan"] == "dro_ros/msg/TrajectoryPlan"
+        assert counts[f"/{robot}/markers"] == 1 and counts[f"/{robot}/path"] == 1
+    assert counts["/diagnostics"] > 10 and types["/diagnostics"] == "diagnostic_msgs/msg/DiagnosticArray"
+    assert counts["/fleet/start"] == 1 and counts["/fleet/scenario"] == 1 and counts["/fleet/min_distance"] > 500
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_code:
+        main(["fleet", "report", str(tmp_path / "run.mcap")])
+    printed = capsys.readouterr().out
+    assert exit_code.value.code == 0, printed
+    from_bag = json.loads(printed.strip().splitlines()[-1])
+    supervisor = json.loads((tmp_path / "summary.json").read_text())
+    assert from_bag["run_id"] == supervisor["run_id"] and from_bag["ok"]
+    assert from_bag["min_separation"] == pytest.approx(supervisor["min_separation"], abs=1e-3)
+    for key in ("terminal_position_error", "terminal_velocity_error", "max_tracking_error"):
+        assert from_bag[key] == pytest.approx(supervisor[key], abs=2e-3), key
+    assert (tmp_path / "run.png").stat().st_size > 10_000
+
+
+def test_the_recorder_closes_its_bag_on_sigterm(tmp_path):
+    recorder = NodeDescription("recorder_node", "recorder", "/", {"output": str(tmp_path / "run.mcap"),
+                                                                "scenario": '{"name": "x"}'})
+    params = tmp_path / "recorder.yaml"
+    params.write_text(json.dumps({"/**": {"ros__parameters": recorder.parameters}}))  # JSON is YAML
+    process = subprocess.Popen(node_command(recorder, params), env=isolated_ros_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "run" / "run.mcap").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # one discovery: its own /rosout
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert not (tmp_path / "run").exists(), output
+    with AnyReader([tmp_path / "run.mcap"]) as reader:  # closed: rosbags refuses an unclosed MCAP file
+        [scenario] = [reader.deserialize(raw, c.msgtype).data for c, _, raw in reader.messages()
+                      if c.topic == "/fleet/scenario"]
+    assert scenario == '{"name": "x"}'
+
+
+class _Lines:
+    def __init__(self, lines):
+        self.lines = lines
+
+    def write(self, text):
+        self.lines.append(text)
+
+    def flush(self):
+        pass
