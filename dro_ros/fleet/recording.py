@@ -71,6 +71,31 @@ class InterfaceDefinitions:
             pending += [dependency for _, fields in types.values() for _, field in fields
                         for dependency in _named_types(field)]
 
+    def definition(self, msgtype: str) -> tuple[str, str]:
+        """(`ros2msg` definition text, RIHS01 type hash) of a registered type, as `ros2 bag record` stores
+        it: the type's own text, then each dependency once as `====...` / `MSG: <type>` / its text. Written
+        here for actions because rosbags' generator takes only `<pkg>/msg/` names, not an action's nested
+        types (which appear as `<pkg>/<Type>`, the two-part names decoders take); message types keep
+        rosbags' text."""
+        self.require(msgtype)
+        if "/action/" not in msgtype:
+            return self.typestore.generate_msgdef(msgtype, ros_version=2)[0], self.typestore.hash_rihs01(msgtype)
+        order: list[str] = []
+        pending = [msgtype]
+        while pending:
+            name = pending.pop(0)
+            if name in order:
+                continue
+            order.append(name)
+            pending += [dependency for _, field in self.typestore.fielddefs[name][1]
+                        for dependency in _named_types(field)]
+        text = self._text(msgtype).rstrip("\n") + "\n"
+        for name in order[1:]:
+            text += "=" * 80 + f"\nMSG: {_two_part(name)}\n" + self._text(name).rstrip("\n") + "\n"
+        # decoders (rosidl's parser in mcap_ros2, Foxglove) take two-part names: pkg/action/T -> pkg/T
+        text = re.sub(r"\b([A-Za-z0-9_]+)/action/", r"\1/", text)
+        return text, self.typestore.hash_rihs01(msgtype)
+
     def _text(self, msgtype: str) -> str:
         package, kind, name = _split(msgtype)
         if kind == "action" and name.endswith("_FeedbackMessage"):
@@ -97,6 +122,11 @@ def _split(msgtype: str) -> tuple[str, str, str]:
     if len(parts) != 3 or parts[1] not in ("msg", "action"):
         raise RecordingError(f"{msgtype}: expected a message type <package>/msg/<Type> or <package>/action/<Type>")
     return parts[0], parts[1], parts[2]
+
+
+def _two_part(msgtype: str) -> str:
+    package, _, name = _split(msgtype)
+    return f"{package}/{name}"
 
 
 def _named_types(field: tuple) -> list[str]:
@@ -168,8 +198,8 @@ class BagWriter:
             if self.topics[topic].msgtype != msgtype:
                 raise RecordingError(f"{topic}: recorded as {self.topics[topic].msgtype}, not {msgtype}")
             return self.topics[topic]
-        self.definitions.require(msgtype)
-        connection = self._writer.add_connection(topic, msgtype, typestore=self.definitions.typestore,
+        msgdef, rihs01 = self.definitions.definition(msgtype)
+        connection = self._writer.add_connection(topic, msgtype, msgdef=msgdef, rihs01=rihs01,
                                                  offered_qos_profiles=[_qos(latched)])
         self.topics[topic] = Topic(msgtype, connection)
         return self.topics[topic]

@@ -204,3 +204,27 @@ def test_a_bag_without_a_release_says_so(tmp_path, definitions):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_an_action_feedback_topic_is_recorded_and_read_back(tmp_path):
+    """The mission action's feedback topic (nested `<pkg>/action/` types, which rosbags' own definition
+    generator refuses) is written with a self-contained definition and decodes from the bag alone."""
+    from dro_ros.fleet.recording import BagWriter, InterfaceDefinitions
+
+    action = tmp_path / "share" / "demo_actions" / "action"
+    action.mkdir(parents=True)
+    (action / "Reach.action").write_text("float64[] centre\n---\nbool ok\n---\nstring phase\nfloat64 progress\n")
+    definitions = InterfaceDefinitions([tmp_path] + InterfaceDefinitions().prefixes)
+    msgtype = "demo_actions/action/Reach_FeedbackMessage"
+    definitions.require(msgtype)
+    store = definitions.typestore
+    message = store.types[msgtype](goal_id=store.types["unique_identifier_msgs/msg/UUID"](
+        uuid=np.arange(16, dtype=np.uint8)), feedback=store.types["demo_actions/action/Reach_Feedback"](
+            phase="executing", progress=0.25))
+    with BagWriter(tmp_path / "run.mcap", definitions) as bag:
+        bag.write("/reach/_action/feedback", msgtype, bytes(store.serialize_cdr(message, msgtype)), 1)
+    with AnyReader([tmp_path / "run.mcap"]) as reader:
+        [(connection, _, raw)] = list(reader.messages())
+        decoded = reader.deserialize(raw, connection.msgtype)
+    assert decoded.feedback.phase == "executing" and decoded.feedback.progress == 0.25
+    assert list(decoded.goal_id.uuid) == list(range(16))
