@@ -61,7 +61,7 @@ import asyncio
 import enum
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
@@ -70,10 +70,9 @@ from dro_ros.core.carrier import Carrier, MessageMeta
 from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.trajectory.active_set import EXACT, ActiveSetQp
-from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import BallTerminal, FleetProblem
-from dro_ros.trajectory.scenarios import Scenario
+from dro_ros.trajectory.scenarios import Scenario, require_agent
 from dro_ros.trajectory.stage import WARM_IPOPT, SolveResult, Stage
 
 
@@ -364,14 +363,19 @@ def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.
 
 def nc_admm_agent(scenario: Scenario, index: int, names: Sequence[str],
                   settings: NcAdmmSettings = NcAdmmSettings()) -> NcAdmmAgent:
-    """The agent of node `index` of `scenario.graph`, its neighbours addressed by `names`."""
+    """The agent of node `index` of `scenario.graph`, its peers addressed by `names` (one per agent); the
+    diameter bound defaults to the graph's diameter. The registered factory (`dro_ros.spec.registry`): the
+    scenario is checked (`scenarios.require_agent`) before anything is built."""
+    require_agent(scenario, index, names)
     graph = scenario.graph
+    if settings.diameter_bound is None:
+        settings = replace(settings, diameter_bound=graph.diameter())
     sizes = {j: graph.degree(j) + 1 for j in range(graph.n)}
     return NcAdmmAgent(scenario.problem, index, {names[j]: j for j in graph.neighbours[index]}, sizes, settings)
 
 
 def nc_admm_agents(scenario: Scenario, settings: NcAdmmSettings = NcAdmmSettings()) -> list[NcAdmmAgent]:
-    """One agent per node of `scenario.graph`, addressed `robot_<i>`."""
+    """One `nc_admm_agent` per node of `scenario.graph`, addressed `robot_<i>`."""
     names = agent_names(scenario.graph.n)
     return [nc_admm_agent(scenario, i, names, settings) for i in range(scenario.graph.n)]
 
@@ -382,11 +386,10 @@ def run_nc_admm(scenario: Scenario, *, rho: float = 1.0, stop: Literal["residual
                 relaxation: float = 1.0, network: NetworkModel | None = None) -> FleetResult:
     """Run Alg. 1 in process; `details` holds ||r^k|| ("residuals") and ||s^k|| ("feasibility") per iteration
     and how many local solves were exact active-set re-solves ("exact_solves").
-    Provably infeasible data raise `InfeasibleProblem` before any solve."""
-    require_feasible_data(scenario.problem)
+    The checks of `nc_admm_agent` apply before any solve (`InfeasibleProblem` for provably infeasible data)."""
     settings = NcAdmmSettings(rho=rho, stop=stop, eps=eps, feasibility_tol=feasibility_tol,
-                              max_iterations=max_iterations, diameter_bound=scenario.graph.diameter(),
-                              weighting=weighting, active_set=active_set, relaxation=relaxation)
+                              max_iterations=max_iterations, weighting=weighting, active_set=active_set,
+                              relaxation=relaxation)
     agents = nc_admm_agents(scenario, settings)
     report = asyncio.run(run_in_process(agents, topology=scenario.graph, network=network, problem_id="nc_admm",
                                         addresses=agent_names(len(agents))))
