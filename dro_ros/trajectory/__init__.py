@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from dro_ros.trajectory.branch_sweep import BranchSweepAgent, run_branch_sweep
-from dro_ros.trajectory.centralized import CentralizedResult, solve_centralized
+from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.checker import CheckReport, InfeasibleProblem, check, diagnose, simulate
 from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
 from dro_ros.trajectory.nc_admm import NcAdmmAgent, run_nc_admm
@@ -22,7 +22,7 @@ from dro_ros.trajectory.scenarios import Scenario, formation2d, load_scenario, p
 from dro_ros.trajectory.stage import SolveResult, SolveStatus, Stage
 
 __all__ = [
-    "BallTerminal", "BranchSweepAgent", "CentralizedResult", "CheckReport", "EasParameters", "EasReport",
+    "BallTerminal", "BranchSweepAgent", "CheckReport", "EasParameters", "EasReport",
     "FixedTerminal", "FleetProblem", "FleetResult", "FleetStatus", "InfeasibleProblem", "NcAdmmAgent",
     "PathSweepAgent", "ProblemError", "Scenario", "SolveResult", "SolveStatus", "Stage", "check", "diagnose",
     "formation2d", "load_scenario", "platoon", "run_branch_sweep", "run_nc_admm", "run_path_sweep",

@@ -71,7 +71,9 @@ from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.trajectory.active_set import EXACT, ActiveSetQp
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem
+from dro_ros.trajectory.constraints import (coupling_excess, input_excess, speed_excess, terminal_position_excess,
+                                            terminal_velocity_excess)
+from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, require_agent
 from dro_ros.trajectory.stage import WARM_IPOPT, SolveResult, Stage
 
@@ -339,25 +341,18 @@ class NcAdmmAgent:
 
 def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.ndarray]) -> float:
     """sigma_agent: the squared positive parts of `agent`'s own constraints of (5.8) and of its coupling with
-    each j > agent in `own` (own trajectories u (H, m)), at t = 0..H, in the units of `checker.check`."""
+    each j > agent in `own` (own trajectories u (H, m)), at t = 0..H, measured as the checker measures them
+    (`constraints`)."""
     states = problem.rollout(own[agent], problem.initial[agent])
     position, velocity = states[:, :problem.dim], states[:, problem.dim:]
     terminal = problem.terminals[agent]
-    excess = [np.abs(velocity[-1] - terminal.velocity)]
-    if isinstance(terminal, BallTerminal):
-        excess.append(np.atleast_1d(np.linalg.norm(position[-1] - terminal.centre) - terminal.radius))
-    else:
-        excess.append(np.abs(position[-1] - terminal.position))
-    if problem.max_speed is not None:
-        excess.append(np.linalg.norm(velocity, axis=1) - problem.max_speed)
-    if problem.max_input is not None:
-        excess.append(np.linalg.norm(own[agent], axis=1) - problem.max_input)
+    excess = [np.atleast_1d(terminal_position_excess(terminal, position[-1])),
+              np.atleast_1d(terminal_velocity_excess(terminal, velocity[-1])),
+              speed_excess(problem, velocity), input_excess(problem, own[agent])]
     for first, second in problem.coupled_pairs(set(own)):
         if first == agent:
             other = problem.rollout(own[second], problem.initial[second])[:, :problem.dim]
-            gap = (other[:, 0] - position[:, 0] if problem.coupling == "ordering"
-                   else np.linalg.norm(other - position, axis=1))
-            excess.append(problem.r_min - gap)
+            excess.append(coupling_excess(problem, position, other))
     return float(np.sum(np.maximum(np.concatenate(excess), 0.0) ** 2))
 
 

@@ -66,9 +66,8 @@ def predict(problem: FleetProblem, factor: int) -> np.ndarray:
     margin = FIRST_MARGIN * problem.r_min
     for _ in range(MARGIN_ATTEMPTS):
         coarse = solve_centralized(coarse_problem(problem, factor, margin))
-        if not coarse.solve.ok:
-            raise PredictionError(f"coarse problem (factor {factor}, r_min margin {margin:.3g}): "
-                                  f"{coarse.solve.status.value} ({coarse.solve.return_status})")
+        if coarse.inputs is None:
+            raise PredictionError(f"coarse problem (factor {factor}, r_min margin {margin:.3g}): {coarse.failure}")
         violation = check(problem, np.repeat(coarse.inputs, factor, axis=1)).max_violation
         if violation <= 1e-9:
             return coarse.inputs
