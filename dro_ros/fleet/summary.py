@@ -64,9 +64,9 @@ def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[
     positions = np.stack([tracks[i].at(grid)[0] for i in robots])  # (N, K, m)
     gaps = [separation(problem, positions[a], positions[b]).min()
             for a in range(len(robots)) for b in range(a + 1, len(robots))]
-    separation = min(gaps, default=float("inf"))
+    closest = min(gaps, default=float("inf"))
     if min_distance is not None:
-        separation = min(separation, min_distance)
+        closest = min(closest, min_distance)
     position_errors, velocity_errors, terminal, tracking = [], [], [], []
     for row, i in enumerate(robots):
         (s,), (v,) = tracks[i].at([duration])
@@ -75,12 +75,12 @@ def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[
         terminal.append(max(0.0, float(terminal_position_excess(problem.terminals[i], s))))
         reference = plans[i].reference_many(grid)[0]
         tracking.append(float(np.linalg.norm(positions[row] - reference, axis=1).max()))
-    summary = ExecutionSummary(min_separation=float(separation), r_min=problem.r_min,
+    summary = ExecutionSummary(min_separation=float(closest), r_min=problem.r_min,
                                terminal_position_error=max(position_errors),
                                terminal_velocity_error=max(velocity_errors), terminal_violation=max(terminal),
                                max_tracking_error=max(tracking), duration=duration)
-    if separation < problem.r_min - separation_tolerance:
-        summary.problems.append(f"separation {separation:.4f} m < r_min {problem.r_min} m - {separation_tolerance}")
+    if closest < problem.r_min - separation_tolerance:
+        summary.problems.append(f"separation {closest:.4f} m < r_min {problem.r_min} m - {separation_tolerance}")
     if summary.terminal_position_error > position_tolerance:
         summary.problems.append(f"terminal position error {summary.terminal_position_error:.4f} m "
                                 f"> {position_tolerance} m")
