@@ -8,8 +8,8 @@ Times: `wall_s` is this machine's elapsed time for the whole run; for the sweeps
 fleet's elapsed time with one processor per robot and no latency (`trajectory.outcome`), which is what
 `time_vs_centralized` compares with the centralized wall time, as the thesis does (Sec. 5.1). The four
 solves are repeated `repeats` times, interleaved, and each row is the run with the median time (every
-run's time is in `time_samples_s`; the solves are deterministic, so only the times differ): on this
-2-core machine the same solve's time varies by 10-20 % from one run to the next. The EAS
+run's time is in `time_samples_s`; the solves are deterministic, so only the times differ), since the
+same solve's time varies from one run to the next (`bench.repeats`). The EAS
 table gives per path node n_k (EAS rounds of the final solve), |Q|, |W|, |A|, the speculations on
 provisional solutions, the stage time t (start-up solve and speculations included) and t as a percentage
 of the same stage solved without EAS (t_c, its convex relaxation included).

@@ -16,8 +16,7 @@ not its last and whose point violates Q by at most epsilon_bar, a path node send
 provisional solutions to v_{k+1} (`Provisional`). v_{k+1}, idle until the final ones arrive, solves its
 stage with them (`StageSolver.speculate`) and resumes from that point and working set when the final
 solutions come. Every provisional message received before the final solve is used, in order, so the
-result does not depend on timing. On formation2d the root's round 2 is within 0.04 of feasible, and the
-next node's solve after the root's final answer drops from 94 Ipopt iterations to 18.
+result does not depend on timing.
 """
 from __future__ import annotations
 

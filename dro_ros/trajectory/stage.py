@@ -40,18 +40,16 @@ IPOPT_DEFAULTS: dict[str, Any] = {
     "linear_solver": "mumps", "min_refinement_steps": 0,
 }
 """`min_refinement_steps = 0`: iterative refinement of a KKT solve only when its residual asks for it (Ipopt's
-default refines at least once). Measured on formation2d: the root stage's EAS solve 0.54 -> 0.48 s and
-the centralized solve 9.8 -> 8.2 s, same iterations and objectives."""
+default refines at least once); same iterations and objectives, less time (README, formation benchmark)."""
 WARM_IPOPT: dict[str, Any] = {"mu_init": 1e-5, "warm_start_init_point": "yes",
                               "warm_start_bound_push": 1e-6, "warm_start_mult_bound_push": 1e-6}
 """For a solve started from a nearby point (a converged relaxation, the previous ADMM iterate)."""
 PREDICTED_IPOPT: dict[str, Any] = {**WARM_IPOPT, "mu_init": 1e-3}
 """For a branch-sweep stage started from the coarse prediction (`trajectory.prediction`): a feasible
-point, but not one within the 1e-5 barrier of the optimum (platoon, N = 24: 317 -> 264 Ipopt
-iterations over the one-agent stages, 21 -> 17 at the root)."""
+point, but not one within the 1e-5 barrier of the optimum, so a larger mu_init takes fewer iterations."""
 EAS_IPOPT: dict[str, Any] = {**WARM_IPOPT, "mu_init": 1e-4}
 """For the rounds of the external active set method, each started from the previous round's point and
-multipliers (measured on formation2d: 1.6 s of stage solves against 2.2 s with mu_init = 1e-5)."""
+multipliers (a round's point is further from the next round's optimum than WARM_IPOPT assumes)."""
 
 
 def single_threaded_blas() -> None:

@@ -9,8 +9,7 @@ A stage's problem is built once (`StageSolver`), and the work that does not need
 done at start-up, in parallel with the earlier stages (`StageSolver.prepare`):
 
 * always, building the stage's CasADi functions and, without EAS, its Ipopt solver: a node that waits
-  for its parent builds while it waits (on the platoon, N = 24, this takes 0.04 s per one-agent stage
-  off the critical path);
+  for its parent builds while it waits, off the critical path;
 * without EAS, as the centralized baseline is solved: the convex relaxation without collision rows
   (which involves no fixed agent), then, once the fixed solutions are known, the full stage from that
   point with Ipopt's warm-start settings;
