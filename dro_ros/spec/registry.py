@@ -8,8 +8,8 @@ added by writing its factory next to its agent and one line below.
 
 Two kinds of factory:
 - a *trajectory* factory `make_agent(scenario, index, names, **settings)` takes the parsed `Scenario`
-  (typed), the agent's index and every agent's address; `settings` turns an agent's JSON parameters
-  into its keyword arguments;
+  (typed), the agent's index and every agent's address; the algorithm's `from_json` turns the agent's
+  other JSON parameters into the factory's keyword arguments (`settings`);
 - a *resource* factory takes the agent's JSON parameters as keyword arguments.
 
 A factory is named "module:function" and imported on first use, so reading the registry loads no solver.
@@ -26,7 +26,7 @@ from dro_ros.core.carrier import Agent
 if TYPE_CHECKING:
     from dro_ros.trajectory.scenarios import Scenario
 
-Settings = Callable[["Scenario", dict[str, Any]], dict[str, Any]]
+FromJson = Callable[["Scenario", dict[str, Any]], dict[str, Any]]
 
 
 class SpecError(ValueError):
@@ -35,17 +35,18 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Algorithm:
-    """One registered algorithm. `settings` (trajectory algorithms only) maps the JSON parameters other
+    """One registered algorithm. `from_json` (trajectory algorithms only) maps the JSON parameters other
     than scenario, index and names to the factory's keyword arguments, raising `SpecError` on a bad one."""
 
     name: str
     factory: str                       # "module:function"
-    settings: Settings | None = None
+    from_json: FromJson | None = None
 
     @property
     def trajectory(self) -> bool:
-        return self.settings is not None
+        return self.from_json is not None
 
+    @property
     def make_agent(self) -> Callable[..., Agent]:
         """The factory itself (imported on first use)."""
         module, function = self.factory.split(":")
@@ -135,13 +136,13 @@ def make_agent(name: str, params: Mapping[str, Any]) -> Agent:
     params = dict(params)
     try:
         if not entry.trajectory:
-            return entry.make_agent()(**params)
+            return entry.make_agent(**params)
         missing = [key for key in ("scenario", "index", "names") if key not in params]
         if missing:
             raise SpecError(f"params.{missing[0]}: missing (a trajectory agent needs scenario, index and names)")
         scenario = parse_scenario(params.pop("scenario"))
         index, names = params.pop("index"), params.pop("names")
-        return entry.make_agent()(scenario, index, names, **entry.settings(scenario, params))
+        return entry.make_agent(scenario, index, names, **entry.from_json(scenario, params))
     except SpecError:
         raise
     except (TypeError, ValueError) as error:   # the factory's own checks name their field
