@@ -116,8 +116,9 @@ def fleet_row(name: str, result: FleetResult) -> dict[str, Any]:
     """A benchmark row: `result.summary()` under `name`, times with their unit (`wall_s`, `critical_path_s`),
     and the `ROW_COUNTS` the result has."""
     row = result.summary()
-    return {**row, "algorithm": name, "wall_s": row.pop("wall_time"), "critical_path_s": row.pop("critical_path"),
-            **{key: result.details[key] for key in ROW_COUNTS if key in result.details}}
+    times = {"wall_s": row.pop("wall_time"), "critical_path_s": row.pop("critical_path")}
+    return {**row, **times, "algorithm": name, **{key: result.details[key] for key in ROW_COUNTS
+                                                 if key in result.details}}
 
 
 def fleet_result(algorithm: str, problem: FleetProblem, report: RunReport, rounds: int,
