@@ -27,6 +27,7 @@ from dro_ros.resource.admm.api import (create_admm_sharing_data, create_admm_sta
                                   create_consensus_target_reach_admm_coordinator,
                                   create_sharing_target_distance_admm_coordinator, start_coordinated_optimization)
 from dro_ros.resource.admm.flex import FlexActor
+from dro_ros.spec.registry import make_agent
 
 
 REFERENCE_TYPES = [(10.0, [0.1, 0.5, -1.0]), (15.0, [0.1, 0.5, -1.0]), (10.0, [-1.0, 0.0, 1.0])]
@@ -52,7 +53,9 @@ def instance(family: str, n: int, seed: int, quadratic: bool) -> dict[str, np.nd
 
 
 def actors(data: dict[str, np.ndarray]) -> list[FlexActor]:
-    return [FlexActor(data["capacity"][i], data["efficiency"][i], data["cost"][i], data["quadratic_cost"][i])
+    """One flex actor per row of `data`, built by the registered factory (`spec.registry`)."""
+    return [make_agent("flex", {"capacity": data["capacity"][i], "efficiency": data["efficiency"][i],
+                                "cost": data["cost"][i], "quadratic_cost": data["quadratic_cost"][i]})
             for i in range(len(data["capacity"]))]
 
 

@@ -14,12 +14,13 @@ import numpy as np
 
 from dro_ros.core.simple import run_in_process
 from dro_ros.core.topology import ring, small_world
-from dro_ros.resource.averaging import AveragingAgent
 from dro_ros.resource.dispatch import Generator, centralized_dispatch, dispatch_agent
+from dro_ros.spec.registry import make_agent
 
 
 def _averaging(name: str, topology, values: np.ndarray) -> dict[str, Any]:
-    agents = [AveragingAgent(v, tol=1e-7, diameter_bound=topology.diameter()) for v in values]
+    agents = [make_agent("averaging", {"initial": v, "tol": 1e-7, "diameter_bound": topology.diameter()})
+              for v in values]
     report = asyncio.run(run_in_process(agents, topology=topology))
     final = np.array([r.value[0] for r in report.results.values()])
     return {"case": name, "agents": topology.n, "status": report.status.value,

@@ -8,8 +8,8 @@ Times: `wall_s` is this machine's elapsed time for the whole run; for the sweeps
 fleet's elapsed time with one processor per robot and no latency (`trajectory.outcome`), which is what
 `time_vs_centralized` compares with the centralized wall time, as the thesis does (Sec. 5.1). The four
 solves are repeated `repeats` times, interleaved, and each row is the run with the median time (every
-run's time is in `time_samples_s`; the solves are deterministic, so only the times differ): on this
-2-core machine the same solve's time varies by 10-20 % from one run to the next. The EAS
+run's time is in `time_samples_s`; the solves are deterministic, so only the times differ), since the
+same solve's time varies from one run to the next (`bench.repeats`). The EAS
 table gives per path node n_k (EAS rounds of the final solve), |Q|, |W|, |A|, the speculations on
 provisional solutions, the stage time t (start-up solve and speculations included) and t as a percentage
 of the same stage solved without EAS (t_c, its convex relaxation included).
@@ -21,9 +21,8 @@ from typing import Any
 
 from dro_ros.bench.repeats import median_runs, require_repeats
 from dro_ros.trajectory.centralized import solve_centralized
-from dro_ros.trajectory.checker import simulate
 from dro_ros.trajectory.eas import EasParameters
-from dro_ros.trajectory.outcome import FleetResult
+from dro_ros.trajectory.outcome import fleet_row
 from dro_ros.trajectory.path_sweep import run_path_sweep
 from dro_ros.trajectory.plots import formation_figure
 from dro_ros.trajectory.scenarios import formation2d
@@ -41,21 +40,12 @@ def run(figure: str = "bench_results/formation2d.png", repeats: int = 5) -> dict
         "centralized, EAS": lambda: solve_centralized(problem, eas=eas),
         "CDS-PS": lambda: run_path_sweep(scenario),
         "CDS-PS, EAS": lambda: run_path_sweep(scenario, eas=eas)}, repeats)
-    central, central_eas, sweep, sweep_eas = medians.values()
-    reference, baseline = central.solve.objective, central.wall_time
-    rows = [
-        {"algorithm": "centralized", "objective": reference, "wall_s": central.wall_time,
-         "critical_path_s": central.wall_time, "iterations": central.solve.iterations,
-         "max_violation": central.check.max_violation, "status": central.solve.status.value},
-        {"algorithm": "centralized, EAS", "objective": central_eas.solve.objective, "wall_s": central_eas.wall_time,
-         "critical_path_s": central_eas.wall_time, "iterations": central_eas.eas.ipopt_iterations,
-         "eas_rounds": central_eas.eas.rounds, "max_violation": central_eas.check.max_violation,
-         "status": central_eas.solve.status.value},
-        _sweep_row("CDS-PS", sweep), _sweep_row("CDS-PS, EAS", sweep_eas)]
-    for row in rows:
-        row["relative_objective"] = row["objective"] / reference
-        row["time_vs_centralized"] = row["critical_path_s"] / baseline
-        row["time_samples_s"] = times[row["algorithm"]]
+    central, _, sweep, sweep_eas = medians.values()
+    reference, baseline = central.objective, central.wall_time
+    rows = [{**fleet_row(name, result), "relative_objective": result.objective / reference,
+             "time_vs_centralized": result.critical_path / baseline, "time_samples_s": times[name]}
+            for name, result in medians.items()]
+
     def total(row: Any) -> float:   # start-up solve (relaxation or pre-solve), speculations, the stage solve
         return row.seconds + row.warm_start_seconds + row.speculative_seconds
 
@@ -69,18 +59,8 @@ def run(figure: str = "bench_results/formation2d.png", repeats: int = 5) -> dict
            "objective_below_13.31": best["objective"] < TARGETS["objective_below"],
            "time_at_most_15%": best["time_vs_centralized"] <= TARGETS["time_fraction"],
            "all_checked_feasible": all(r["max_violation"] <= TARGETS["max_violation"] for r in rows)}
-    runs = {"centralized": central.check.states}
-    for name, result in (("CDS-PS", sweep), ("CDS-PS, EAS", sweep_eas)):
-        if result.inputs is not None:
-            runs[name] = simulate(problem, result.inputs)
+    runs = {name: result.check.states for name, result in medians.items()
+            if name in ("centralized", "CDS-PS", "CDS-PS, EAS") and result.check is not None}
     picture = formation_figure(problem, scenario.graph, runs, scenario.path, figure)
     return {"benchmark": "formation2d", "N": problem.n_agents, "H": problem.horizon, "repeats": repeats,
             "rows": rows, "eas_table": table, "targets_met": met, "figure": str(Path(picture))}
-
-
-
-def _sweep_row(name: str, result: FleetResult) -> dict[str, Any]:
-    return {"algorithm": name, "objective": result.objective, "wall_s": result.wall_time,
-            "critical_path_s": result.critical_path, "stages": result.rounds, "messages": result.messages,
-            "bytes": result.bytes, "max_violation": result.max_violation, "status": result.status.value,
-            "failure": result.failure}

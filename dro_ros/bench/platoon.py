@@ -22,7 +22,7 @@ from dro_ros.trajectory.branch_sweep import run_branch_sweep
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.checker import diagnose
 from dro_ros.trajectory.nc_admm import run_nc_admm
-from dro_ros.trajectory.outcome import FleetResult
+from dro_ros.trajectory.outcome import fleet_row
 from dro_ros.trajectory.plots import platoon_figure
 from dro_ros.trajectory.scenarios import platoon
 
@@ -44,15 +44,13 @@ def run(sizes: Sequence[int] = (4, 8, 12, 16, 20, 24), horizon: int = 1000, admm
             "CDS-BS": lambda: run_branch_sweep(scenario),
             "CDS-BS, prediction": lambda: run_branch_sweep(scenario, prediction=PREDICTION)}, repeats)
         central, sweep, refined = medians.values()
-        reference = central.solve.objective
-        rows.append({"N": n, "algorithm": "centralized", "objective": reference, "relative_objective": 1.0,
-                     "critical_path_s": central.wall_time, "wall_s": central.wall_time,
-                     "rounds": central.solve.iterations, "max_violation": central.check.max_violation,
-                     "status": central.solve.status.value, "time_samples_s": times["centralized"]})
         admm = run_nc_admm(scenario, rho=1.0, stop="feasible", max_iterations=admm_iterations,
                            relaxation=admm_relaxation)
-        for name, result in (("NC-ADMM", admm), ("CDS-BS", sweep), ("CDS-BS, prediction", refined)):
-            rows.append({**_row(n, name, result, reference, central.wall_time),
+        for name, result in (("centralized", central), ("NC-ADMM", admm), ("CDS-BS", sweep),
+                             ("CDS-BS, prediction", refined)):
+            rows.append({"N": n, **fleet_row(name, result),
+                         "relative_objective": result.objective / central.objective,
+                         "time_vs_centralized": result.critical_path / central.wall_time,
                          "time_samples_s": times.get(name, [result.critical_path])})
         if example is None or n == 8:
             example = (scenario.problem, central.check.states)
@@ -67,12 +65,3 @@ def run(sizes: Sequence[int] = (4, 8, 12, 16, 20, 24), horizon: int = 1000, admm
     picture = platoon_figure(sizes, rows, example, residuals, figure)
     return {"benchmark": "platoon", "H": horizon, "admm_relaxation": admm_relaxation, "repeats": repeats,
             "stated_data": stated, "rows": rows, "targets_met": met, "figure": str(picture)}
-
-
-def _row(n: int, name: str, result: FleetResult, reference: float, central_wall: float) -> dict[str, Any]:
-    return {"N": n, "algorithm": name, "objective": result.objective,
-            "relative_objective": result.objective / reference,
-            "critical_path_s": result.critical_path, "time_vs_centralized": result.critical_path / central_wall,
-            "wall_s": result.wall_time, "rounds": result.rounds, "messages": result.messages, "bytes": result.bytes,
-            "max_violation": result.max_violation, "status": result.status.value, "failure": result.failure,
-            **({"exact_solves": result.details["exact_solves"]} if "exact_solves" in result.details else {})}

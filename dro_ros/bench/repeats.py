@@ -1,5 +1,6 @@
-"""Repeated timings: on a shared 2-core machine the same solve's time varies by 10-20 % between runs, so
-a timed benchmark repeats its solves, interleaved, and reports the run with the median time."""
+"""Repeated timings: on a shared machine the same solve's time varies between runs (README: by 10-20 % on
+the 2-core machine), so a timed benchmark repeats its solves, interleaved, and reports the run with the
+median time."""
 from __future__ import annotations
 
 from typing import Any, Callable, Sequence, TypeVar

@@ -1,6 +1,6 @@
 """`dro-ros bench transport`: round-trip latency and throughput of both carriers.
 
-A `PingAgent` sends `rounds` requests with `send_awaitable` to an `EchoAgent` (latency: wall time per
+A `PingAgent` sends `rounds` requests with `send_awaitable` to an `EchoAgent` (`core.echo`; latency: wall time per
 round trip, p50/p95), then a burst of `burst` fire-and-forget messages closed by one request that the
 echo answers once it counted them all (throughput: messages per second). In-process both agents share
 one `ActorContainer`; over ROS the echo agent runs in a second OS process on loopback.
@@ -10,65 +10,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dro_ros.core.carrier import Carrier, MessageMeta
-from dro_ros.core.codec import FloatArray, wire_message
+from dro_ros.core.echo import Burst, EchoAgent, Flush, Ping, Stop
 from dro_ros.core.simple import run_in_process
-
-
-@wire_message("bench")
-@dataclass
-class Ping:
-    iteration: int
-    payload: FloatArray
-
-
-@wire_message("bench")
-@dataclass
-class Burst:
-    iteration: int
-    payload: FloatArray
-
-
-@wire_message("bench")
-@dataclass
-class Flush:
-    expected: int
-
-
-@wire_message("bench")
-@dataclass
-class Counted:
-    received: int
-
-
-@wire_message("bench")
-@dataclass
-class Stop:
-    reason: str
-
-
-class EchoAgent:
-    """Answers each `Ping` with itself, counts `Burst`s, answers `Flush` with the count, ends on `Stop`."""
-
-    def __init__(self) -> None:
-        self.finished = False
-        self.bursts = 0
-
-    def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
-        if isinstance(content, Ping):
-            carrier.reply_to_other(content, meta)
-        elif isinstance(content, Burst):
-            self.bursts += 1
-        elif isinstance(content, Flush):
-            carrier.reply_to_other(Counted(self.bursts), meta)
-            self.bursts = 0
-        elif isinstance(content, Stop):
-            self.finished = True
 
 
 class PingAgent:

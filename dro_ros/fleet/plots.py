@@ -4,23 +4,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-import matplotlib
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from dro_ros.fleet.plan import Plan  # noqa: E402
-from dro_ros.fleet.summary import ExecutionSummary, Track  # noqa: E402
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem  # noqa: E402
+from dro_ros.fleet.plan import Plan
+from dro_ros.fleet.summary import ExecutionSummary, Track
+from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 
 
 def execution_figure(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[int, Track],
                      summary: ExecutionSummary, out: str | Path) -> Path:
     """Left: planned (dashed) and executed (solid) paths, in the plane (2-D) or against time (1-D).
     Right: each robot's tracking error ||s(t) - s_plan(t)|| over time."""
-    figure, (paths, errors) = plt.subplots(1, 2, figsize=(12, 5))
-    colours = plt.get_cmap("tab10")
+    figure = Figure(figsize=(12, 5))   # drawn without pyplot: no display, no global backend
+    paths, errors = figure.subplots(1, 2)
+    colours = colormaps["tab10"]
     for i in sorted(plans):
         colour, track = colours(i % 10), tracks[i]
         reference = plans[i].reference_many(track.times)[0]
@@ -35,7 +35,7 @@ def execution_figure(problem: FleetProblem, plans: Mapping[int, Plan], tracks: M
                         color=colour, lw=1)
     terminal = problem.terminals[0]
     if problem.dim >= 2 and isinstance(terminal, BallTerminal):
-        paths.add_patch(plt.Circle(tuple(terminal.centre[:2]), terminal.radius, fill=False, color="k", lw=1))
+        paths.add_patch(Circle(tuple(terminal.centre[:2]), terminal.radius, fill=False, color="k", lw=1))
         paths.set_aspect("equal")
     paths.set_title(f"{problem.name}: planned (dashed) and executed (solid)\nmin separation "
                     f"{summary.min_separation:.3f} m (r_min {summary.r_min:g})")
@@ -51,5 +51,4 @@ def execution_figure(problem: FleetProblem, plans: Mapping[int, Plan], tracks: M
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(out, dpi=110)
-    plt.close(figure)
     return out

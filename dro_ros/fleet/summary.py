@@ -11,7 +11,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from dro_ros.fleet.plan import Plan
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem
+from dro_ros.trajectory.constraints import separation, terminal_position_excess
+from dro_ros.trajectory.problem import FleetProblem
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Track:
 class ExecutionSummary:
     """Executed separation and terminal errors; `ok` when every tolerance of `judge` holds."""
 
-    min_separation: float            # smallest pairwise distance over the executed run (m)
+    min_separation: float            # smallest pairwise separation over the executed run (m; `constraints.separation`)
     r_min: float
     terminal_position_error: float   # max_i ||s_i(T) - s_i^plan(H)|| (m)
     terminal_velocity_error: float   # max_i ||v_i(T) - v_i^plan(H)|| (m/s)
@@ -51,13 +52,6 @@ class ExecutionSummary:
         return {**asdict(self), "ok": self.ok}
 
 
-def _terminal_gap(problem: FleetProblem, i: int, position: np.ndarray) -> float:
-    terminal = problem.terminals[i]
-    if isinstance(terminal, BallTerminal):
-        return max(0.0, float(np.linalg.norm(position - terminal.centre)) - terminal.radius)
-    return float(np.linalg.norm(position - terminal.position))
-
-
 def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[int, Track],
               min_distance: float | None = None, *, position_tolerance: float = 0.05,
               velocity_tolerance: float = 0.05, separation_tolerance: float = 0.01) -> ExecutionSummary:
@@ -68,25 +62,25 @@ def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[
     grid = np.arange(0.0, duration, 0.05)
     grid = np.append(grid, duration)
     positions = np.stack([tracks[i].at(grid)[0] for i in robots])  # (N, K, m)
-    gaps = [np.linalg.norm(positions[a] - positions[b], axis=1).min()
+    gaps = [separation(problem, positions[a], positions[b]).min()
             for a in range(len(robots)) for b in range(a + 1, len(robots))]
-    separation = min(gaps, default=float("inf"))
+    closest = min(gaps, default=float("inf"))
     if min_distance is not None:
-        separation = min(separation, min_distance)
+        closest = min(closest, min_distance)
     position_errors, velocity_errors, terminal, tracking = [], [], [], []
     for row, i in enumerate(robots):
         (s,), (v,) = tracks[i].at([duration])
         position_errors.append(float(np.linalg.norm(s - plans[i].position[-1])))
         velocity_errors.append(float(np.linalg.norm(v - plans[i].velocity[-1])))
-        terminal.append(_terminal_gap(problem, i, s))
+        terminal.append(max(0.0, float(terminal_position_excess(problem.terminals[i], s))))
         reference = plans[i].reference_many(grid)[0]
         tracking.append(float(np.linalg.norm(positions[row] - reference, axis=1).max()))
-    summary = ExecutionSummary(min_separation=float(separation), r_min=problem.r_min,
+    summary = ExecutionSummary(min_separation=float(closest), r_min=problem.r_min,
                                terminal_position_error=max(position_errors),
                                terminal_velocity_error=max(velocity_errors), terminal_violation=max(terminal),
                                max_tracking_error=max(tracking), duration=duration)
-    if separation < problem.r_min - separation_tolerance:
-        summary.problems.append(f"separation {separation:.4f} m < r_min {problem.r_min} m - {separation_tolerance}")
+    if closest < problem.r_min - separation_tolerance:
+        summary.problems.append(f"separation {closest:.4f} m < r_min {problem.r_min} m - {separation_tolerance}")
     if summary.terminal_position_error > position_tolerance:
         summary.problems.append(f"terminal position error {summary.terminal_position_error:.4f} m "
                                 f"> {position_tolerance} m")

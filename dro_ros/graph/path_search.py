@@ -21,8 +21,7 @@ A depth-first search in ascending node order, remembering dead (end, visited) st
 of at most L nodes; branch and bound lowers L until no path fits, and a last search at the optimum
 returns the lexicographically smallest shortest path. Node sets are bit masks. Cost: the components
 of G - v for every v, O(n (n + m)), plus the pruned search: at most n paths per start node and bound
-on a tree, exponential on some sparse graphs, so `budget` caps the states expanded (about 10 us each;
-random connected unit-disk and small-world graphs of 50 nodes took up to 5 s).
+on a tree, exponential on some sparse graphs, so `budget` caps the states expanded.
 """
 from __future__ import annotations
 

@@ -3,18 +3,18 @@
 Each agent's row shows its computations as full-height bars labelled with the task, and the transfers
 it takes part in as thin hatched bars (upper half when sending, lower half when receiving), labelled
 "product -> receiver" or "product <- sender". A label is drawn only where it fits in its bar; the legend
-maps every colour to its task, so narrow bars stay readable. Uses the Agg backend (no display needed).
+maps every colour to its task, so narrow bars stay readable. Drawn on a `matplotlib.figure.Figure`, without
+pyplot: no display needed and no global backend chosen.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-
-from dro_ros.scheduling.schedule import Schedule  # noqa: E402
+from dro_ros.scheduling.schedule import Schedule
 
 
 def plot_gantt(schedule: Schedule, agents: tuple[str, ...], horizon: float, path: str | Path,
@@ -24,10 +24,11 @@ def plot_gantt(schedule: Schedule, agents: tuple[str, ...], horizon: float, path
         raise ValueError("a time-invariant schedule has no timeline to plot")
     row = {agent: k for k, agent in enumerate(agents)}
     tasks = sorted({c.task for c in schedule.computes} | {t.product for t in schedule.transfers})
-    palette = plt.get_cmap("tab20")
+    palette = colormaps["tab20"]
     colour = {task: palette(k % 20) for k, task in enumerate(tasks)}
     width = max(8.0, horizon / 3)
-    fig, ax = plt.subplots(figsize=(width, 1.5 + 0.8 * len(agents)))
+    fig = Figure(figsize=(width, 1.5 + 0.8 * len(agents)))
+    ax = fig.subplots()
     chars_per_second = 0.8 * width * 72 / (0.6 * 7) / horizon  # axis inches * characters per inch at 7 pt
 
     def label(x: float, y: float, duration: float, text: str, **style) -> None:
@@ -51,9 +52,8 @@ def plot_gantt(schedule: Schedule, agents: tuple[str, ...], horizon: float, path
     ax.set_xlabel("time from info_time [s]")
     ax.set_title(title)
     ax.grid(axis="x", linestyle=":", alpha=0.5)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[task]) for task in tasks]
+    handles = [Rectangle((0, 0), 1, 1, color=colour[task]) for task in tasks]
     ax.legend(handles, tasks, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=min(len(tasks), 8),
               fontsize=7, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -26,8 +26,8 @@ from dro_ros.graph.trees import RootedTree, root_tree
 from dro_ros.trajectory.outcome import FleetResult, agent_names
 from dro_ros.trajectory.prediction import coarse_problem, descendants, next_generation
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.scenarios import Scenario
-from dro_ros.trajectory.sweep import StageSolver, SweepAgent, require_fleet_graph, run_sweep
+from dro_ros.trajectory.scenarios import Scenario, require_agent
+from dro_ros.trajectory.sweep import StageSolver, SweepAgent, run_sweep
 
 
 class BranchSweepAgent(SweepAgent):
@@ -67,20 +67,28 @@ class BranchSweepAgent(SweepAgent):
         self.done = True
 
 
-def run_branch_sweep(scenario: Scenario, *, root: int | None = None, prediction: int | None = None,
-                     network: NetworkModel | None = None) -> FleetResult:
-    """CDS-BS on `scenario` rooted at `root` (default: `scenario.root`, else a centre of the tree), refining
-    a prediction `prediction` times coarser (default: `scenario.prediction`; None: plain Alg. 2).
-
-    The graph is checked before any solve: `TopologyError` if it is not a tree with one node per agent.
-    """
-    problem, graph = scenario.problem, scenario.graph
-    require_fleet_graph(problem, graph)
-    tree = root_tree(graph, scenario.root if root is None else root)
-    names = agent_names(graph.n)
+def branch_sweep_agent(scenario: Scenario, index: int, names: Sequence[str], *, root: int | None = None,
+                       prediction: int | None = None) -> BranchSweepAgent:
+    """Agent `index` of CDS-BS on `scenario`, its peers addressed by `names` (one per agent), on the tree
+    rooted at `root` (default: `scenario.root`, else a centre), refining a prediction `prediction` times
+    coarser (default: `scenario.prediction`; None: plain Alg. 2). The registered factory
+    (`dro_ros.spec.registry`); checked before anything is built: `scenarios.require_agent`, `TopologyError`
+    if the graph is not a tree, `ValueError` if the factor does not divide H."""
+    require_agent(scenario, index, names)
+    tree = root_tree(scenario.graph, scenario.root if root is None else root)
     factor = scenario.prediction if prediction is None else prediction
     if factor is not None:
-        coarse_problem(problem, factor)   # a factor that does not divide H is refused before any solve
-    agents = [BranchSweepAgent(problem, tree, i, names, factor) for i in range(graph.n)]
-    return run_sweep("cds-bs", problem, graph, agents, len(tree.stages), network,
-                     {"root": tree.root, "prediction": factor})
+        coarse_problem(scenario.problem, factor)   # refuses a factor that does not divide H
+    return BranchSweepAgent(scenario.problem, tree, index, names, factor)
+
+
+def run_branch_sweep(scenario: Scenario, *, root: int | None = None, prediction: int | None = None,
+                     network: NetworkModel | None = None) -> FleetResult:
+    """CDS-BS on `scenario` in process, one `branch_sweep_agent` per robot (its checks apply before any
+    solve)."""
+    names = agent_names(scenario.graph.n)
+    agents = [branch_sweep_agent(scenario, i, names, root=root, prediction=prediction)
+              for i in range(scenario.graph.n)]
+    tree = root_tree(scenario.graph, scenario.root if root is None else root)
+    return run_sweep("cds-bs", scenario.problem, scenario.graph, agents, len(tree.stages), network,
+                     {"root": tree.root, "prediction": agents[0].prediction})

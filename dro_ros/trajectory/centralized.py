@@ -2,48 +2,40 @@
 
 Warm-start strategy (shared with the sweeps, so comparisons are fair): first the convex relaxation
 without the collision rows (dynamics, terminal sets, speed and input limits), then the full problem
-from that point with Ipopt's warm-start settings. With `eas`, the external active set method (Alg. 4)
-solves the whole problem instead, from rest, exactly as it solves a sweep stage.
+from that point with Ipopt's warm-start settings (primal only). With `eas`, the external active set
+method (Alg. 4) solves the whole problem instead, from rest, exactly as it solves a sweep stage.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
-from dro_ros.trajectory.checker import CheckReport, check, require_feasible_data
-from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
+from dro_ros.trajectory.checker import require_feasible_data
+from dro_ros.trajectory.eas import EasParameters, solve_eas
+from dro_ros.trajectory.outcome import FleetResult, FleetStatus, checked_result, failed_result
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, SolveResult, Stage
-
-
-@dataclass
-class CentralizedResult:
-    solve: SolveResult
-    check: CheckReport
-    wall_time: float          # build + warm start + solve
-    warm_start_time: float
-    eas: EasReport | None = None
-
-    @property
-    def inputs(self) -> np.ndarray:
-        return np.stack([self.solve.inputs[i] for i in sorted(self.solve.inputs)])
+from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, Stage
 
 
 def solve_centralized(problem: FleetProblem, *, eas: EasParameters | None = None,
-                      warm_start: bool = True) -> CentralizedResult:
-    """Solve (5.8) for the whole fleet; `eas` switches the full solve to Alg. 4.
+                      warm_start: bool = True) -> FleetResult:
+    """Solve (5.8) for the whole fleet on one processor; `eas` switches the full solve to Alg. 4.
 
+    The result is a `FleetResult` like a distributed run's (algorithm "centralized" or "centralized, EAS";
+    critical path = wall time, build and warm start included; rounds = Ipopt iterations); `details` holds
+    the warm start's time ("warm_start_time"), Ipopt's "return_status" and, with EAS, its "eas" report and
+    "eas_rounds".
     Raises `InfeasibleProblem` before any solve when the data are provably infeasible.
     """
     require_feasible_data(problem)
     started = time.perf_counter()
     agents = range(problem.n_agents)
-    report, warm_time = None, 0.0
+    details: dict = {"warm_start_time": 0.0}
     if eas is not None:
         stage = Stage(problem, agents, ipopt=EAS_IPOPT)
-        result, report = solve_eas(stage, stage.parameters(), None, eas)
+        result, details["eas"] = solve_eas(stage, stage.parameters(), None, eas)
+        iterations, details["eas_rounds"] = details["eas"].ipopt_iterations, details["eas"].rounds
     else:
         relaxed = Stage(problem, agents)
         parameters = relaxed.parameters()
@@ -54,9 +46,15 @@ def solve_centralized(problem: FleetProblem, *, eas: EasParameters | None = None
             guess = None
             if warm_start:
                 guess = relaxed.solve(parameters, mask=convex).primal
-                warm_time = time.perf_counter() - started
+                details["warm_start_time"] = time.perf_counter() - started
             full = Stage(problem, agents, ipopt=WARM_IPOPT if warm_start else None)
-            result = full.solve(parameters, guess)   # primal warm start: measured faster than with duals
+            result = full.solve(parameters, guess)
+        iterations = result.iterations
     wall = time.perf_counter() - started
-    inputs = np.stack([result.inputs[i] for i in agents])
-    return CentralizedResult(result, check(problem, inputs), wall, warm_time, report)
+    details["return_status"] = result.return_status
+    figures = dict(algorithm="centralized" + (", EAS" if eas is not None else ""), wall_time=wall,
+                   critical_path=wall, compute={}, rounds=iterations, messages=0, bytes=0, details=details)
+    if not result.ok:
+        return failed_result(FleetStatus.STAGE_FAILED, f"centralized solve: {result.status.value} "
+                                                       f"({result.return_status})", **figures)
+    return checked_result(problem, np.stack([result.inputs[i] for i in agents]), **figures)

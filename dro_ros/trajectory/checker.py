@@ -2,7 +2,8 @@
 
 `check` trusts nothing a solver returned but the inputs u_i(t): it simulates the dynamics (eq. 5.5) from
 the initial states, then re-evaluates every constraint of problem (5.8) for every agent, pair and sample
-t = 0..H. Violations are in the constraint's own units (metres, metres per second, ...), so
+t = 0..H. Violations are in the constraint's own units (metres, metres per second, ...; `constraints`,
+the plain-numpy measures it shares with NC-ADMM's residual and the execution summary), so
 `max_violation <= 1e-6` means "feasible to a micrometre". It shares no code with the solvers on purpose.
 
 `diagnose` proves infeasibility before any solve, from necessary conditions on the data alone.
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem
+from dro_ros.trajectory.constraints import (coupling_excess, input_excess, speed_excess, terminal_position_excess,
+                                            terminal_velocity_excess)
+from dro_ros.trajectory.problem import FleetProblem
 
 
 @dataclass(frozen=True)
@@ -57,30 +60,17 @@ def check(problem: FleetProblem, inputs: np.ndarray) -> CheckReport:
         index = np.unravel_index(int(np.argmax(excess)), excess.shape)
         found[name] = (max(0.0, float(excess[index])), describe(*index))
 
-    for i, terminal in enumerate(problem.terminals):
-        end_s, end_v = positions[i, -1], velocities[i, -1]
-        if isinstance(terminal, BallTerminal):
-            position_error = np.linalg.norm(end_s - terminal.centre) - terminal.radius
-        else:
-            position_error = np.max(np.abs(end_s - terminal.position))
-        velocity_error = np.max(np.abs(end_v - terminal.velocity))
-        for name, value in (("terminal_position", position_error), ("terminal_velocity", velocity_error)):
-            if value > found.get(name, (-1.0, ""))[0]:
-                found[name] = (max(0.0, float(value)), f"agent {i}")
-    if problem.max_speed is not None:
-        record("speed", np.linalg.norm(velocities, axis=-1) - problem.max_speed,
-               lambda i, t: f"agent {i}, t = {t}")
-    if problem.max_input is not None:
-        record("input", np.linalg.norm(inputs, axis=-1) - problem.max_input,
-               lambda i, t: f"agent {i}, t = {t}")
+    terminals = list(enumerate(problem.terminals))
+    record("terminal_position", np.array([terminal_position_excess(t, positions[i, -1]) for i, t in terminals]),
+           lambda i: f"agent {i}")
+    record("terminal_velocity", np.array([terminal_velocity_excess(t, velocities[i, -1]) for i, t in terminals]),
+           lambda i: f"agent {i}")
+    record("speed", speed_excess(problem, velocities), lambda i, t: f"agent {i}, t = {t}")
+    record("input", input_excess(problem, inputs), lambda i, t: f"agent {i}, t = {t}")
     pairs = problem.coupled_pairs()
     if pairs:
         first, second = (np.array(side) for side in zip(*pairs))
-        if problem.coupling == "ordering":
-            gap = positions[second, :, 0] - positions[first, :, 0]
-        else:
-            gap = np.linalg.norm(positions[second] - positions[first], axis=-1)
-        record(problem.coupling, problem.r_min - gap,
+        record(problem.coupling, coupling_excess(problem, positions[first], positions[second]),
                lambda k, t: f"agents {pairs[k][0]} and {pairs[k][1]}, t = {t}")
     violations = {name: value for name, (value, _) in found.items()}
     return CheckReport(objective=float(np.sum(inputs ** 2)), max_violation=max(violations.values(), default=0.0),

@@ -18,8 +18,7 @@ as stated: x^k is replaced by alpha x^k + (1 - alpha) z^(k-1) in both updates,
     z_i^k    = alpha/|S_i| sum_{j in S_i} x_ij^k + (1 - alpha) z_i^(k-1)
     lam~_i^k = lam~_i^(k-1) + rho (alpha x~_i^k + (1 - alpha) z~_i^(k-1) - z~_i^k),
 
-which keeps the fixed point (sum_j lam_ji stays 0) and needs fewer iterations (platoon, N = 8, H = 1000,
-feasibility stop: 104 iterations at alpha = 1, 55 at alpha = 1.8).
+which keeps the fixed point (sum_j lam_ji stays 0) and needs fewer iterations (README: the platoon).
 
 Objective split. (2.13) sums f_j over S_i in every P_i, so f_j enters |S_j| times and the consensus fixed
 point minimizes sum_j |S_j| f_j, which is not f (5.7) when degrees differ: on a path the ends count twice,
@@ -50,8 +49,7 @@ tests them, the independent checker does.
 Local solves. From iteration 2 on, a local problem that is a QP (the platoon: linear rows only) is first
 re-solved exactly from the previous iteration's active set (`active_set.ActiveSetQp`, one to three sparse
 LU solves); Ipopt, warm-started from the previous primal and dual, runs only when that set does not settle
-(`active_set=False`: always Ipopt). Measured on the N = 8, H = 1000 platoon: 3-30 ms per re-solve (3 ms once
-the set has settled and its LU factors are reused) against 0.35-0.5 s with Ipopt; the iterates are the same.
+(`active_set=False`: always Ipopt). The iterates are the same; the times are in the README.
 
 A failed local solve stops the agent with `failure` set; an `Abort` is flooded so that every agent stops.
 """
@@ -61,7 +59,7 @@ import asyncio
 import enum
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
@@ -70,10 +68,11 @@ from dro_ros.core.carrier import Carrier, MessageMeta
 from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.trajectory.active_set import EXACT, ActiveSetQp
-from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem
-from dro_ros.trajectory.scenarios import Scenario
+from dro_ros.trajectory.constraints import (coupling_excess, input_excess, speed_excess, terminal_position_excess,
+                                            terminal_velocity_excess)
+from dro_ros.trajectory.problem import FleetProblem
+from dro_ros.trajectory.scenarios import Scenario, require_agent
 from dro_ros.trajectory.stage import WARM_IPOPT, SolveResult, Stage
 
 
@@ -340,38 +339,36 @@ class NcAdmmAgent:
 
 def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.ndarray]) -> float:
     """sigma_agent: the squared positive parts of `agent`'s own constraints of (5.8) and of its coupling with
-    each j > agent in `own` (own trajectories u (H, m)), at t = 0..H, in the units of `checker.check`."""
+    each j > agent in `own` (own trajectories u (H, m)), at t = 0..H, measured as the checker measures them
+    (`constraints`)."""
     states = problem.rollout(own[agent], problem.initial[agent])
     position, velocity = states[:, :problem.dim], states[:, problem.dim:]
     terminal = problem.terminals[agent]
-    excess = [np.abs(velocity[-1] - terminal.velocity)]
-    if isinstance(terminal, BallTerminal):
-        excess.append(np.atleast_1d(np.linalg.norm(position[-1] - terminal.centre) - terminal.radius))
-    else:
-        excess.append(np.abs(position[-1] - terminal.position))
-    if problem.max_speed is not None:
-        excess.append(np.linalg.norm(velocity, axis=1) - problem.max_speed)
-    if problem.max_input is not None:
-        excess.append(np.linalg.norm(own[agent], axis=1) - problem.max_input)
+    excess = [np.atleast_1d(terminal_position_excess(terminal, position[-1])),
+              np.atleast_1d(terminal_velocity_excess(terminal, velocity[-1])),
+              speed_excess(problem, velocity), input_excess(problem, own[agent])]
     for first, second in problem.coupled_pairs(set(own)):
         if first == agent:
             other = problem.rollout(own[second], problem.initial[second])[:, :problem.dim]
-            gap = (other[:, 0] - position[:, 0] if problem.coupling == "ordering"
-                   else np.linalg.norm(other - position, axis=1))
-            excess.append(problem.r_min - gap)
+            excess.append(coupling_excess(problem, position, other))
     return float(np.sum(np.maximum(np.concatenate(excess), 0.0) ** 2))
 
 
 def nc_admm_agent(scenario: Scenario, index: int, names: Sequence[str],
                   settings: NcAdmmSettings = NcAdmmSettings()) -> NcAdmmAgent:
-    """The agent of node `index` of `scenario.graph`, its neighbours addressed by `names`."""
+    """The agent of node `index` of `scenario.graph`, its peers addressed by `names` (one per agent); the
+    diameter bound defaults to the graph's diameter. The registered factory (`dro_ros.spec.registry`): the
+    scenario is checked (`scenarios.require_agent`) before anything is built."""
+    require_agent(scenario, index, names)
     graph = scenario.graph
+    if settings.diameter_bound is None:
+        settings = replace(settings, diameter_bound=graph.diameter())
     sizes = {j: graph.degree(j) + 1 for j in range(graph.n)}
     return NcAdmmAgent(scenario.problem, index, {names[j]: j for j in graph.neighbours[index]}, sizes, settings)
 
 
 def nc_admm_agents(scenario: Scenario, settings: NcAdmmSettings = NcAdmmSettings()) -> list[NcAdmmAgent]:
-    """One agent per node of `scenario.graph`, addressed `robot_<i>`."""
+    """One `nc_admm_agent` per node of `scenario.graph`, addressed `robot_<i>`."""
     names = agent_names(scenario.graph.n)
     return [nc_admm_agent(scenario, i, names, settings) for i in range(scenario.graph.n)]
 
@@ -382,11 +379,10 @@ def run_nc_admm(scenario: Scenario, *, rho: float = 1.0, stop: Literal["residual
                 relaxation: float = 1.0, network: NetworkModel | None = None) -> FleetResult:
     """Run Alg. 1 in process; `details` holds ||r^k|| ("residuals") and ||s^k|| ("feasibility") per iteration
     and how many local solves were exact active-set re-solves ("exact_solves").
-    Provably infeasible data raise `InfeasibleProblem` before any solve."""
-    require_feasible_data(scenario.problem)
+    The checks of `nc_admm_agent` apply before any solve (`InfeasibleProblem` for provably infeasible data)."""
     settings = NcAdmmSettings(rho=rho, stop=stop, eps=eps, feasibility_tol=feasibility_tol,
-                              max_iterations=max_iterations, diameter_bound=scenario.graph.diameter(),
-                              weighting=weighting, active_set=active_set, relaxation=relaxation)
+                              max_iterations=max_iterations, weighting=weighting, active_set=active_set,
+                              relaxation=relaxation)
     agents = nc_admm_agents(scenario, settings)
     report = asyncio.run(run_in_process(agents, topology=scenario.graph, network=network, problem_id="nc_admm",
                                         addresses=agent_names(len(agents))))

@@ -78,7 +78,9 @@ class AgentOutcome:
 
 @dataclass
 class FleetResult:
-    """A fleet run, checked: the numbers every trajectory benchmark reports."""
+    """A fleet solve, distributed or centralized, checked: the numbers every trajectory benchmark reports.
+    A centralized solve has one processor (critical path = wall time), no messages, and counts Ipopt
+    iterations as its rounds."""
 
     algorithm: str
     status: FleetStatus
@@ -87,7 +89,7 @@ class FleetResult:
     wall_time: float
     critical_path: float
     compute: dict[int, float]
-    rounds: int                      # sweep stages, or ADMM iterations
+    rounds: int                      # sweep stages, ADMM iterations, or (centralized) Ipopt iterations
     messages: int
     bytes: int
     inputs: np.ndarray | None = field(repr=False, default=None)      # (N, H, m)
@@ -107,6 +109,18 @@ class FleetResult:
                 "bytes": self.bytes, "failure": self.failure}
 
 
+ROW_COUNTS = ("eas_rounds", "exact_solves")   # counts in `details` that a benchmark row reports
+
+
+def fleet_row(name: str, result: FleetResult) -> dict[str, Any]:
+    """A benchmark row: `result.summary()` under `name`, times with their unit (`wall_s`, `critical_path_s`),
+    and the `ROW_COUNTS` the result has."""
+    row = result.summary()
+    times = {"wall_s": row.pop("wall_time"), "critical_path_s": row.pop("critical_path")}
+    return {**row, **times, "algorithm": name, **{key: result.details[key] for key in ROW_COUNTS
+                                                 if key in result.details}}
+
+
 def fleet_result(algorithm: str, problem: FleetProblem, report: RunReport, rounds: int,
                  tolerance: float = 1e-6, details: dict[str, Any] | None = None) -> FleetResult:
     """Assemble the agents' `AgentOutcome`s of `report` (keyed by address) and check them."""
@@ -114,19 +128,29 @@ def fleet_result(algorithm: str, problem: FleetProblem, report: RunReport, round
     failures = [f"agent {o.agent}: {o.failure}" for o in sorted(outcomes.values(), key=lambda o: o.agent)
                 if o.failure]
     failures += [f"{address}: {error}" for address, error in sorted(report.failures.items())]
-    compute = {o.agent: o.compute for o in outcomes.values()}
     common = dict(algorithm=algorithm, wall_time=report.wall_time,
                   critical_path=max((o.critical_path for o in outcomes.values()), default=0.0),
-                  compute=compute, rounds=rounds, messages=report.messages, bytes=report.bytes, details=details or {})
+                  compute={o.agent: o.compute for o in outcomes.values()}, rounds=rounds, messages=report.messages,
+                  bytes=report.bytes, details=details or {})
     missing = [i for i in range(problem.n_agents) if i not in outcomes or outcomes[i].inputs is None]
     if failures or missing:
         status = FleetStatus.STAGE_FAILED if failures else FleetStatus.INCOMPLETE
         reason = "; ".join(failures) if failures else f"no trajectory for agents {missing} ({report.status.value})"
-        return FleetResult(status=status, objective=float("nan"), max_violation=float("nan"), failure=reason,
-                           **common)
+        return failed_result(status, reason, **common)
     inputs = np.stack([outcomes[i].inputs for i in range(problem.n_agents)])
+    return checked_result(problem, inputs, tolerance, **common)
+
+
+def failed_result(status: FleetStatus, reason: str, **figures: Any) -> FleetResult:
+    """A run without a trajectory for every agent: no objective, `failure` says why."""
+    return FleetResult(status=status, objective=float("nan"), max_violation=float("nan"), failure=reason, **figures)
+
+
+def checked_result(problem: FleetProblem, inputs: np.ndarray, tolerance: float = 1e-6, **figures: Any) -> FleetResult:
+    """Inputs (N, H, m) for every agent, checked by the independent checker: SOLVED when feasible within
+    `tolerance`, else VIOLATED with the worst violations in `failure`. `figures` are the other fields."""
     checked = check(problem, inputs)
     status = FleetStatus.SOLVED if checked.feasible(tolerance) else FleetStatus.VIOLATED
     failure = None if status is FleetStatus.SOLVED else f"checker: {checked.worst}"
     return FleetResult(status=status, objective=checked.objective, max_violation=checked.max_violation,
-                       inputs=inputs, check=checked, failure=failure, **common)
+                       inputs=inputs, check=checked, failure=failure, **figures)

@@ -16,8 +16,7 @@ not its last and whose point violates Q by at most epsilon_bar, a path node send
 provisional solutions to v_{k+1} (`Provisional`). v_{k+1}, idle until the final ones arrive, solves its
 stage with them (`StageSolver.speculate`) and resumes from that point and working set when the final
 solutions come. Every provisional message received before the final solve is used, in order, so the
-result does not depend on timing. On formation2d the root's round 2 is within 0.04 of feasible, and the
-next node's solve after the root's final answer drops from 94 Ipopt iterations to 18.
+result does not depend on timing.
 """
 from __future__ import annotations
 
@@ -34,10 +33,9 @@ from dro_ros.graph.cds import SweepPath, find_path_cds, sweep_path
 from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.outcome import FleetResult, agent_names
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.scenarios import Scenario
+from dro_ros.trajectory.scenarios import Scenario, require_agent
 from dro_ros.trajectory.stage import SolveResult
-from dro_ros.trajectory.sweep import (Solutions, StageSolver, SweepAgent,
-                                               require_fleet_graph, run_sweep)
+from dro_ros.trajectory.sweep import Solutions, StageSolver, SweepAgent, run_sweep
 
 
 @wire_message("cds_sweep")
@@ -145,18 +143,32 @@ class PathSweepAgent(SweepAgent):
         self.done = True
 
 
+def sweep_of(scenario: Scenario, path: Sequence[int] | None = None) -> SweepPath:
+    """The sweep along `path` (default: `scenario.path`, else the shortest dominating path, searched);
+    `TopologyError` if the graph is disconnected or the path is not a dominating path of it (or none exists)."""
+    chosen = scenario.path if path is None else path
+    return find_path_cds(scenario.graph) if chosen is None else sweep_path(scenario.graph, chosen)
+
+
+def path_sweep_agent(scenario: Scenario, index: int, names: Sequence[str], *, path: Sequence[int] | None = None,
+                     eas: EasParameters | None = None, speculate: bool = True) -> PathSweepAgent:
+    """Agent `index` of CDS-PS on `scenario` along `path` (`sweep_of`), its peers addressed by `names`
+    (one per agent); with `eas`, path nodes speculate unless `speculate` is False. The registered factory
+    (`dro_ros.spec.registry`): the scenario is checked (`scenarios.require_agent`) before anything is built."""
+    require_agent(scenario, index, names)
+    return PathSweepAgent(scenario.problem, sweep_of(scenario, path), index, names, eas, speculate)
+
+
 def run_path_sweep(scenario: Scenario, *, path: Sequence[int] | None = None, eas: EasParameters | None = None,
                    speculate: bool = True, network: NetworkModel | None = None) -> FleetResult:
-    """CDS-PS on `scenario` along `path` (default: `scenario.path`, else the shortest dominating path);
-    with `eas`, path nodes speculate unless `speculate` is False.
+    """CDS-PS on `scenario` in process, one `path_sweep_agent` per robot; the path is searched once.
 
-    The graph and path are checked before any solve: `TopologyError` if the graph has not one node per
-    agent, is disconnected, or the path is not a dominating path of it (or none exists).
+    Checked before any solve: `TopologyError` if the graph has not one node per agent, is disconnected, or
+    the path is not a dominating path of it (or none exists); `InfeasibleProblem` for provably infeasible data.
     """
-    problem, graph = scenario.problem, scenario.graph
-    require_fleet_graph(problem, graph)
-    chosen = scenario.path if path is None else path
-    sweep = find_path_cds(graph) if chosen is None else sweep_path(graph, chosen)
-    names = agent_names(graph.n)
-    agents = [PathSweepAgent(problem, sweep, i, names, eas, speculate) for i in range(graph.n)]
-    return run_sweep("cds-ps", problem, graph, agents, len(sweep.path), network, {"path": sweep.path})
+    names = agent_names(scenario.graph.n)
+    sweep = sweep_of(scenario, path)
+    agents = [path_sweep_agent(scenario, i, names, path=sweep.path, eas=eas, speculate=speculate)
+              for i in range(scenario.graph.n)]
+    return run_sweep("cds-ps", scenario.problem, scenario.graph, agents, len(sweep.path), network,
+                     {"path": sweep.path})

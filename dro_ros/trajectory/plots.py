@@ -1,24 +1,24 @@
-"""Figures of the trajectory experiments (thesis Fig. 5.2-5.8), drawn with matplotlib's Agg backend."""
+"""Figures of the trajectory experiments (thesis Fig. 5.2-5.8), saved as PNG; no display and no global
+backend (a `matplotlib.figure.Figure` draws without pyplot)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from dro_ros.core.topology import Topology  # noqa: E402
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem  # noqa: E402
+from dro_ros.core.topology import Topology
+from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 
 
 def formation_figure(problem: FleetProblem, graph: Topology, runs: dict[str, np.ndarray], path: Sequence[int],
                      out: str | Path) -> Path:
     """Fig. 5.7-5.8: the communication graph with the sweep path, and each run's trajectories (states
     (N, H+1, 4)) with the terminal circle."""
-    figure, axes = plt.subplots(1, 1 + len(runs), figsize=(5 * (1 + len(runs)), 5))
+    figure = Figure(figsize=(5 * (1 + len(runs)), 5))
+    axes = figure.subplots(1, 1 + len(runs))
     start = problem.initial[:, :2]
     ax = axes[0]
     for i, j in graph.edges:
@@ -35,7 +35,7 @@ def formation_figure(problem: FleetProblem, graph: Topology, runs: dict[str, np.
             ax.plot(states[i, :, 0], states[i, :, 1], lw=1, label=f"{i + 1}")
         terminal = problem.terminals[0]
         if isinstance(terminal, BallTerminal):
-            ax.add_patch(plt.Circle(terminal.centre, terminal.radius, fill=False, color="tab:blue"))
+            ax.add_patch(Circle(terminal.centre, terminal.radius, fill=False, color="tab:blue"))
         ax.set_title(name)
         ax.set_aspect("equal")
         ax.set_xlabel("s1 [m]")
@@ -47,7 +47,8 @@ def formation_figure(problem: FleetProblem, graph: Topology, runs: dict[str, np.
 def platoon_figure(sizes: Sequence[int], rows: list[dict], example: tuple[FleetProblem, np.ndarray],
                    residuals: dict[str, list[float]], out: str | Path) -> Path:
     """Fig. 5.2-5.6: positions of an example platoon, NC-ADMM residuals, and time, rounds and f / f_c vs N."""
-    figure, axes = plt.subplots(1, 5, figsize=(25, 4.5))
+    figure = Figure(figsize=(25, 4.5))
+    axes = figure.subplots(1, 5)
     problem, states = example
     times = problem.step * np.arange(problem.horizon + 1)
     for i in range(len(states)):
@@ -70,10 +71,9 @@ def platoon_figure(sizes: Sequence[int], rows: list[dict], example: tuple[FleetP
     return _save(figure, out)
 
 
-def _save(figure: plt.Figure, out: str | Path) -> Path:
+def _save(figure: Figure, out: str | Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
     figure.savefig(out, dpi=110)
-    plt.close(figure)
     return out

@@ -2,9 +2,8 @@
 
 CDS-BS is greedy: a stage fixes its free agents' trajectories without seeing the agents beyond them. On
 the platoon every ordering constraint binds in the optimum, so the end agents' need to brake runs
-through the whole chain, and no one-pass sweep from the centre sees it: at N = 8 the plain sweep is
-1.43 % above the optimum, and letting every stage also optimize the next one to three generations
-leaves exactly that gap.
+through the whole chain, and no one-pass sweep from the centre sees it (nor does letting every stage
+also optimize the next few generations: README, "CDS-BS refining a coarse prediction").
 
 The prediction carries that information. It is the centralized problem (5.8) on a grid `factor` times
 coarser: inputs held for `factor` steps, so by the exact discretization (5.5) the coarse states are the
@@ -23,8 +22,8 @@ stage is feasible, and since every agent is free in exactly one stage,
 
     f(CDS-BS with prediction) <= f(prediction).
 
-The coarse problem is small (H / factor steps): on the platoon, N = 24, factor 20, it solves in about
-2 % of the fine centralized time, within 0.7 % of its optimum.
+The coarse problem is small (H / factor steps), so predicting costs a small part of the fine
+centralized solve (README, platoon benchmark).
 """
 from __future__ import annotations
 
@@ -39,8 +38,8 @@ from dro_ros.trajectory.problem import FleetProblem
 
 MARGIN_ATTEMPTS = 4
 FIRST_MARGIN = 0.02
-"""The first attempt's margin, as a fraction of r_min: on the platoon (factor 20) the fine positions dip
-up to 0.009 m below a coarse r_min of 0.5 m, so without it every prediction took two coarse solves."""
+"""The first attempt's margin, as a fraction of r_min: between coarse samples the fine positions dip below
+the coarse r_min, and a first margin of the size of that dip spares a second coarse solve (README)."""
 
 
 class PredictionError(RuntimeError):
@@ -66,9 +65,8 @@ def predict(problem: FleetProblem, factor: int) -> np.ndarray:
     margin = FIRST_MARGIN * problem.r_min
     for _ in range(MARGIN_ATTEMPTS):
         coarse = solve_centralized(coarse_problem(problem, factor, margin))
-        if not coarse.solve.ok:
-            raise PredictionError(f"coarse problem (factor {factor}, r_min margin {margin:.3g}): "
-                                  f"{coarse.solve.status.value} ({coarse.solve.return_status})")
+        if coarse.inputs is None:
+            raise PredictionError(f"coarse problem (factor {factor}, r_min margin {margin:.3g}): {coarse.failure}")
         violation = check(problem, np.repeat(coarse.inputs, factor, axis=1)).max_violation
         if violation <= 1e-9:
             return coarse.inputs

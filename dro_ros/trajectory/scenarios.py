@@ -24,12 +24,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import yaml
 
 from dro_ros.core.topology import Topology, TopologyError, unit_disk
+from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, ProblemError, Terminal
 
 FORMATION_INITIAL = [  # eq. 5.14, agents 1..8
@@ -48,6 +49,25 @@ class Scenario:
     root: int | None = None               # CDS-BS root
     eas: dict[str, float] | None = None
     prediction: int | None = None         # CDS-BS coarse prediction factor (`trajectory.prediction`)
+
+
+def require_fleet_graph(problem: FleetProblem, graph: Topology) -> None:
+    """The graph has one node per agent (`TopologyError` otherwise)."""
+    if graph.n != problem.n_agents:
+        raise TopologyError(f"graph has {graph.n} nodes but problem {problem.name!r} has {problem.n_agents} agents")
+
+
+def require_agent(scenario: Scenario, index: int, names: Sequence[str]) -> None:
+    """What every trajectory agent factory checks before building agent `index`: one graph node per agent
+    (`TopologyError`), `index` one of them and one address per agent (`ValueError`), and data that
+    `checker.diagnose` does not prove infeasible (`InfeasibleProblem`)."""
+    require_fleet_graph(scenario.problem, scenario.graph)
+    n = scenario.problem.n_agents
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < n:
+        raise ValueError(f"index: expected an agent index in 0..{n - 1}, got {index!r}")
+    if len(names) != n:
+        raise ValueError(f"names: expected {n} addresses, one per agent, got {len(names)}")
+    require_feasible_data(scenario.problem)
 
 
 def formation2d() -> Scenario:

@@ -25,6 +25,7 @@ parameters (initial states, fixed trajectories, ADMM z, lambda, rho, cost weight
 from __future__ import annotations
 
 import enum
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -39,18 +40,25 @@ IPOPT_DEFAULTS: dict[str, Any] = {
     "linear_solver": "mumps", "min_refinement_steps": 0,
 }
 """`min_refinement_steps = 0`: iterative refinement of a KKT solve only when its residual asks for it (Ipopt's
-default refines at least once). Measured on formation2d: the root stage's EAS solve 0.54 -> 0.48 s and
-the centralized solve 9.8 -> 8.2 s, same iterations and objectives."""
+default refines at least once); same iterations and objectives, less time (README, formation benchmark)."""
 WARM_IPOPT: dict[str, Any] = {"mu_init": 1e-5, "warm_start_init_point": "yes",
                               "warm_start_bound_push": 1e-6, "warm_start_mult_bound_push": 1e-6}
 """For a solve started from a nearby point (a converged relaxation, the previous ADMM iterate)."""
 PREDICTED_IPOPT: dict[str, Any] = {**WARM_IPOPT, "mu_init": 1e-3}
 """For a branch-sweep stage started from the coarse prediction (`trajectory.prediction`): a feasible
-point, but not one within the 1e-5 barrier of the optimum (platoon, N = 24: 317 -> 264 Ipopt
-iterations over the one-agent stages, 21 -> 17 at the root)."""
+point, but not one within the 1e-5 barrier of the optimum, so a larger mu_init takes fewer iterations."""
 EAS_IPOPT: dict[str, Any] = {**WARM_IPOPT, "mu_init": 1e-4}
 """For the rounds of the external active set method, each started from the previous round's point and
-multipliers (measured on formation2d: 1.6 s of stage solves against 2.2 s with mu_init = 1e-5)."""
+multipliers (a round's point is further from the next round's optimum than WARM_IPOPT assumes)."""
+
+
+def single_threaded_blas() -> None:
+    """Hold MUMPS's BLAS to one thread unless OPENBLAS_NUM_THREADS says otherwise. Every solve here stands
+    for one robot's processor: a thread per core (OpenBLAS's default) would oversubscribe the cores when
+    several agents solve at once, and the critical-path clock (thread CPU time, `trajectory.outcome`) would
+    not count the helper threads' work. CasADi loads its own OpenBLAS, which reads the variable once, with
+    the first solver: so this runs before building a solver, in the processes that solve, not on import."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 class SolveStatus(enum.Enum):
@@ -307,6 +315,7 @@ class Stage:
                 "hess_lag": ca.Function("hess_lag", [w, p, lam_f, lam_g],
                                         [lam_f * base["hess_f"](w, p) + rows_hessian(w, p, lam_g[n_eq:])]),
             }
+            single_threaded_blas()
             solver = ca.nlpsol("stage", "ipopt", {"x": w, "p": p, "f": base["f"](w, p), "g": g}, options)
             self._solvers[key] = (solver, rows.size)
         return self._solvers[key]

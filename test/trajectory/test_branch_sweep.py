@@ -29,7 +29,7 @@ def sweep(scenario):
 def test_sweep_is_feasible_and_within_a_thousandth_of_the_centralized_cost(scenario, sweep):
     centralized = solve_centralized(scenario.problem)
     assert sweep.status is FleetStatus.SOLVED and sweep.max_violation <= 1e-6
-    assert sweep.objective == pytest.approx(centralized.solve.objective, rel=1e-3)   # measured: 1.6e-5
+    assert sweep.objective == pytest.approx(centralized.objective, rel=1e-3)   # measured: 1.6e-5
 
 
 def test_stages_equal_the_tree_height_from_the_root(scenario, sweep):
@@ -81,7 +81,7 @@ def long_platoon():
 
 
 def test_prediction_closes_the_greedy_gap_of_the_plain_sweep(long_platoon):
-    optimum = solve_centralized(long_platoon.problem).solve.objective
+    optimum = solve_centralized(long_platoon.problem).objective
     plain = run_branch_sweep(long_platoon)
     refined = run_branch_sweep(long_platoon, prediction=10)
     assert refined.status is FleetStatus.SOLVED and refined.max_violation <= 1e-6

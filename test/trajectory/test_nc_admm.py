@@ -31,7 +31,7 @@ def gap(result, reference):
 @pytest.fixture(scope="module")
 def small_platoon():
     scenario = platoon(4, horizon=40, duration=20.0, limits=False)
-    return scenario, solve_centralized(scenario.problem).solve.objective
+    return scenario, solve_centralized(scenario.problem).objective
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_over_relaxation_keeps_the_optimum_and_needs_fewer_iterations(small_plat
 def test_neighbourhood_weights_make_the_fixed_point_the_centralized_optimum():
     # agent 0 starts fast behind two agents at rest: the ordering binds and the weights matter
     scenario = path_scenario([[0.0, 3.0], [1.0, 0.0], [2.0, 0.0]], [10.0, 11.0, 12.0])
-    optimum = solve_centralized(scenario.problem).solve.objective
+    optimum = solve_centralized(scenario.problem).objective
     degree = run_nc_admm(scenario, eps=1e-6)
     thesis = run_nc_admm(scenario, eps=1e-6, weighting="thesis")   # (2.13): f_j counted |S_j| times
     assert degree.ok and gap(degree, optimum) <= 1e-4

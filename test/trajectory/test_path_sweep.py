@@ -54,12 +54,12 @@ def eas_sweep(scenario):
 
 def test_sweep_is_feasible_and_within_half_a_percent_of_the_centralized_cost(sweep, centralized):
     assert sweep.status is FleetStatus.SOLVED and sweep.max_violation <= 1e-6
-    assert sweep.objective == pytest.approx(centralized.solve.objective, rel=5e-3)   # measured: +0.37 %
+    assert sweep.objective == pytest.approx(centralized.objective, rel=5e-3)   # measured: +0.37 %
 
 
 def test_sweep_with_eas_is_feasible_and_within_half_a_percent_of_the_centralized_cost(eas_sweep, centralized):
     assert eas_sweep.status is FleetStatus.SOLVED and eas_sweep.max_violation <= 1e-6
-    assert eas_sweep.objective == pytest.approx(centralized.solve.objective, rel=5e-3)   # measured: +0.37 %
+    assert eas_sweep.objective == pytest.approx(centralized.objective, rel=5e-3)   # measured: +0.37 %
     rows = eas_sweep.details["stages"]
     assert all(row.n_active <= row.n_working < row.n_constraints and row.eas_rounds >= 1 for row in rows)
 

@@ -1,9 +1,12 @@
 """The trajectory benchmarks: `platoon` on a small fleet (every algorithm's row, all checked feasible, the
-figure) and `formation2d`'s median over repeats."""
+figure), `formation2d`'s median over repeats, and the row every benchmark builds from a `FleetResult`."""
 import pytest
 
 from dro_ros.bench import formation, platoon
 from dro_ros.bench.repeats import median_run
+from dro_ros.trajectory.centralized import solve_centralized
+from dro_ros.trajectory.outcome import fleet_row
+from dro_ros.trajectory.scenarios import platoon as platoon_scenario
 
 
 def test_the_platoon_benchmark_reports_every_algorithm_feasible_and_draws_the_figure(tmp_path):
@@ -26,3 +29,11 @@ def test_a_timed_row_is_the_median_run_and_repeats_are_checked():
     for benchmark in (formation, platoon):
         with pytest.raises(ValueError, match="repeats"):
             benchmark.run(repeats=0)
+
+
+def test_a_benchmark_row_gives_each_time_once_with_its_unit():
+    result = solve_centralized(platoon_scenario(3, horizon=20, duration=10.0, limits=False).problem)
+    row = fleet_row("centralized", result)
+    assert row["algorithm"] == "centralized" and row["status"] == "solved" and row["messages"] == 0
+    assert row["wall_s"] == row["critical_path_s"] == result.wall_time
+    assert not {"wall_time", "critical_path"} & set(row)

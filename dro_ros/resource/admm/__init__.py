@@ -2,10 +2,11 @@
 
 coordinator.py  messages, global objectives (target distance, target reach), the coordinator, results
 flex.py         the one-to-many flex actor and its closed-form local step
-api.py          the reference API: create_* functions and start_coordinated_optimization
+api.py          the reference API: create_* functions and start_coordinated_optimization; the
+                coordinator of a multi-process run (`coordinator_agent`)
 """
-from dro_ros.resource.admm.api import (SharingData, create_admm_flex_actor_one_to_many, create_admm_sharing_data,
-                                       create_admm_start, create_admm_start_consensus,
+from dro_ros.resource.admm.api import (SharingData, coordinator_agent, create_admm_flex_actor_one_to_many,
+                                       create_admm_sharing_data, create_admm_start, create_admm_start_consensus,
                                        create_consensus_target_reach_admm_coordinator,
                                        create_sharing_target_distance_admm_coordinator,
                                        start_coordinated_optimization)
@@ -14,7 +15,7 @@ from dro_ros.resource.admm.coordinator import (AdmmCoordinator, AdmmError, AdmmO
 from dro_ros.resource.admm.flex import FlexActor
 
 __all__ = ["AdmmCoordinator", "AdmmError", "AdmmOptions", "AdmmResult", "AdmmStart", "AdmmStatus", "FlexActor",
-           "SharingData", "TargetDistance", "TargetReach", "create_admm_flex_actor_one_to_many",
+           "SharingData", "TargetDistance", "TargetReach", "coordinator_agent", "create_admm_flex_actor_one_to_many",
            "create_admm_sharing_data", "create_admm_start", "create_admm_start_consensus",
            "create_consensus_target_reach_admm_coordinator", "create_sharing_target_distance_admm_coordinator",
            "start_coordinated_optimization"]

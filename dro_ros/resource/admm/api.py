@@ -66,6 +66,15 @@ def create_consensus_target_reach_admm_coordinator(penalty: float = 100.0, **opt
     return AdmmCoordinator("target_reach", AdmmOptions(**options), penalty=penalty)
 
 
+def coordinator_agent(kind: str, target: Sequence[float], weights: Sequence[float] | None = None,
+                      penalty: float = 1.0, **options: Any) -> AdmmCoordinator:
+    """The coordinator of one multi-process run, its start included: g of `kind` ("target_distance" or
+    "target_reach" with `penalty`) on the aggregate's `target` with per-output `weights`, validated as by
+    `create_admm_sharing_data`; options: `AdmmOptions`. Registered as "admm_coordinator"."""
+    start = create_admm_start(create_admm_sharing_data(target, weights))
+    return AdmmCoordinator(kind, AdmmOptions(**options), penalty=penalty, start=start)
+
+
 async def start_coordinated_optimization(actors: Sequence[Any], coordinator: AdmmCoordinator, start: AdmmStart,
                                          *, network: NetworkModel | None = None,
                                          wall_timeout: float = 600.0) -> AdmmResult:

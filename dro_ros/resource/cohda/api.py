@@ -130,7 +130,7 @@ def summarize(actors: Sequence[CohdaParticipant], report: RunReport) -> CohdaRun
 
 
 def cohda_agent(**params: Any) -> CohdaParticipant:
-    """Factory for one agent process (JSON params), registered as "cohda" in `dro_ros.ros.specs`.
+    """Factory for one agent process (JSON params), registered as "cohda" in `dro_ros.spec.registry`.
 
     params: participant_id (int), schedules (list of lists), optional alpha, penalty (list), and
     credit_delay (seconds, default 0.05); the initiating agent also gets `target` (and optional
