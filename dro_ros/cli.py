@@ -82,7 +82,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _fleet(args: argparse.Namespace) -> int:
     from dro_ros.ros.fleet_up import fleet_up
     from dro_ros.ros.launch_plan import load_config, node_list
-    from dro_ros.ros.specs import SpecError
+    from dro_ros.spec import SpecError
 
     try:
         config = load_config(args.config)

@@ -7,7 +7,7 @@ import pytest
 
 from dro_ros.ros.fleet_up import label, node_command
 from dro_ros.ros.launch_plan import gazebo_plan, load_config, node_list
-from dro_ros.ros.specs import AgentSpec, SpecError
+from dro_ros.spec import AgentSpec, SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILES = {"formation": "formation2d.yaml", "platoon": "platoon.yaml", "cohda_fleet": "cohda_fleet.yaml",

@@ -14,8 +14,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
-TRAJECTORY_ALGORITHMS = ("path_sweep", "branch_sweep", "nc_admm")
-
+from dro_ros.spec.registry import trajectory_algorithms
 
 class GoalError(ValueError):
     """A malformed goal; the message starts with the offending field."""
@@ -58,8 +57,8 @@ class MissionGoal:
             raise GoalError(f"radius: expected a finite number >= 0, got {radius!r}")
         if not math.isfinite(duration) or duration < 0:
             raise GoalError(f"duration: expected a finite number of seconds >= 0 (0 = the config's), got {duration!r}")
-        if algorithm and algorithm not in TRAJECTORY_ALGORITHMS:
-            raise GoalError(f"algorithm: expected one of {', '.join(TRAJECTORY_ALGORITHMS)}, got {algorithm!r}")
+        if algorithm and algorithm not in trajectory_algorithms():
+            raise GoalError(f"algorithm: expected one of {', '.join(trajectory_algorithms())}, got {algorithm!r}")
         if len(centre) and len(positions):
             raise GoalError("centre, positions: give one target, a centre or one position per robot, not both")
         if not len(centre) and not len(positions):

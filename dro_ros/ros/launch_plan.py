@@ -25,10 +25,8 @@ from typing import Any
 import yaml
 
 from dro_ros.core.topology import Topology, complete, ring, small_world
-from dro_ros.ros.specs import AgentSpec, SpecError
-
-TRAJECTORY_ALGORITHMS = ("path_sweep", "branch_sweep", "nc_admm")
-
+from dro_ros.spec import AgentSpec, SpecError
+from dro_ros.spec.registry import trajectory_algorithms
 
 @dataclass(frozen=True)
 class NodeDescription:
@@ -113,8 +111,8 @@ def _trajectory_specs(config: dict[str, Any]) -> list[AgentSpec]:
     from dro_ros.trajectory.scenarios import scenario_from_config
 
     algorithm = config.get("algorithm", "path_sweep")
-    if algorithm not in TRAJECTORY_ALGORITHMS:
-        raise SpecError(f"algorithm: a trajectory fleet runs one of {TRAJECTORY_ALGORITHMS}, got {algorithm!r}")
+    if algorithm not in trajectory_algorithms():
+        raise SpecError(f"algorithm: a trajectory fleet runs one of {trajectory_algorithms()}, got {algorithm!r}")
     try:
         scenario = scenario_from_config(config["scenario"])
     except (ProblemError, KeyError, TypeError, ValueError) as error:

@@ -6,7 +6,7 @@ import numpy as np
 from dro_ros.core.simple import run_in_process
 from dro_ros.core.topology import Topology
 from dro_ros.ros.processes import AgentProcesses
-from dro_ros.ros.specs import AgentSpec
+from dro_ros.spec import AgentSpec
 
 ACTORS = [{"capacity": 10.0, "efficiency": [0.1, 0.5, -1.0]}, {"capacity": 15.0, "efficiency": [0.1, 0.5, -1.0]},
           {"capacity": 10.0, "efficiency": [-1.0, 0.0, 1.0]}, {"capacity": 6.0, "efficiency": [0.0, 1.0, 0.5]}]

@@ -28,6 +28,7 @@ import json
 import sys
 import time
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ from dro_ros.ros.carrier import RosCarrier
 from dro_ros.ros.conversions import plan_to_msg
 from dro_ros.ros.qos import LATCHED
 from dro_ros.ros.runtime import Spinner, Timeouts, run_carriers
-from dro_ros.ros.specs import AgentSpec, SpecError
+from dro_ros.spec import AgentSpec, AgentState, AgentStatus, SpecError
 from dro_ros.ros.visuals import agent_markers, path_msg
 from dro_ros.srv import StartPlan
 from dro_ros.trajectory.outcome import AgentOutcome
@@ -56,9 +57,10 @@ from dro_ros.trajectory.scenarios import scenario_from_config
 
 SPEC_PARAMETERS = ("robot_id", "fleet", "neighbours", "algorithm", "params", "problem_id",
                    "timeouts.discovery", "timeouts.stall", "timeouts.wall")
-LEVEL = {"ready": DiagnosticStatus.OK, "planning": DiagnosticStatus.OK, "done": DiagnosticStatus.OK,
-         "unconfigured": DiagnosticStatus.WARN, "inactive": DiagnosticStatus.WARN,
-         "aborted": DiagnosticStatus.WARN, "failed": DiagnosticStatus.ERROR}
+LEVEL = {AgentState.READY: DiagnosticStatus.OK, AgentState.PLANNING: DiagnosticStatus.OK,
+         AgentState.DONE: DiagnosticStatus.OK, AgentState.UNCONFIGURED: DiagnosticStatus.WARN,
+         AgentState.INACTIVE: DiagnosticStatus.WARN, AgentState.ABORTED: DiagnosticStatus.WARN,
+         AgentState.FAILED: DiagnosticStatus.ERROR}
 
 
 def plan_from_outcome(agent: Any, outcome: AgentOutcome, robot: str, run_id: str) -> Plan:
@@ -84,8 +86,7 @@ class AgentNode(LifecycleNode):
         self.spec: AgentSpec | None = None
         self.run_spec: AgentSpec | None = None  # the spec of the current (or last) run: the config's or a mission's
         self.fresh_agent: Any = None  # built by configure, used by the first run
-        self.state = "unconfigured"
-        self.status: dict[str, Any] = {}
+        self.status = AgentStatus(AgentState.UNCONFIGURED)
         self.runs = 0
         self.run: Future | None = None
         self.odom: np.ndarray | None = None
@@ -107,29 +108,30 @@ class AgentNode(LifecycleNode):
             self.fresh_agent = spec.build_agent()  # validates the algorithm's parameters before joining
         except SpecError as error:
             self.get_logger().error(f"invalid parameters: {error}")
-            self._set_state("unconfigured", error=str(error))
+            self._set_state(AgentState.UNCONFIGURED, error=str(error))
             return TransitionCallbackReturn.FAILURE
         self.spec = spec
-        self._set_state("inactive")
+        self._set_state(AgentState.INACTIVE)
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._set_state("ready")
+        self._set_state(AgentState.READY)
         if self.get_parameter("plan_on_activate").value:
             self.start(f"{self.spec.problem_id}/0")
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.abort()
-        self._set_state("inactive")
+        self._set_state(AgentState.INACTIVE)
         return super().on_deactivate(state)
 
     # --- planning runs ----------------------------------------------------------------------------
     def start(self, run_id: str, scenario: str = "", algorithm: str = "") -> tuple[bool, str]:
         """Start a planning run; a mission gives its own `scenario` (JSON, planned from live state) and
         `algorithm`, else the configured ones are used."""
-        if self.state not in ("ready", "done", "failed", "aborted"):
-            return False, f"cannot start a run while {self.state}"
+        state = self.status.state
+        if state is not AgentState.READY and not state.final:
+            return False, f"cannot start a run while {state.value}"
         if self.run is not None and not self.run.done():
             return False, "a run is in progress"
         try:
@@ -173,7 +175,7 @@ class AgentNode(LifecycleNode):
 
     async def _plan(self, run_id: str, mission: AgentSpec | None = None) -> None:
         spec = self.run_spec = mission or self.spec
-        self._set_state("planning", run_id=run_id)
+        self._set_state(AgentState.PLANNING, run_id=run_id)
         self.get_logger().info(f"run {run_id} started")
         started = time.monotonic()
         if mission is not None:  # a mission's problem: its solvers are built off the event loop
@@ -181,7 +183,7 @@ class AgentNode(LifecycleNode):
                 agent = await self.loop.run_in_executor(None, mission.build_agent)
             except SpecError as error:
                 self.get_logger().error(f"run {run_id}: {error}")
-                self._set_state("failed", run_id=run_id, error=str(error))
+                self._set_state(AgentState.FAILED, run_id=run_id, error=str(error))
                 return
         else:
             agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
@@ -189,11 +191,11 @@ class AgentNode(LifecycleNode):
         try:
             report = await run_carriers([carrier], Timeouts(**spec.timeouts))
         except asyncio.CancelledError:
-            self._set_state("aborted", run_id=run_id)
+            self._set_state(AgentState.ABORTED, run_id=run_id)
             raise
         except Exception as error:  # reported on /diagnostics, never swallowed
             self.get_logger().error(f"run {run_id} raised: {error!r}")
-            self._set_state("failed", run_id=run_id, error=repr(error))
+            self._set_state(AgentState.FAILED, run_id=run_id, error=repr(error))
             return
         finally:
             carrier.close()
@@ -205,8 +207,8 @@ class AgentNode(LifecycleNode):
         traffic = report.traffic[address]
         outcome = {"run_id": run_id, "status": report.status.value, "planning_time": seconds,
                    "messages": traffic.sent, "bytes": traffic.bytes_sent,
-                   "waiting_for": ",".join(report.unfinished.get(address, [])),
-                   "error": report.failures.get(address, "")}
+                   "waiting_for": tuple(report.unfinished.get(address, [])),
+                   "error": report.failures.get(address) or None}
         if isinstance(result, AgentOutcome):
             outcome.update(critical_path=result.critical_path, compute=result.compute, solves=result.solves)
             if result.failure:
@@ -216,13 +218,13 @@ class AgentNode(LifecycleNode):
                 self._publish_plan(plan, agent.problem)
                 outcome["cost"] = plan.cost
         elif result is not None:
-            outcome["result"] = json.dumps(to_jsonable(result))
-        state = "done" if report.ok else "failed"
+            outcome["result"] = to_jsonable(result)
+        state = AgentState.DONE if report.ok else AgentState.FAILED
         if report.ok:
             self.get_logger().info(f"run {run_id} done in {seconds:.2f} s")
         else:
             self.get_logger().error(f"run {run_id}: {report.status.value}"
-                                    + (f", waiting for {outcome['waiting_for']}" if outcome["waiting_for"] else "")
+                                    + (f", waiting for {','.join(outcome['waiting_for'])}" if outcome["waiting_for"] else "")
                                     + (f": {outcome['error']}" if outcome["error"] else ""))
         self._set_state(state, **outcome)
 
@@ -237,23 +239,19 @@ class AgentNode(LifecycleNode):
         self.markers.publish(agent_markers(plan, stamp, frame, links, problem.r_min, problem.initial[me, :problem.dim]))
 
     # --- status -----------------------------------------------------------------------------------
-    def _set_state(self, state: str, **values: Any) -> None:
-        self.state = state
-        if state == "planning":
-            self.status = {}
-        self.status.update(values)
+    def _set_state(self, state: AgentState, **values: Any) -> None:
+        """A new run starts a fresh status; otherwise the run's figures are kept and `values` update them."""
+        base = AgentStatus(state) if state is AgentState.PLANNING else replace(self.status, state=state)
+        self.status = replace(base, **values)
         self._publish_status()
 
     def _publish_status(self) -> None:
         robot = self.spec.address if self.spec else self.get_namespace().strip("/")
-        values = {"state": self.state, **self.status}
-        if self.odom is not None:
-            values["odom"] = json.dumps(self.odom.tolist())
-        message = self.status.get("error") or f"{self.state}" + (
-            f" ({self.status['run_id']})" if "run_id" in self.status else "")
-        status = DiagnosticStatus(level=LEVEL.get(self.state, DiagnosticStatus.OK), name=f"dro_ros/{robot}/agent",
-                                  message=message, hardware_id=robot,
-                                  values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+        status = self.status if self.odom is None else replace(self.status, odom=tuple(self.odom.tolist()))
+        message = status.error or status.state.value + (f" ({status.run_id})" if status.run_id else "")
+        status = DiagnosticStatus(level=LEVEL[status.state], name=f"dro_ros/{robot}/agent", message=message,
+                                  hardware_id=robot,
+                                  values=[KeyValue(key=k, value=v) for k, v in status.to_values().items()])
         self.diagnostics.publish(DiagnosticArray(header=_header(self), status=[status]))
 
     # --- callbacks --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 runs it to the end and prints its report as JSON (tests, benchmarks and `dro-ros demo`; a fleet runs the
 lifecycle `agent_node` instead).
 
-SPEC is a JSON object or a path to a JSON/YAML file (see `dro_ros.ros.specs.AgentSpec`). The last
+SPEC is a JSON object or a path to a JSON/YAML file (see `dro_ros.spec.AgentSpec`). The last
 line on stdout is `{"address": ..., "status": ..., "result": ..., ...}`; the exit code is 0 only when
 the run completed.
 """
@@ -20,7 +20,7 @@ import yaml
 
 from dro_ros.core.report import to_jsonable
 from dro_ros.ros.runtime import Timeouts, run_ros_agents
-from dro_ros.ros.specs import AgentSpec, SpecError
+from dro_ros.spec import AgentSpec, SpecError
 
 
 def load_spec(text: str) -> AgentSpec:

@@ -50,9 +50,9 @@ from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import plan_from_msg, plan_to_msg
 from dro_ros.ros.nodes.spin import spin_in_thread
 from dro_ros.ros.qos import LATCHED
+from dro_ros.spec import AgentState, AgentStatus
 from dro_ros.srv import StartPlan
 
-FINAL = ("done", "failed", "aborted")
 PARAMETERS = {"robots": [""], "problem_id": "fleet", "scenario": "", "algorithm": "path_sweep", "serve": False,
               "ready_timeout": 120.0, "plan_timeout": 600.0, "stale_after": 5.0, "retries": 0,
               "rejoin_timeout": 60.0, "lead": 1.0, "settle": 1.0, "odom_timeout": 1.0, "position_tolerance": 0.05,
@@ -66,7 +66,7 @@ class RosFleet:
     def __init__(self, node: Node, robots: list[str], dim: int, stale_after: float) -> None:
         self.node, self.robots, self.dim, self.stale_after = node, robots, dim, stale_after
         self.lock = threading.Lock()
-        self.status: dict[str, tuple[float, dict[str, str]]] = {}       # robot -> (received, values)
+        self.status: dict[str, tuple[float, AgentStatus]] = {}          # robot -> (received, status)
         self.plans: dict[tuple[str, str], TrajectoryPlan] = {}         # (robot, run_id) -> plan
         self.latest: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}  # robot -> (received, s, v)
         self.samples: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {r: [] for r in robots}
@@ -91,8 +91,13 @@ class RosFleet:
         for status in message.status:
             robot = status.hardware_id
             if robot in self.robots and status.name == f"dro_ros/{robot}/agent":
+                try:
+                    parsed = AgentStatus.from_values({kv.key: kv.value for kv in status.values})
+                except ValueError as error:  # from the network: named and dropped, never trusted
+                    self.node.get_logger().warning(f"{robot}: malformed agent status ignored: {error}")
+                    continue
                 with self.lock:
-                    self.status[robot] = (time.monotonic(), {kv.key: kv.value for kv in status.values})
+                    self.status[robot] = (time.monotonic(), parsed)
 
     def _on_plan(self, message: TrajectoryPlan) -> None:
         with self.lock:
@@ -123,7 +128,7 @@ class RosFleet:
         with self.lock:
             return {r: RobotState(s, v, now - received) for r, (received, s, v) in self.latest.items()}
 
-    def agent_states(self) -> dict[str, tuple[float, dict[str, str]]]:
+    def agent_states(self) -> dict[str, tuple[float, AgentStatus]]:
         with self.lock:
             return dict(self.status)
 
@@ -137,8 +142,8 @@ class RosFleet:
                     missing[r] = "no status"
                 elif now - states[r][0] > self.stale_after:
                     missing[r] = f"no status for {now - states[r][0]:.1f} s"
-                elif states[r][1].get("state") not in ("ready",) + FINAL:
-                    missing[r] = states[r][1].get("state")
+                elif states[r][1].state is not AgentState.READY and not states[r][1].state.final:
+                    missing[r] = states[r][1].state.value
             if not missing:
                 return ""
             if now > deadline:
@@ -151,11 +156,11 @@ class RosFleet:
         None and `algorithm` "" run the agents' configured problem (built at start-up)."""
         finished, reason = self.run_agents(run_id, json.dumps(scenario) if scenario else "", algorithm, timeout,
                                            cancelled)
-        messages = sum(int(a.get("messages", 0)) for a in finished.values())
-        traffic = dict(messages=messages, bytes=sum(int(a.get("bytes", 0)) for a in finished.values()))
+        traffic = dict(messages=sum(a.messages or 0 for a in finished.values()),
+                       bytes=sum(a.bytes or 0 for a in finished.values()))
         if reason:
             return PlanningOutcome(reason=reason, **traffic)
-        paths = [float(a["critical_path"]) for a in finished.values() if "critical_path" in a]
+        paths = [a.critical_path for a in finished.values() if a.critical_path is not None]
         critical_path = max(paths) if paths else None
         deadline = time.monotonic() + 10.0
         while True:
@@ -171,7 +176,7 @@ class RosFleet:
                                **traffic)
 
     def run_agents(self, run_id: str, scenario: str, algorithm: str, timeout: float,
-                   cancelled: Callable[[], bool] = lambda: False) -> tuple[dict[str, dict[str, str]], str]:
+                   cancelled: Callable[[], bool] = lambda: False) -> tuple[dict[str, AgentStatus], str]:
         """Start `run_id` on every robot and wait for the outcome: (final statuses, "" or the reason).
 
         A robot that does not accept is left out; the others still run, so its neighbours' reports (no
@@ -180,8 +185,8 @@ class RosFleet:
         deadline = time.monotonic() + timeout
         while True:
             now, states = time.monotonic(), self.agent_states()
-            this_run = {r: v for r, (_, v) in states.items() if v.get("run_id") == run_id}
-            finished = {r: v for r, v in this_run.items() if v.get("state") in FINAL}
+            this_run = {r: v for r, (_, v) in states.items() if v.run_id == run_id}
+            finished = {r: v for r, v in this_run.items() if v.state.final}
             gone = [r for r in self.robots if r not in finished and r not in refused and (
                 r not in states or now - states[r][0] > self.stale_after)]
             if len(finished) + len(gone) + len(refused) == len(self.robots):
@@ -198,10 +203,10 @@ class RosFleet:
         reasons = [f"{r}: start_plan {why}" for r, why in refused.items()]
         reasons += [f"{r}: stopped responding" + (f" (last status {heard[r]:.1f} s ago)" if r in heard else "")
                     for r in gone]
-        reasons += [f"{r}: {v.get('status', v.get('state'))}" + (f", waiting for {v['waiting_for']}"
-                                                                 if v.get("waiting_for") else "")
-                    + (f" ({v['error']})" if v.get("error") else "")
-                    for r, v in sorted(finished.items()) if v.get("state") != "done"]
+        reasons += [f"{r}: {v.status or v.state.value}" + (f", waiting for {','.join(v.waiting_for)}"
+                                                            if v.waiting_for else "")
+                    + (f" ({v.error})" if v.error else "")
+                    for r, v in sorted(finished.items()) if v.state is not AgentState.DONE]
         return finished, "; ".join(reasons)
 
     def _start_everywhere(self, run_id: str, scenario: str, algorithm: str, timeout: float = 5.0) -> dict[str, str]:
@@ -355,12 +360,12 @@ class SupervisorNode(Node):
             if missing:
                 return MissionResult(MissionStatus.FAILED, missing, mission_id, summary)
         summary.update(run_id=run_id, attempts=attempt + 1, planning_time=time.monotonic() - started,
-                       messages=sum(int(a.get("messages", 0)) for a in finished.values()),
-                       bytes=sum(int(a.get("bytes", 0)) for a in finished.values()))
-        paths = [float(a["critical_path"]) for a in finished.values() if "critical_path" in a]
+                       messages=sum(a.messages or 0 for a in finished.values()),
+                       bytes=sum(a.bytes or 0 for a in finished.values()))
+        paths = [a.critical_path for a in finished.values() if a.critical_path is not None]
         if paths:
             summary["critical_path"] = max(paths)
-        summary["agents"] = {r: json.loads(a["result"]) if "result" in a else None for r, a in finished.items()}
+        summary["agents"] = {r: a.result for r, a in finished.items()}
         return MissionResult(MissionStatus.SUCCEEDED, "", mission_id, summary)
 
 
