@@ -69,8 +69,8 @@ def test_messages_come_back_with_their_topics_types_and_values(tmp_path, definit
     with BagWriter(tmp_path / "run.mcap", definitions) as bag:
         for k in range(50):
             stamp = T0 + k * SECOND // 50
-            bag.write("/robot_0/odom", "nav_msgs/msg/Odometry", odometry(definitions, stamp, (0.1 * k, 0.0), (1.0, 0.0)),
-                      stamp)
+            odom = odometry(definitions, stamp, (0.1 * k, 0.0), (1.0, 0.0))
+            bag.write("/robot_0/odom", "nav_msgs/msg/Odometry", odom, stamp)
         bag.write("/fleet/min_distance", "std_msgs/msg/Float64", message(definitions, "std_msgs/msg/Float64",
                                                                          data=0.5), T0)
         bag.write_text("/fleet/scenario", '{"name": "x"}', T0)
