@@ -19,7 +19,7 @@ from rosbags.highlevel import AnyReader
 from dro_ros.fleet.plan import Plan
 from dro_ros.fleet.recorded_run import read_run
 from dro_ros.fleet.recording import BagWriter, InterfaceDefinitions, RecordingError, interface_prefixes, recover
-from dro_ros.fleet.summary import Track, summarize
+from dro_ros.fleet.summary import summarize
 from dro_ros.trajectory.scenarios import scenario_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +68,9 @@ def test_messages_come_back_with_their_topics_types_and_values(tmp_path, definit
     definitions.require("nav_msgs/msg/Odometry")
     with BagWriter(tmp_path / "run.mcap", definitions) as bag:
         for k in range(50):
-            bag.write("/robot_0/odom", "nav_msgs/msg/Odometry", odometry(definitions, T0 + k * SECOND // 50,
-                                                                        (0.1 * k, 0.0), (1.0, 0.0)), T0 + k * SECOND // 50)
+            stamp = T0 + k * SECOND // 50
+            odom = odometry(definitions, stamp, (0.1 * k, 0.0), (1.0, 0.0))
+            bag.write("/robot_0/odom", "nav_msgs/msg/Odometry", odom, stamp)
         bag.write("/fleet/min_distance", "std_msgs/msg/Float64", message(definitions, "std_msgs/msg/Float64",
                                                                          data=0.5), T0)
         bag.write_text("/fleet/scenario", '{"name": "x"}', T0)
@@ -78,8 +79,8 @@ def test_messages_come_back_with_their_topics_types_and_values(tmp_path, definit
         topics = {c.topic: (c.msgtype, c.msgcount) for c in reader.connections}
         xs = [reader.deserialize(raw, c.msgtype).pose.pose.position.x
               for c, _, raw in reader.messages() if c.topic == "/robot_0/odom"]
-    assert topics == {"/robot_0/odom": ("nav_msgs/msg/Odometry", 50), "/fleet/min_distance": ("std_msgs/msg/Float64", 1),
-                      "/fleet/scenario": ("std_msgs/msg/String", 1)}
+    assert topics == {"/robot_0/odom": ("nav_msgs/msg/Odometry", 50),
+                      "/fleet/min_distance": ("std_msgs/msg/Float64", 1), "/fleet/scenario": ("std_msgs/msg/String", 1)}
     assert xs == pytest.approx([0.1 * k for k in range(50)])
     with open(tmp_path / "run.mcap", "rb") as stream:  # the MCAP library's own ROS 2 decoder, as Foxglove
         reader = make_reader(stream, decoder_factories=[DecoderFactory()])
