@@ -81,11 +81,12 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _fleet(args: argparse.Namespace) -> int:
     from dro_ros.ros.fleet_up import fleet_up
-    from dro_ros.ros.launch_plan import load_config, node_list
+    from dro_ros.ros.launch_plan import node_list
     from dro_ros.spec import SpecError
+    from dro_ros.spec.fleet_config import parse_fleet_config, read_fleet_file
 
     try:
-        config = load_config(args.config)
+        config = read_fleet_file(args.config)
         for item in args.set or []:
             key, _, value = item.partition("=")
             *sections, name = key.split(".")
@@ -96,7 +97,7 @@ def _fleet(args: argparse.Namespace) -> int:
         if args.record:
             config["record"] = args.record
         goals = _goal_file(args.goals) if args.goals else []
-        nodes = node_list(config, serve=args.serve or bool(goals))
+        nodes = node_list(parse_fleet_config(config, args.config), serve=args.serve or bool(goals))
     except (SpecError, OSError, ValueError) as error:
         print(f"dro-ros fleet up: {error}", file=sys.stderr)
         return 2

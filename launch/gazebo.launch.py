@@ -25,7 +25,7 @@ from dro_ros.ros.launch_plan import gazebo_plan, load_config, robot_sdf
 def _fleet(context):
     config = load_config(LaunchConfiguration("config").perform(context))
     nodes, robots = gazebo_plan(config)
-    radius = config["scenario"].get("r_min", 0.5) / 2
+    radius = config.parsed_scenario.problem.r_min / 2
     actions = []
     for robot in robots:
         x, y, z = robot.position

@@ -8,6 +8,7 @@ import pytest
 from dro_ros.ros.fleet_up import label, node_command
 from dro_ros.ros.launch_plan import gazebo_plan, load_config, node_list
 from dro_ros.spec import AgentSpec, SpecError
+from dro_ros.spec.fleet_config import read_fleet_file
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILES = {"formation": "formation2d.yaml", "platoon": "platoon.yaml", "cohda_fleet": "cohda_fleet.yaml",
@@ -70,24 +71,28 @@ def test_scheduler_config_starts_the_scheduler_node_with_its_defaults():
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda c: c.update(initial=[1.0, 2.0]), "initial: expected a list of 6 entries"),
+    (lambda c: c.update(initial=[1.0, 2.0]), "initial: expected 6 entries, one per robot"),
     (lambda c: c.update(algorithm="gossip"), "algorithm: expected one of"),
-    (lambda c: c.update(timeouts={"stall": -1}), r"timeouts.stall: expected a non-negative number"),
-    (lambda c: c.update(supervisor=[1]), "supervisor: expected a mapping"),
+    (lambda c: c.update(timeouts={"stall": -1}), r"timeouts.stall: Input should be greater than or equal to 0"),
+    (lambda c: c.update(supervisor=[1]), "supervisor: Input should be a valid dictionary"),
+    (lambda c: c.update(supervisor={"lead": -1.0}), "supervisor.lead: Input should be greater than or equal to 0"),
+    (lambda c: c.update(supervisor={"leed": 1.0}), "supervisor.leed: Extra inputs are not permitted"),
+    (lambda c: c.pop("kind"), "kind: expected one of trajectory, agents, coordinated, scheduler"),
+    (lambda c: c.update(topology={"kind": "star", "n": 6}), "topology.kind: Input should be"),
 ])
 def test_a_bad_config_names_the_field(change, message):
-    config = load_config(ROOT / "config" / "averaging_ring6.yaml")
+    config = read_fleet_file(ROOT / "config" / "averaging_ring6.yaml")
     change(config)
     with pytest.raises(SpecError, match=message):
         node_list(config)
 
 
 def test_a_bad_trajectory_config_names_the_field():
-    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config = read_fleet_file(ROOT / "config" / "formation_small.yaml")
     config["scenario"]["r_min"] = -1
-    with pytest.raises(SpecError, match="scenario: r_min"):
+    with pytest.raises(SpecError, match="scenario.r_min: must be >= 0"):
         node_list(config)
-    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config = read_fleet_file(ROOT / "config" / "formation_small.yaml")
     config["algorithm"] = "cohda"
     with pytest.raises(SpecError, match="algorithm: a trajectory fleet runs one of"):
         node_list(config)
@@ -127,12 +132,12 @@ def test_gazebo_plan_replaces_the_simulator_with_spawned_bridged_robots():
     assert robots[3].bridges == ("/robot_3/odom@nav_msgs/msg/Odometry[gz.msgs.Odometry",
                                  "/robot_3/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist")
     ast.parse((ROOT / "launch" / "gazebo.launch.py").read_text())
-    with pytest.raises(SpecError, match="scenario: gazebo.launch.py runs trajectory fleets"):
+    with pytest.raises(SpecError, match="kind: gazebo.launch.py runs trajectory fleets"):
         gazebo_plan(load_config(ROOT / "config" / "cohda_fleet.yaml"))
 
 
 def test_record_starts_the_recorder_first_and_refuses_a_taken_file(tmp_path):
-    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config = read_fleet_file(ROOT / "config" / "formation_small.yaml")
     config["record"] = str(tmp_path / "run.mcap")
     recorder = node_list(config)[0]
     assert (recorder.executable, recorder.namespace) == ("recorder_node", "/")

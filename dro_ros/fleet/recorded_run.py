@@ -21,11 +21,11 @@ import numpy as np
 from rosbags.highlevel import AnyReader, AnyReaderError
 
 from dro_ros.fleet.plan import Plan, plan_from_message
-from dro_ros.fleet.recording import RecordingError, recover
+from dro_ros.fleet.recording import SCENARIO_TOPIC, RecordingError, recover
 from dro_ros.fleet.summary import Track
 from dro_ros.trajectory.problem import FleetProblem
 
-READ = ("/fleet/scenario", "/fleet/start", "/fleet/min_distance")  # with every /<robot>/plan and /odom
+READ = (SCENARIO_TOPIC, "/fleet/start", "/fleet/min_distance")  # with every /<robot>/plan and /odom
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _read(path: Path, settle: float, recovered: bool) -> RecordedRun:
         messages = [(c.topic, stamp, reader.deserialize(raw, c.msgtype))
                     for c, stamp, raw in reader.messages(connections=wanted)]
         span = reader.duration * 1e-9
-    scenarios = [m.data for topic, _, m in messages if topic == "/fleet/scenario"]
+    scenarios = [m.data for topic, _, m in messages if topic == SCENARIO_TOPIC]
     starts = [(stamp, m) for topic, stamp, m in messages if topic == "/fleet/start"]
     if not scenarios:
         raise RecordingError(f"{path}: no /fleet/scenario message (was it recorded from a trajectory fleet?)")

@@ -36,6 +36,9 @@ from rosbags.typesys.base import Nodetype
 from rosbags.typesys.store import Typestore
 
 ROSBAG2_VERSION = 9
+SCENARIO_TOPIC = "/fleet/scenario"
+"""std_msgs/String, latched: the scenario (JSON) of the fleet's current plans, written by the recorder at
+start and published by the supervisor at each mission's release, so a bag describes its own problem."""
 
 
 class RecordingError(ValueError):

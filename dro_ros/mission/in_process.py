@@ -80,7 +80,7 @@ class InProcessFleet:
     def log(self, text: str) -> None:
         self.messages.append(text)
 
-    def release(self, run_id: str, lead: float) -> None:
+    def release(self, run_id: str, lead: float, scenario: dict[str, Any]) -> None:
         self.active = {r: p for r, p in self.plans.items() if p.run_id == run_id}
         self.start = self.time + lead
         self.samples = {r: [] for r in self.robots}

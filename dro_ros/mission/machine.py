@@ -124,8 +124,9 @@ class FleetPort(Protocol):
     def wait_ready(self, timeout: float) -> str:
         """Wait until every agent can start a run; returns "" or the reason naming the robots."""
 
-    def release(self, run_id: str, lead: float) -> None:
-        """Start the plans of `run_id` on every robot `lead` seconds from now; recording starts there."""
+    def release(self, run_id: str, lead: float, scenario: dict[str, Any]) -> None:
+        """Start the plans of `run_id` on every robot `lead` seconds from now; recording starts there.
+        `scenario` is the problem they solve (published, so a recording holds it)."""
 
     def halt(self, run_id: str, plans: dict[str, Plan], lead: float) -> None:
         """Replace every robot's plan with `plans` and start them `lead` seconds from now."""
@@ -320,7 +321,7 @@ class Mission:
     # --- executing ----------------------------------------------------------------------------------
     def _execute(self, problem: FleetProblem, plans: dict[str, Plan]) -> None:
         s = self.settings
-        self.port.release(self.summary["run_id"], s.lead)
+        self.port.release(self.summary["run_id"], s.lead, self.scenario_config)
         release = self.port.now() + s.lead
         self.summary["accepted_to_motion"] = release - self.started  # the goal's latency until the robots move
         duration = plans[self.port.robots[0]].duration

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from dro_ros.ros.fleet_up import Fleet, label
-from dro_ros.ros.launch_plan import load_config, node_list
+from dro_ros.ros.launch_plan import node_list
+from dro_ros.spec.fleet_config import read_fleet_file
 from dro_ros.trajectory import run_path_sweep
 from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.scenarios import scenario_from_config
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def small_config(tmp_path, **sections):
-    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config = read_fleet_file(ROOT / "config" / "formation_small.yaml")
     config["supervisor"].update(output=str(tmp_path / "run.png"), summary=str(tmp_path / "summary.json"))
     for section, values in sections.items():
         config.setdefault(section, {}).update(values)

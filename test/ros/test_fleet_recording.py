@@ -14,14 +14,15 @@ from rosbags.highlevel import AnyReader
 
 from dro_ros.cli import main
 from dro_ros.ros.fleet_up import Fleet, node_command
-from dro_ros.ros.launch_plan import NodeDescription, load_config, node_list
+from dro_ros.ros.launch_plan import NodeDescription, node_list
+from dro_ros.spec.fleet_config import read_fleet_file
 from ros_client import process_and_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_recorded_fleet_run_is_reported_from_its_bag_alone(tmp_path, capsys):
-    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config = read_fleet_file(ROOT / "config" / "formation_small.yaml")
     config["supervisor"].update(output="", summary=str(tmp_path / "summary.json"))
     config["record"] = str(tmp_path / "run.mcap")
     nodes = node_list(config)

@@ -14,7 +14,8 @@ import pytest
 
 from dro_ros.mission.machine import MissionStatus
 from dro_ros.ros.fleet_up import Fleet
-from dro_ros.ros.launch_plan import load_config, node_list
+from dro_ros.ros.launch_plan import node_list
+from dro_ros.spec.fleet_config import read_fleet_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def fleet_client():
     import rclpy
     from rclpy.context import Context
 
-    config = load_config(ROOT / "config" / "formation_small.yaml")
+    config = read_fleet_file(ROOT / "config" / "formation_small.yaml")
     config["supervisor"].update(output="", summary="")
     lines: list[str] = []
 

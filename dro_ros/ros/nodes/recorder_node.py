@@ -9,7 +9,8 @@ definition is logged once and skipped. Topics that appear later (an action's `_a
 `_action/status`) are picked up by the next discovery.
 
 `scenario` (the fleet's scenario as JSON) is written first, on `/fleet/scenario` (std_msgs/String), so
-`dro-ros fleet report` finds the problem in the bag. The node spins in a thread of its own and the main
+`dro-ros fleet report` finds the problem in the bag; the supervisor publishes each mission's scenario on
+the same topic, recorded like any other. The node spins in a thread of its own and the main
 thread waits: a signal (delivered to the main thread) never interrupts a write. On SIGINT or SIGTERM the
 executor stops, then the bag is closed. A failed write (a full disk) ends the recorder with exit code 1
 after closing what it has.
@@ -31,11 +32,10 @@ import rclpy
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from dro_ros.fleet.recording import BagWriter, RecordingError
+from dro_ros.fleet.recording import SCENARIO_TOPIC, BagWriter, RecordingError
 from dro_ros.ros.conversions import ParameterError, read_parameter
 from dro_ros.ros.nodes.spin import spin_in_thread
 
-SCENARIO_TOPIC = "/fleet/scenario"
 
 
 class RecorderNode(Node):
@@ -66,7 +66,7 @@ class RecorderNode(Node):
 
     def discover(self) -> None:
         for topic, types in self.get_topic_names_and_types():
-            if topic in self.subscriptions_by_topic or topic in self.skipped or topic == SCENARIO_TOPIC:
+            if topic in self.subscriptions_by_topic or topic in self.skipped:
                 continue
             if any(pattern.search(topic) for pattern in self.exclude):
                 self.skipped.add(topic)

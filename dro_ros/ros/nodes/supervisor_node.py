@@ -37,11 +37,12 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
-from std_msgs.msg import Float64
+from std_msgs.msg import Float64, String
 from std_srvs.srv import Trigger
 
 from dro_ros.action import Mission as MissionAction
 from dro_ros.fleet.plan import Plan
+from dro_ros.fleet.recording import SCENARIO_TOPIC
 from dro_ros.fleet.summary import Track
 from dro_ros.mission import (GoalError, Mission, MissionGoal, MissionResult, MissionSettings, MissionStatus,
                              PlanningOutcome, RobotState)
@@ -79,6 +80,7 @@ class RosFleet:
         self.abort_clients = {r: node.create_client(Trigger, f"/{r}/agent/abort_plan", callback_group=group)
                               for r in robots}
         self.go = node.create_publisher(FleetStart, "/fleet/start", LATCHED)
+        self.scenario_out = node.create_publisher(String, SCENARIO_TOPIC, LATCHED)  # each mission's problem
         self.plan_out = {r: node.create_publisher(TrajectoryPlan, f"/{r}/plan", LATCHED) for r in robots}
         for robot in robots:
             node.create_subscription(TrajectoryPlan, f"/{robot}/plan", self._on_plan, LATCHED, callback_group=group)
@@ -229,7 +231,8 @@ class RosFleet:
         _wait_all([c.call_async(Trigger.Request()) for c in self.abort_clients.values() if c.service_is_ready()],
                   timeout)
 
-    def release(self, run_id: str, lead: float) -> None:
+    def release(self, run_id: str, lead: float, scenario: dict[str, Any]) -> None:
+        self.scenario_out.publish(String(data=json.dumps(scenario)))
         start = self.node.get_clock().now() + Duration(seconds=lead)
         with self.lock:
             self.samples = {r: [] for r in self.robots}
