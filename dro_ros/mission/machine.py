@@ -210,7 +210,7 @@ class Mission:
             self._enter(Phase.PLANNING)
             plans = self._plan(scenario)
             self._enter(Phase.CHECKING)
-            self._check(scenario.problem, plans)
+            self._check(scenario, plans)
             self._enter(Phase.EXECUTING)
             self._execute(scenario.problem, plans)
             status, reason = MissionStatus.SUCCEEDED, ""
@@ -246,14 +246,14 @@ class Mission:
         else:
             states = self._fresh_states()
             try:
-                config = mission_scenario(self.base_scenario, self.goal, states)
+                config = mission_scenario(self.base_scenario, self.goal, states, self.settings.separation_tolerance)
             except GoalError as error:
                 raise _Ended(MissionStatus.REJECTED, str(error)) from None
         try:
             scenario = scenario_from_config(config)
         except (ProblemError, TopologyError, ValueError) as error:
             raise _Ended(MissionStatus.FAILED, f"scenario: {error}") from None
-        problems = diagnose(scenario.problem, start_tolerance=self.settings.separation_tolerance)
+        problems = diagnose(scenario.problem, start_tolerance=scenario.start_tolerance)
         if problems:
             raise _Ended(MissionStatus.FAILED, "infeasible from the current states: "
                          + "; ".join(p.reason for p in problems))
@@ -307,11 +307,12 @@ class Mission:
         raise _Ended(MissionStatus.FAILED, "; ".join(failures))
 
     # --- checking -----------------------------------------------------------------------------------
-    def _check(self, problem: FleetProblem, plans: dict[str, Plan]) -> None:
+    def _check(self, scenario: Scenario, plans: dict[str, Plan]) -> None:
         missing = [r for r in self.port.robots if r not in plans]
         if missing:
             raise _Ended(MissionStatus.FAILED, "no plan from " + ", ".join(missing))
-        checked = check(problem, np.stack([plans[r].input for r in self.port.robots]))
+        checked = check(scenario.problem, np.stack([plans[r].input for r in self.port.robots]),
+                        scenario.start_tolerance)
         self.summary.update(objective=checked.objective, max_violation=checked.max_violation)
         if checked.max_violation > self.settings.check_tolerance:
             worst = max(checked.violations, key=checked.violations.get)

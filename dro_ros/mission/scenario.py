@@ -20,8 +20,11 @@ from dro_ros.mission.goal import DiscTarget, GoalError, MissionGoal
 from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
 
 
-def mission_scenario(base_config: dict[str, Any], goal: MissionGoal, states: np.ndarray) -> dict[str, Any]:
-    """The scenario config for `goal` from the states x_i(0) (N, 2m) in fleet order."""
+def mission_scenario(base_config: dict[str, Any], goal: MissionGoal, states: np.ndarray,
+                     start_tolerance: float = 0.0) -> dict[str, Any]:
+    """The scenario config for `goal` from the states x_i(0) (N, 2m) in fleet order. Robots that ended a
+    plan exactly r_min apart may be measured slightly closer: `start_tolerance` metres of that are accepted
+    (the problem constrains t = 1..H)."""
     base = scenario_from_config(base_config)
     problem = base.problem
     states = np.asarray(states, dtype=float)
@@ -33,7 +36,7 @@ def mission_scenario(base_config: dict[str, Any], goal: MissionGoal, states: np.
         "name": problem.name, "dim": problem.dim, "horizon": horizon, "duration": horizon * problem.step,
         "r_min": problem.r_min, "coupling": problem.coupling, "max_speed": problem.max_speed,
         "max_input": problem.max_input, "initial": states.tolist(), "terminal": _terminal(goal),
-        "communication": _communication(base_config, base)}
+        "communication": _communication(base_config, base), "start_tolerance": start_tolerance}
     sweep = _sweep(base_config, base)
     if sweep:
         config["sweep"] = sweep

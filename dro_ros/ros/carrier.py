@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rclpy._rclpy_pybind11 import RCLError
+from rclpy.duration import Duration
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -81,8 +83,12 @@ class RosCarrier(CarrierBase):
         self._confirmed: set[str] = set()  # neighbours that received from us
         self._held: list[tuple[Any, MessageMeta]] = []
         self._backlog: dict[str, deque[Envelope]] = {}
-        self._publishers = {n: node.create_publisher(Envelope, inbox_topic(n), INBOX_QOS) for n in self.neighbours}
-        self.subscription = node.create_subscription(Envelope, inbox_topic(address), self._on_envelope, INBOX_QOS)
+        self._publishers = {n: self._publisher(n) for n in self.neighbours}
+        # No QoS event handlers on a run's entities: rclpy's executor crashes (InvalidHandle, in its spin
+        # thread) when an event handler is destroyed while it waits, and a lifecycle node outlives its runs.
+        self.subscription = node.create_subscription(Envelope, inbox_topic(address), self._on_envelope, INBOX_QOS,
+                                                     event_callbacks=SubscriptionEventCallbacks(
+                                                         use_default_callbacks=False))
 
     # --- verbs -----------------------------------------------------------------------------------
     def others(self) -> list[str]:
@@ -119,6 +125,11 @@ class RosCarrier(CarrierBase):
     def unconfirmed_neighbours(self) -> list[str]:
         return [n for n in self.neighbours if n not in self._confirmed]
 
+    def delivered(self) -> bool:
+        """Every message sent so far is written and acknowledged by its reader (RELIABLE)."""
+        return not any(self._backlog.values()) and all(
+            p.wait_for_all_acked(Duration(seconds=0)) for p in self._publishers.values())
+
     def close(self) -> None:
         """Leave the run: destroy this carrier's inbox subscription and publishers; the node lives on
         (a lifecycle `agent_node` runs one carrier per planning run)."""
@@ -138,6 +149,10 @@ class RosCarrier(CarrierBase):
             super()._deliver(content, meta)
         self._held.clear()
 
+    def _publisher(self, receiver: str) -> Publisher:
+        return self.node.create_publisher(Envelope, inbox_topic(receiver), INBOX_QOS,
+                                          event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
+
     # --- transport hooks -------------------------------------------------------------------------
     def _known(self, receiver: str) -> bool:
         return receiver in self.fleet and receiver != self.address
@@ -147,8 +162,7 @@ class RosCarrier(CarrierBase):
             return
         publisher = self._publishers.get(wire.receiver)
         if publisher is None:
-            publisher = self.node.create_publisher(Envelope, inbox_topic(wire.receiver), INBOX_QOS)
-            self._publishers[wire.receiver] = publisher
+            publisher = self._publishers[wire.receiver] = self._publisher(wire.receiver)
         message = to_ros(wire)
         backlog = self._backlog.get(wire.receiver)
         if backlog:

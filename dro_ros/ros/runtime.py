@@ -8,8 +8,9 @@
 3. call each agent's `on_start`, then wait until every local agent is `finished`. An unfinished agent
    that hears nothing for `stall_timeout` seconds ends the run as `STALLED` (the report names the
    neighbours it waits for); `wall_timeout` bounds the whole run;
-4. keep spinning for `linger` seconds so reliable DDS can finish delivering our last messages, then
-   shut the nodes down, within `shutdown` seconds: tearing down reliable writers whose readers already
+4. keep spinning until every message this process sent is acknowledged by its reader (reliable DDS
+   may still be retransmitting the last ones; a reader that left no longer counts), at most `linger`
+   seconds, then shut the nodes down, within `shutdown` seconds: tearing down reliable writers whose readers already
    left can block inside Fast DDS (seen about once in ten loaded runs), and a finished run must not
    hang on it. A shutdown that overruns is logged and left behind; the process then exits anyway.
 
@@ -46,7 +47,7 @@ class Timeouts:
     discovery: float = 30.0
     stall: float = 30.0
     wall: float = 600.0
-    linger: float = 1.0
+    linger: float = 5.0   # at most; ends as soon as every sent message is acknowledged
     shutdown: float = 3.0
 
 
@@ -140,8 +141,20 @@ async def run_carriers(carriers: list[RosCarrier], timeouts: Timeouts) -> RunRep
         carrier.begin()
     status = await _until_finished(carriers, timeouts, started)
     report = collect(carriers, status, time.monotonic() - started)
-    await asyncio.sleep(timeouts.linger)
+    await _until_delivered(carriers, timeouts.linger)
     return report
+
+
+async def _until_delivered(carriers: list[RosCarrier], timeout: float) -> None:
+    """Step 4: an agent that leaves right after its last send (a path root that solved everything) would
+    otherwise take messages still in flight with it."""
+    deadline = time.monotonic() + timeout
+    while not all(c.delivered() for c in carriers):
+        if time.monotonic() > deadline:
+            log.warning("messages still unacknowledged after %g s: %s", timeout, ", ".join(
+                c.address for c in carriers if not c.delivered()))
+            return
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def _discover(carriers: list[RosCarrier], timeout: float) -> dict[str, list[str]]:

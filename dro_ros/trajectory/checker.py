@@ -46,8 +46,10 @@ def simulate(problem: FleetProblem, inputs: np.ndarray) -> np.ndarray:
     return states
 
 
-def check(problem: FleetProblem, inputs: np.ndarray) -> CheckReport:
-    """Simulate `inputs` and measure every constraint of (5.8); see the module docstring."""
+def check(problem: FleetProblem, inputs: np.ndarray, start_tolerance: float = 0.0) -> CheckReport:
+    """Simulate `inputs` and measure every constraint of (5.8); see the module docstring. At t = 0 the
+    coupling is data, not plan: `start_tolerance` metres of it are not counted (a mission posed from
+    odometry, `diagnose`)."""
     inputs = np.asarray(inputs, dtype=float)
     states = simulate(problem, inputs)
     dim = problem.dim
@@ -70,7 +72,9 @@ def check(problem: FleetProblem, inputs: np.ndarray) -> CheckReport:
     pairs = problem.coupled_pairs()
     if pairs:
         first, second = (np.array(side) for side in zip(*pairs))
-        record(problem.coupling, coupling_excess(problem, positions[first], positions[second]),
+        excess = coupling_excess(problem, positions[first], positions[second])
+        excess[:, 0] = np.maximum(excess[:, 0] - start_tolerance, 0.0)
+        record(problem.coupling, excess,
                lambda k, t: f"agents {pairs[k][0]} and {pairs[k][1]}, t = {t}")
     violations = {name: value for name, (value, _) in found.items()}
     return CheckReport(objective=float(np.sum(inputs ** 2)), max_violation=max(violations.values(), default=0.0),
@@ -87,9 +91,9 @@ class InfeasibleProblem(ValueError):
         self.reasons = reasons
 
 
-def require_feasible_data(problem: FleetProblem) -> None:
+def require_feasible_data(problem: FleetProblem, start_tolerance: float = 0.0) -> None:
     """Raise `InfeasibleProblem` before any solve when `diagnose` proves the data infeasible."""
-    reasons = diagnose(problem)
+    reasons = diagnose(problem, start_tolerance)
     if reasons:
         raise InfeasibleProblem(problem, reasons)
 

@@ -3,7 +3,8 @@ started with `serve`, driven by a client in the test process.
 
 What must hold: two goals in a row succeed, the second planned from where the first left the robots (a
 disc, then one position per robot); a goal sent while a mission executes is rejected with the reason; a
-cancel brings every robot to rest; a malformed goal is rejected naming the field. No wait is unbounded.
+cancel brings every robot to rest; a malformed goal is rejected naming the field; the run's bag holds the
+missions' feedback, status, plans, odometry and commands. No wait is unbounded.
 """
 import threading
 import time
@@ -21,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def fleet_client():
+def fleet_client(tmp_path_factory):
     import rclpy
     from rclpy.context import Context
 
     config = read_fleet_file(ROOT / "config" / "formation_small.yaml")
     config["supervisor"].update(output="", summary="")
+    config["record"] = str(tmp_path_factory.mktemp("bag") / "missions.mcap")
     lines: list[str] = []
 
     class Out:
@@ -36,19 +38,29 @@ def fleet_client():
         def flush(self):
             pass
 
-    with Fleet(node_list(config, serve=True), isolated=True, out=Out()) as fleet:
-        patch = pytest.MonkeyPatch()
-        for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE"):
-            patch.setenv(key, fleet.env[key])
-        context = Context()
-        rclpy.init(context=context)
-        node = rclpy.create_node("mission_test_client", context=context)
-        try:
-            yield node, lines
-        finally:
+    fleet = Fleet(node_list(config, serve=True), isolated=True, out=Out()).__enter__()
+    patch = pytest.MonkeyPatch()
+    for key in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE"):
+        patch.setenv(key, fleet.env[key])
+    context = Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node("mission_test_client", context=context)
+    stopped = []
+
+    def stop() -> Path:
+        """Stop the fleet (the recorder closes the bag) and return the bag."""
+        if not stopped:
+            stopped.append(True)
             node.destroy_node()
             rclpy.shutdown(context=context)
+            fleet.__exit__(None, None, None)
             patch.undo()
+        return Path(config["record"])
+
+    try:
+        yield node, lines, stop
+    finally:
+        stop()
 
 
 def send(node, server_timeout=240.0, **fields):
@@ -58,7 +70,7 @@ def send(node, server_timeout=240.0, **fields):
 
 
 def test_two_goals_in_a_row_succeed_each_from_where_the_robots_are(fleet_client):
-    node, lines = fleet_client
+    node, lines, _ = fleet_client
     first = send(node, centre=[8.0, 8.0], radius=1.0)
     assert first.status is MissionStatus.SUCCEEDED, (first.reason, "".join(lines)[-3000:])
     assert first.summary["max_violation"] <= 1e-6 and first.summary["terminal_violation"] < 0.02
@@ -71,7 +83,7 @@ def test_two_goals_in_a_row_succeed_each_from_where_the_robots_are(fleet_client)
 
 
 def test_a_malformed_goal_is_rejected_naming_the_field(fleet_client):
-    node, _ = fleet_client
+    node, _, _ = fleet_client
     outcome = send(node, positions=[[1.0, 2.0]])
     assert outcome.status is MissionStatus.REJECTED and outcome.reason.startswith("positions:")
 
@@ -79,7 +91,7 @@ def test_a_malformed_goal_is_rejected_naming_the_field(fleet_client):
 def test_a_goal_while_another_executes_is_rejected_and_a_cancel_brings_the_robots_to_rest(fleet_client):
     from dro_ros.ros.mission_client import goal_message, send_goal
 
-    node, lines = fleet_client
+    node, lines, _ = fleet_client
     phases: list[str] = []
     executing = threading.Event()
 
@@ -122,3 +134,25 @@ def test_a_goal_while_another_executes_is_rejected_and_a_cancel_brings_the_robot
     assert canceled.status is MissionStatus.CANCELED, (canceled.reason, "".join(lines)[-3000:])
     assert "every robot at rest" in canceled.reason
     assert "stopping" in phases
+
+
+def test_the_bag_holds_every_mission(fleet_client):
+    """Last in this module: stops the fleet. Plans, odometry, commands and the action's feedback and status
+    of all three missions (two succeeded, one cancelled) are in the bag; `fleet report` reads it alone."""
+    from rosbags.highlevel import AnyReader
+
+    from dro_ros.fleet.recorded_run import read_run
+
+    *_, stop = fleet_client
+    bag = stop()
+    with AnyReader([bag]) as reader:
+        counts = {c.topic: c.msgcount for c in reader.connections}
+        plans = {reader.deserialize(raw, c.msgtype).run_id
+                 for c, _, raw in reader.messages([c for c in reader.connections if c.topic == "/robot_0/plan"])}
+    assert counts.get("/fleet/mission/_action/feedback", 0) > 10 and counts.get("/fleet/mission/_action/status", 0) > 0
+    assert counts["/robot_0/odom"] > 100 and counts["/robot_3/cmd_vel"] > 100
+    assert counts["/fleet/scenario"] >= 4 and counts["/fleet/start"] >= 4  # 3 missions + the braking plans
+    assert {"formation_small/mission_1/0", "formation_small/mission_2/0"} <= plans
+    assert any(p.endswith("/stop") for p in plans)
+    run = read_run(bag)
+    assert run.run_id.endswith("/stop") and len(run.robots) == 4

@@ -219,8 +219,9 @@ class AgentNode(LifecycleNode):
                 outcome["cost"] = plan.cost
         elif result is not None:
             outcome["result"] = to_jsonable(result)
-        state = AgentState.DONE if report.ok else AgentState.FAILED
-        if report.ok:
+        ok = report.ok and not (isinstance(result, AgentOutcome) and result.failure)  # a failed local solve too
+        state = AgentState.DONE if ok else AgentState.FAILED
+        if ok:
             self.get_logger().info(f"run {run_id} done in {seconds:.2f} s")
         else:
             self.get_logger().error(f"run {run_id}: {report.status.value}"

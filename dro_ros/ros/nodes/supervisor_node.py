@@ -152,6 +152,18 @@ class RosFleet:
                 return "not ready within %g s: %s" % (timeout, ", ".join(f"{r} ({s})" for r, s in sorted(missing.items())))
             time.sleep(0.1)
 
+    def wait_odometry(self, timeout: float) -> str:
+        """Wait until every robot's odometry has been heard once; returns "" or the reason naming robots."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                silent = [r for r in self.robots if r not in self.latest]
+            if not silent:
+                return ""
+            if time.monotonic() > deadline:
+                return f"no odometry within {timeout:g} s from " + ", ".join(silent)
+            time.sleep(0.05)
+
     def plan(self, run_id: str, scenario: dict[str, Any] | None, algorithm: str, timeout: float,
              cancelled: Callable[[], bool]) -> PlanningOutcome:
         """One planning run on every agent: start it, wait for every outcome, collect the plans. `scenario`
@@ -320,7 +332,7 @@ class SupervisorNode(Node):
                                              duration=goal.duration, algorithm=goal.algorithm)
         except GoalError as error:
             return MissionResult(MissionStatus.REJECTED, str(error), mission_id, {"mission_id": mission_id})
-        missing = self.fleet.wait_ready(self.p["ready_timeout"])
+        missing = self.fleet.wait_ready(self.p["ready_timeout"]) or self.fleet.wait_odometry(self.p["ready_timeout"])
         if missing:
             return MissionResult(MissionStatus.REJECTED, f"fleet {missing}", mission_id, {"mission_id": mission_id})
         self.get_logger().info(f"{mission_id}: {parsed.describe()}")
@@ -405,7 +417,7 @@ def main(argv: list[str] | None = None) -> None:
     code = 0
     try:
         if node.p["serve"] and node.scenario is not None:
-            missing = node.fleet.wait_ready(node.p["ready_timeout"])
+            missing = node.fleet.wait_ready(node.p["ready_timeout"]) or node.fleet.wait_odometry(node.p["ready_timeout"])
             if missing:
                 node.get_logger().error(missing)
                 code = 1
