@@ -10,7 +10,8 @@ from dro_ros.scheduling.solve import SolveStatus
 
 
 def test_independent_tasks_all_run_and_the_shared_task_goes_to_the_idle_agent(solver):
-    """a: t1 (2 s) and b: t2 (3 s) fill a 3 s horizon except one second of a, so t3 must run on a."""
+    """a: t1 (2 s) and b: t2 (3 s) fill the 3 usable steps of a 4 s horizon (the last step never
+    computes) except one second of a, so t3 must run on a."""
     result = run("independent", solver=solver)
     assert result.status is SolveStatus.OPTIMAL and result.objective == pytest.approx(0.0, abs=1e-9)
     assert result.schedule.tasks_done == {"t1", "t2", "t3"} and result.schedule.agent_of("t3") == "a"
