@@ -72,3 +72,22 @@ def test_scenarios_are_seeded_and_sized_like_the_benchmark():
     agents = big["AgentCapabilities"]["MaxComputationLoad"]
     assert len(agents) == 9 and len(big["Tasks"]["OptionalTasks"]) == 36
     assert sum(big["Tasks"]["OptionalTasks"].values()) == 12
+
+
+def test_semantics_mosaic_reproduces_mosaics_objective_and_says_which_semantics(capsys):
+    """MOSAIC's TI allocator lets both 6 bits/s products use the 10 bits/s link: c2 runs."""
+    assert schedule(str(DATA / "ti_capacity.json"), "--model", "ti", "--semantics", "mosaic", "--solver", "highs") == 0
+    printed = capsys.readouterr().out
+    assert "tasks: 4 of 4 scheduled" in printed and "(mosaic semantics)" in printed
+
+
+def test_semantics_mosaic_rejects_a_window_without_info_time_naming_it(tmp_path, capsys):
+    """MOSAIC's TV scheduler raises KeyError there; the default takes info_time 0."""
+    data = raw("chain_window")
+    for window in data["CommunicationNetwork"]:
+        window.pop("info_time", None)
+    path = tmp_path / "no_info_time.json"
+    path.write_text(json.dumps(data))
+    assert schedule(str(path), "--semantics", "mosaic") == 2
+    assert "CommunicationNetwork[0].info_time: missing" in capsys.readouterr().err
+    assert schedule(str(path), "--solver", "highs") == 0

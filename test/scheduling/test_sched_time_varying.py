@@ -6,6 +6,7 @@ transfer (the tie-break), so the expected values below are worked out by hand in
 import pytest
 
 from scheduling_helpers import raw, run
+from dro_ros.scheduling.problem import ProblemError
 from dro_ros.scheduling.solve import SolveStatus
 
 
@@ -155,3 +156,18 @@ def test_without_a_makespan_weight_the_schedule_is_not_hurried(solver):
     data = raw("chain_window")
     data["CostFunction"]["total_time"] = 0.0
     assert run(data, solver=solver).objective == pytest.approx(0.001, abs=1e-9)
+
+
+def test_a_horizon_of_whole_steps_only_up_to_rounding_is_kept_by_default_and_refused_as_mosaic_does():
+    """Thor 0.3 s in steps of 0.1 s: 0.3 / 0.1 = 2.9999..., so MOSAIC's grid fails its assertion; the
+    default takes 3 steps. The 0.1 s task then runs at step 0 (the last step never computes)."""
+    data = raw("independent")
+    data["Time"] = {"Thor": 0.3, "TimeStep": 0.1}
+    data["Tasks"]["OptionalTasks"] = {"t1": True, "t2": True, "t3": True}
+    data["AgentCapabilities"]["ComputationTime"] = {"t1": {"a": 0.1}, "t2": {"b": 0.1}, "t3": {"a": 0.1}}
+    data["CommunicationNetwork"] = [{"origin": "a", "destination": "b", "bandwidth": 1, "time_start": 0,
+                                     "time_end": 1, "latency": 0, "energy_cost": 0, "info_time": 0}]
+    assert run(data, solver="highs").status is SolveStatus.OPTIMAL
+    with pytest.raises(ProblemError) as info:
+        run(data, solver="highs", semantics="mosaic")
+    assert info.value.path == "Time.Thor" and "assertion" in str(info.value)
