@@ -72,10 +72,9 @@ def step_grid(problem: Problem, semantics: Semantics) -> np.ndarray:
         return grid
     if semantics.rounds_to_steps:
         return t0 + dt * np.arange(n + 1)
-    raise ProblemError("Time.Thor", f"MOSAIC makes {len(grid) - 1} grid steps of {dt:g} s from "
-                           f"info_time {t0:g} over {problem.horizon:g} s and int(Thor / TimeStep) = "
-                           f"{int(problem.horizon / dt)}, not {n} (it fails an assertion); pick a step "
-                           "that divides the horizon exactly in binary, e.g. a power of two")
+    raise ProblemError("Time.Thor", f"MOSAIC makes {len(grid) - 1} grid steps of {dt:g} s from info_time "
+                       f"{t0:g} over {problem.horizon:g} s and int(Thor / TimeStep) = {int(problem.horizon / dt)}, "
+                       f"not {n} (it fails an assertion); the default semantics takes {n} steps")
 
 
 def stepped_links(problem: Problem, semantics: Semantics) -> dict[Link, SteppedLink]:

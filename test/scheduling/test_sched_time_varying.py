@@ -3,9 +3,11 @@
 Fixtures weighing the makespan (total_time = 1) have a unique optimum: objective = makespan + 0.001 per
 transfer (the tie-break), so the expected values below are worked out by hand in each docstring.
 """
+import json
+
 import pytest
 
-from scheduling_helpers import raw, run
+from scheduling_helpers import DATA, raw, run
 from dro_ros.scheduling.problem import ProblemError
 from dro_ros.scheduling.solve import SolveStatus
 
@@ -171,3 +173,19 @@ def test_a_horizon_of_whole_steps_only_up_to_rounding_is_kept_by_default_and_ref
     with pytest.raises(ProblemError) as info:
         run(data, solver="highs", semantics="mosaic")
     assert info.value.path == "Time.Thor" and "assertion" in str(info.value)
+
+
+def test_a_product_of_size_0_arrives_in_the_step_its_transfer_starts(solver):
+    """MOSAIC's end(t) is the first e >= t with the data carried >= size, so a size-0 transfer ends
+    where it starts and occupies no step (SEMANTICS.md 1.3): T0 on A0 at 0, transfer at 1, T1 on A1 at
+    1, the last start step of a 1-step task in 3 steps. Size 5 needs step 1 to carry it: infeasible."""
+    data = json.loads((DATA / "mosaic" / "probes" / "probe_short_link_credit.json").read_text())
+    data["Time"]["Thor"] = 3.0
+    data["Tasks"]["ProductsSize"]["T0"] = 0
+    data["CommunicationNetwork"][0].update(time_start=1.0, time_end=2.0, bandwidth=1.0)
+    result = run(data, solver=solver)
+    assert result.status is SolveStatus.OPTIMAL and result.objective == pytest.approx(0.001, abs=1e-9)
+    (transfer,) = result.schedule.transfers
+    assert (transfer.start, transfer.duration) == (1.0, 0.0) and result.schedule.computes[-1].start == 1.0
+    data["Tasks"]["ProductsSize"]["T0"] = 5
+    assert run(data, solver=solver).status is SolveStatus.INFEASIBLE
