@@ -41,8 +41,9 @@ holds), and no transfer that ends after the last computation (such a transfer, a
 its product, feeds no computation; dropping it saves its tie-break, and with w_e >= 0 its energy is no
 gain). So the optimum is unchanged; the rows cut fractional solutions, which the makespan bound
 needs: without them the LP put a fraction of a product on an agent and started a task from it at
-every step, and spread an agent's work below the makespan (rovers9_30_makespan: LP bound -137.00
-without the cumulative form of (3) and without (9), -135.41 with them).
+every step, and spread an agent's work below the makespan (rovers9_30_makespan, measured before the
+last-usable-step rule: LP bound -137.00 without the cumulative form of (3) and without (9), -135.41
+with them).
 
 Objective (minimise; MOSAIC's `Fval`, tv 1565-1608):
   w_r * (-sum_{optional m} reward[m] X + 0.001 * sum C) + w_e * (sum energy[m,i] X + sum e_C C)
