@@ -77,7 +77,7 @@ class SolveOptions:
     threads: int = 1
     warm_start: Schedule | None = None
     greedy_start: bool = True
-    greedy_restarts: int = 60
+    greedy_restarts: int = 120
     cancel: threading.Event | None = None
     verbose: bool = False
 
