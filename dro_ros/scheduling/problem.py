@@ -17,7 +17,8 @@ Accepted as MOSAIC's `JSONSolver`s accept it (`/work/shared/mosaic/SEMANTICS.md`
   `Options.CostFunction`, and keys MOSAIC does not read (e.g. `Options.cost`) are ignored.
 
 Conventions (all maps are nested task first, then agent, as in the format):
-- the task set is the keys of `Tasks.OptionalTasks`; `ProductsSize` and `ComputationTime` must cover it;
+- the task set is the keys of `Tasks.OptionalTasks` (if it is `{}`, as MOSAIC's TI allows: the keys of
+  `ProductsSize`, every task required); `ProductsSize` and `ComputationTime` must cover it;
 - `ComputationTime[task][agent]` is in seconds; an agent absent from the map cannot do the task;
   `ComputationLoad` must be given wherever an agent can do it within the horizon;
 - `TaskReward`, `DependencyList`, `IncompatibleTasks`, `MaxLatency`, `InitialInformation`,
@@ -132,6 +133,8 @@ def parse_problem(data: Any) -> Problem:
     caps = _mapping(_required(root, "AgentCapabilities", ""), "AgentCapabilities")
 
     optional_obj = _mapping(_required(tasks_obj, "OptionalTasks", "Tasks"), "Tasks.OptionalTasks")
+    if not optional_obj:  # MOSAIC's TI convention: every task of ProductsSize, all required
+        optional_obj = dict.fromkeys(_mapping(tasks_obj.get("ProductsSize", {}), "Tasks.ProductsSize"), False)
     tasks = tuple(optional_obj)
     if not tasks:
         raise ProblemError("Tasks.OptionalTasks", "expected at least one task")

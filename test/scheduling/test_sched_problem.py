@@ -94,3 +94,10 @@ def test_a_file_that_is_not_json_names_the_file(tmp_path):
 def test_every_fixture_is_valid():
     for path in DATA.glob("*.json"):
         assert load_problem(path).n_steps == json.loads(path.read_text())["Time"]["Thor"]
+
+
+def test_empty_optional_tasks_mean_every_task_of_products_size_is_required_as_in_mosaics_ti():
+    data = raw("ti_latency")
+    data["Tasks"]["OptionalTasks"] = {}
+    problem = parse_problem(data)
+    assert problem.tasks == tuple(data["Tasks"]["ProductsSize"]) and not any(problem.optional.values())
