@@ -19,6 +19,7 @@ BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "cohda": "dro_ros.bench.cohda:run",
     "formation2d": "dro_ros.bench.formation:run",
     "mosaic": "dro_ros.bench.mosaic:run",
+    "mosaic-compat": "dro_ros.bench.mosaic_compat:run",
     "platoon": "dro_ros.bench.platoon:run",
     "transport": "dro_ros.bench.transport:run",
 }

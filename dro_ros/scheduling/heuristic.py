@@ -5,16 +5,20 @@ from the task to the end of its dependency tree, as in HEFT), once every clause 
 prerequisite done or initially held. For each capable agent it routes each clause's fastest
 prerequisite to the agent with an earliest-arrival search over the transfers the model allows (a
 transfer needs both agents idle while it runs), then takes the earliest compute slot with enough
-capacity; the agent with the earliest finish wins (in packet mode it only sends products that fit
-in one step's packet). An optional task is kept only if its reward, plus
-the rewards of the optional tasks that need it, outweighs its energy and makespan cost. It only ever
+capacity; the agent with the earliest finish wins, or, by the other placement rule, the agent that
+adds least to the objective (its task energy, its transfers' terms and the makespan term beyond the
+current makespan), ties to the earlier finish (in packet mode it only sends products that fit in one
+step's packet). An optional task is kept only if its reward, plus the rewards of the optional tasks
+that need it, outweighs what it adds to the objective. It only ever
 uses variables that exist in the model, so its schedule is a feasible MIP start whenever it places
 every required task; otherwise it returns None and the solver starts from scratch.
 
 The order matters: one list schedule can leave a late task waiting for a busy agent, which costs
 makespan. With `restarts`, an iterated local search over the ranks follows: each restart scales the
-ranks of the best order so far by seeded random factors in [1 - RANK_NOISE, 1 + RANK_NOISE], and keeps
-the new order if its schedule has a lower model objective.
+ranks of the best order so far by seeded random factors in [1 - RANK_NOISE, 1 + RANK_NOISE], schedules
+with the next placement rule (odd restarts by added objective, even ones by finish), and keeps the new
+order if its schedule has a lower model objective. Neither rule wins everywhere: by finish is
+better with a makespan weight, by added objective without one (`dro-ros bench mosaic`).
 """
 from __future__ import annotations
 
@@ -48,7 +52,8 @@ class _State:
 def greedy_schedule(model: TimeVaryingModel, restarts: int = 0, seed: int = 0,
                     cancel: threading.Event | None = None) -> Schedule | None:
     """A feasible schedule of `model` built greedily, the best of the plain rank order and `restarts`
-    perturbed ones (fewer once `cancel` is set), or None if no order placed every required task."""
+    perturbed ones (fewer once `cancel` is set), or None if no order placed every required task. The
+    restarts alternate the two placement rules of `_Greedy._best_placement`."""
     greedy = _Greedy(model)
     rank, rng = greedy.rank, random.Random(seed)
     best, best_value = None, float("inf")
@@ -57,6 +62,7 @@ def greedy_schedule(model: TimeVaryingModel, restarts: int = 0, seed: int = 0,
             break
         if restart > 0:
             greedy.rank = [r * rng.uniform(1 - RANK_NOISE, 1 + RANK_NOISE) for r in rank]
+        greedy.by_cost = restart % 2 == 1
         schedule = greedy.run()
         value = model.objective_value(schedule) if schedule is not None else float("inf")
         if value < best_value - EPS:
@@ -86,6 +92,8 @@ class _Greedy:
                     self.children[q].append(m)
         self.rank = self._ranks()
         self.value = self._values()
+        self.objective = model.lp.objective
+        self.by_cost = False
 
     def _whole_packet(self, i: int, j: int, m: int, t: int) -> bool:
         """Packet mode: the greedy only sends products that fit in one step's packet."""
@@ -125,20 +133,16 @@ class _Greedy:
                 break
             m = max(ready, key=lambda k: (self.rank[k], -k))
             pending.discard(m)
-            best = self._best_placement(state, m)
+            best = self._best_placement(state, m, makespan)
             task = self.p.tasks[m]
             if best is None:
                 if not self.p.optional[task]:
                     return None
                 blocked.add(m)
                 continue
-            finish, energy, trial = best
-            if self.p.optional[task]:
-                w = self.p.weights
-                gain = (w.reward * self.value[m] - w.energy * energy
-                        - w.makespan * self.p.step * max(0, finish - makespan))
-                if gain <= 0:
-                    continue
+            finish, cost, trial = best
+            if self.p.optional[task] and self.p.weights.reward * self.value[m] - cost <= 0:
+                continue
             state = trial
             done.add(m)
             makespan = max(makespan, finish)
@@ -151,14 +155,17 @@ class _Greedy:
         return any(task in group and any(self.p.tasks[k] in group for k in done if k != m)
                    for group in self.p.incompatible)
 
-    def _best_placement(self, state: _State, m: int) -> tuple[int, float, _State] | None:
+    def _best_placement(self, state: _State, m: int, makespan: int) -> tuple[int, float, _State] | None:
+        """The agent, routes and slot for task m: the earliest finish, or with `self.by_cost` the least
+        added objective (task and transfer terms, and the makespan term past `makespan`), ties to the
+        earlier finish. Returns (finish, added objective, state after it)."""
         best = None
         for i in range(len(self.p.agents)):
             if not self.starts.get((i, m)):
                 continue
             trial = copy.deepcopy(state)
             ready = 0
-            energy = 0.0
+            sent = len(trial.transfers)
             for clause in self.clauses[m]:
                 arrival = min(((self._route(trial, q, i, commit=False), q) for q in clause),
                               key=lambda pair: pair[0][0])
@@ -173,13 +180,17 @@ class _Greedy:
                     continue
                 finish = start + int(self.model.durations[m, i])
                 task, agent = self.p.tasks[m], self.p.agents[i]
-                energy += self.p.energy_cost[task].get(agent, 0.0)
-                if best is None or (finish, energy) < (best[0], best[1]):
+                w = self.p.weights
+                cost = (w.energy * self.p.energy_cost[task].get(agent, 0.0)
+                        + sum(self.objective.get(self.model.c[key], 0.0) for key in trial.transfers[sent:])
+                        + w.makespan * self.p.step * max(0, finish - makespan) * bool(self.model.late))
+                rule = (cost, finish) if self.by_cost else (finish, cost)
+                if best is None or rule < best_rule:
                     trial.free[i, start:finish] -= self.p.computation_load[task][agent]
                     trial.computes.append((i, m, start))
                     if m in self.children:
                         trial.hold[(i, m)] = min(trial.hold.get((i, m), self.n + 1), finish)
-                    best = (finish, energy, trial)
+                    best, best_rule = (finish, cost, trial), rule
         return best
 
     def _compute_slot(self, state: _State, i: int, m: int, ready: int) -> int | None:

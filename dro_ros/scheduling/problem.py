@@ -5,12 +5,22 @@ frozen `Problem`; `load_problem(path)` reads a file first. Every malformed input
 `ProblemError`, a `ValueError` whose message starts with the path of the offending field, e.g.
 ``Tasks.ProductsSize.sample1: expected a non-negative number, got 'x'``. Unlike the published
 implementation there are no asserts and no KeyErrors: a horizon that is not a whole number of steps is
-an error that says which horizons would work, and `info_time` is optional (default 0).
+an error (raised when the time-varying model asks for `n_steps`) that says which horizons would work,
+and `info_time` is optional (the time-varying model under `Semantics.MOSAIC` requires it, as MOSAIC).
+
+Accepted as MOSAIC's `JSONSolver`s accept it (`/work/shared/mosaic/SEMANTICS.md` 1.1, 2.1):
+- `Time.TimeStep` may be null or absent (the time-invariant model never reads it);
+- `IncompatibleTasks` may be `[]`, `{}` or absent (no group), or a list of groups; a non-empty
+  object is an error (MOSAIC would iterate its keys character by character);
+- `DependencyList` clauses `[]` and `[[]]` both mean "no prerequisite"; `EnergyCost` `{}` means zeros;
+- `Options` and its `Packet Comms` are optional, a top-level `CostFunction` wins over
+  `Options.CostFunction`, and keys MOSAIC does not read (e.g. `Options.cost`) are ignored.
 
 Conventions (all maps are nested task first, then agent, as in the format):
-- the task set is the keys of `Tasks.OptionalTasks`; `ProductsSize` and `ComputationTime` must cover it;
-- `ComputationTime[task][agent]` is in seconds; an agent absent from the map, or with a time longer
-  than the horizon, cannot do the task; `ComputationLoad` must be given wherever an agent can;
+- the task set is the keys of `Tasks.OptionalTasks` (if it is `{}`, as MOSAIC's TI allows: the keys of
+  `ProductsSize`, every task required); `ProductsSize` and `ComputationTime` must cover it;
+- `ComputationTime[task][agent]` is in seconds; an agent absent from the map cannot do the task;
+  `ComputationLoad` must be given wherever an agent can do it within the horizon;
 - `TaskReward`, `DependencyList`, `IncompatibleTasks`, `MaxLatency`, `InitialInformation`,
   `EnergyCost`, `MaxComputationLoad` (1.0), the link loads (0) and `CommunicationNetwork` are optional;
 - `MaxLatency[child]` may be a number (every prerequisite) or a map `{parent: seconds}`.
@@ -48,7 +58,7 @@ class Window:
     time_end: float
     latency: float
     energy_cost: float
-    info_time: float
+    info_time: float | None
 
 
 @dataclass(frozen=True)
@@ -62,10 +72,10 @@ class CostWeights:
 
 @dataclass(frozen=True)
 class Problem:
-    """A validated MOSAIC problem. Times are seconds; `n_steps` = horizon / step exactly."""
+    """A validated MOSAIC problem. Times are seconds; `step` is None when the file gives none."""
 
     horizon: float
-    step: float
+    step: float | None
     tasks: tuple[str, ...]
     agents: tuple[str, ...]
     optional: Mapping[str, bool]
@@ -88,12 +98,21 @@ class Problem:
 
     @property
     def n_steps(self) -> int:
-        return int(round(self.horizon / self.step))
+        """horizon / step; `ProblemError` if the step is missing or does not divide the horizon."""
+        if self.step is None:
+            raise ProblemError("Time.TimeStep", "missing (the time-varying model needs a step)")
+        steps = self.horizon / self.step
+        if abs(steps - round(steps)) > STEP_TOLERANCE * max(1.0, steps) or round(steps) < 1:
+            lower, upper = math.floor(steps) * self.step, math.ceil(steps) * self.step
+            raise ProblemError("Time.Thor", f"horizon {self.horizon:g} s is not a whole number of steps of "
+                               f"{self.step:g} s ({steps:g} steps); use {lower:g} s or {upper:g} s")
+        return int(round(steps))
 
     @property
     def info_time(self) -> float:
-        """"Now": the median `info_time` of the windows (0 without windows)."""
-        return statistics.median(w.info_time for w in self.windows) if self.windows else 0.0
+        """"Now": the median `info_time` of the windows, a missing one counting as 0 (0 without
+        windows)."""
+        return float(statistics.median(w.info_time or 0.0 for w in self.windows)) if self.windows else 0.0
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -114,6 +133,8 @@ def parse_problem(data: Any) -> Problem:
     caps = _mapping(_required(root, "AgentCapabilities", ""), "AgentCapabilities")
 
     optional_obj = _mapping(_required(tasks_obj, "OptionalTasks", "Tasks"), "Tasks.OptionalTasks")
+    if not optional_obj:  # MOSAIC's TI convention: every task of ProductsSize, all required
+        optional_obj = dict.fromkeys(_mapping(tasks_obj.get("ProductsSize", {}), "Tasks.ProductsSize"), False)
     tasks = tuple(optional_obj)
     if not tasks:
         raise ProblemError("Tasks.OptionalTasks", "expected at least one task")
@@ -162,16 +183,11 @@ def parse_problem(data: Any) -> Problem:
 
 # --- sections -------------------------------------------------------------------------------------
 
-def _time(root: Mapping[str, Any]) -> tuple[float, float]:
+def _time(root: Mapping[str, Any]) -> tuple[float, float | None]:
     time_obj = _mapping(_required(root, "Time", ""), "Time")
     horizon = _positive(_required(time_obj, "Thor", "Time"), "Time.Thor")
-    step = _positive(_required(time_obj, "TimeStep", "Time"), "Time.TimeStep")
-    steps = horizon / step
-    if abs(steps - round(steps)) > STEP_TOLERANCE * max(1.0, steps) or round(steps) < 1:
-        lower, upper = math.floor(steps) * step, math.ceil(steps) * step
-        raise ProblemError("Time.Thor", f"horizon {horizon:g} s is not a whole number of steps of "
-                           f"{step:g} s ({steps:g} steps); use {lower:g} s or {upper:g} s")
-    return horizon, step
+    step = time_obj.get("TimeStep")
+    return horizon, None if step is None else _positive(step, "Time.TimeStep")
 
 
 def _dependencies(tasks_obj: Mapping[str, Any], tasks: tuple[str, ...]
@@ -198,8 +214,10 @@ def _dependencies(tasks_obj: Mapping[str, Any], tasks: tuple[str, ...]
 
 def _incompatible(tasks_obj: Mapping[str, Any], tasks: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     raw = tasks_obj.get("IncompatibleTasks", [])
+    if isinstance(raw, Mapping) and not raw:
+        raw = []  # MOSAIC's own default and its tests write {}
     if not isinstance(raw, list):
-        raise ProblemError("Tasks.IncompatibleTasks", f"expected a list of lists of tasks, got {raw!r}")
+        raise ProblemError("Tasks.IncompatibleTasks", f"expected a list of lists of tasks (or {{}}), got {raw!r}")
     known = set(tasks)
     return tuple(_task_list(group, f"Tasks.IncompatibleTasks[{k}]", known) for k, group in enumerate(raw))
 
@@ -271,7 +289,8 @@ def _windows(raw: Any, agents: tuple[str, ...]) -> tuple[Window, ...]:
             time_start=start, time_end=end,
             latency=_nonneg(obj.get("latency", 0.0), f"{path}.latency"),
             energy_cost=_nonneg(obj.get("energy_cost", 0.0), f"{path}.energy_cost"),
-            info_time=_number(obj.get("info_time", 0.0), f"{path}.info_time")))
+            info_time=None if obj.get("info_time") is None
+            else _number(obj["info_time"], f"{path}.info_time")))
     return tuple(windows)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from dro_ros.scheduling.output import to_mosaic_output
 from dro_ros.scheduling.problem import ProblemError, parse_problem
+from dro_ros.scheduling.semantics import SEMANTICS, Semantics
 from dro_ros.scheduling.solve import MODELS, SOLVERS, SolveOptions, solve
 
 INVALID = "invalid"
@@ -19,10 +20,12 @@ INVALID = "invalid"
 
 @dataclass(frozen=True)
 class ScheduleRequest:
-    """Fields of `srv/Schedule.srv`, with the node's defaults already applied."""
+    """Fields of `srv/Schedule.srv`, with the node's defaults already applied, and the node's
+    `semantics` parameter ("fixed" or "mosaic", see `semantics.py`)."""
 
     problem_json: str
     model: str = "tv"
+    semantics: str = Semantics.FIXED.value
     solver: str = "cbc"
     time_limit: float | None = 60.0
     gap: float = 0.01
@@ -55,7 +58,10 @@ def answer(request: ScheduleRequest, cancel: threading.Event | None = None) -> S
         return ScheduleReply(INVALID, str(error))
     options = SolveOptions(solver=request.solver, time_limit=request.time_limit, gap=request.gap,
                            threads=request.threads, cancel=cancel)
-    result = solve(problem, request.model, options)
+    try:
+        result = solve(problem, request.model, options, semantics=request.semantics)
+    except ProblemError as error:  # what only the chosen model refuses, e.g. an OR-dependency in ti
+        return ScheduleReply(INVALID, str(error))
     schedule_json = json.dumps(to_mosaic_output(result.schedule)) if result.schedule is not None else ""
     return ScheduleReply(
         status=result.status.value, message=result.message,
@@ -67,6 +73,8 @@ def answer(request: ScheduleRequest, cancel: threading.Event | None = None) -> S
 def _check(request: ScheduleRequest) -> str:
     if request.model not in MODELS:
         return f"model: expected one of {', '.join(MODELS)}, got {request.model!r}"
+    if request.semantics not in SEMANTICS:
+        return f"semantics: expected one of {', '.join(SEMANTICS)}, got {request.semantics!r}"
     if request.solver not in SOLVERS:
         return f"solver: expected one of {', '.join(SOLVERS)}, got {request.solver!r}"
     if request.time_limit is not None and not request.time_limit > 0:

@@ -3,6 +3,9 @@
     result = solve(problem, model="tv", options=SolveOptions(solver="highs", time_limit=30, gap=0.01))
     if result.schedule is not None: ...
 
+`semantics` (`semantics.Semantics`, or its value "fixed" / "mosaic") picks the model: MOSAIC's with
+its published defects fixed (the default) or MOSAIC's exactly (`semantics="mosaic"`).
+
 Back ends: CBC (the binary bundled with PuLP, as `PULP_CBC_CMD` runs it; the default) and HiGHS
 (`pulp.HiGHS`, on highspy, given the model as arrays). Both take a time limit, a relative MIP gap, a
 thread count and a MIP start (a previous `Schedule`; by default the greedy schedule of `heuristic.py`).
@@ -42,6 +45,7 @@ from dro_ros.scheduling import time_invariant, time_varying
 from dro_ros.scheduling.heuristic import greedy_schedule
 from dro_ros.scheduling.problem import Problem
 from dro_ros.scheduling.schedule import Schedule
+from dro_ros.scheduling.semantics import Semantics, as_semantics
 
 MODELS = ("tv", "ti")
 SOLVERS = ("cbc", "highs")
@@ -73,7 +77,7 @@ class SolveOptions:
     threads: int = 1
     warm_start: Schedule | None = None
     greedy_start: bool = True
-    greedy_restarts: int = 60
+    greedy_restarts: int = 120
     cancel: threading.Event | None = None
     verbose: bool = False
 
@@ -90,6 +94,7 @@ class ScheduleResult:
     solve_time: float
     model: str
     solver: str
+    semantics: Semantics
     n_variables: int
     n_constraints: int
     message: str = ""
@@ -116,14 +121,17 @@ class _Outcome:
     bound: float | None
 
 
-def solve(problem: Problem, model: str = "tv", options: SolveOptions = SolveOptions()) -> ScheduleResult:
-    """Build the `model` ("tv" or "ti") of `problem` and solve it as `options` say."""
+def solve(problem: Problem, model: str = "tv", options: SolveOptions = SolveOptions(),
+          semantics: Semantics | str = Semantics.FIXED) -> ScheduleResult:
+    """Build the `model` ("tv" or "ti") of `problem` under `semantics` and solve it as `options` say.
+    Raises `ProblemError` for a problem the model cannot take (e.g. an OR-dependency in "ti")."""
+    semantics = as_semantics(semantics)
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
     if options.solver not in SOLVERS:
         raise ValueError(f"solver must be one of {SOLVERS}, got {options.solver!r}")
     started = time.perf_counter()
-    built: BuiltModel = (time_varying if model == "tv" else time_invariant).build(problem)
+    built: BuiltModel = (time_varying if model == "tv" else time_invariant).build(problem, semantics)
     build_time = time.perf_counter() - started
     lp = built.lp
 
@@ -133,7 +141,7 @@ def solve(problem: Problem, model: str = "tv", options: SolveOptions = SolveOpti
             status=status, schedule=built.schedule() if has_solution else None,
             objective=outcome.objective if has_solution else None,
             gap=_gap(outcome) if has_solution else None, build_time=build_time, solve_time=solve_time,
-            model=model, solver=options.solver, n_variables=len(lp.variables()),
+            model=model, solver=options.solver, semantics=semantics, n_variables=len(lp.variables()),
             n_constraints=lp.numConstraints(), message=message)
 
     if built.infeasible_reason is not None:
@@ -249,9 +257,7 @@ def _solve_cbc(lp: pulp.LpProblem, options: SolveOptions,
     result = re.search(r"^Result - (.*)$", solver.log, re.MULTILINE)
     verdict = result.group(1) if result else ""
     has_solution = lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-    objective = _log_number(solver.log, "Objective value") if has_solution else None
-    if objective is None and has_solution:
-        objective = pulp.value(lp.objective)
+    objective = pulp.value(lp.objective) if has_solution else None  # the log rounds to 1e-8
     if "infeasible" in verdict.lower() or lp.status == pulp.LpStatusInfeasible:
         return _Outcome("infeasible", False, None, None)
     bound = _cbc_bound(solver.log, objective)

@@ -1,11 +1,15 @@
 """The time-varying MOSAIC MILP (the "tv" scheduler), built sparse.
 
 Indices: agents i, j; tasks m (p for a prerequisite); steps t = 0..T-1 of `dt` seconds; d[m,i] >= 1 is
-the number of steps agent i needs for m (ceil of ComputationTime / dt). Variables:
+the number of steps agent i needs for m (ceil of ComputationTime / dt). This is the model MOSAIC's
+PuLP scheduler implements (`/work/shared/mosaic/SEMANTICS.md` section 1, tv = its MOSAICSolver.py),
+built sparse; `Semantics` says where the default departs from it (the makespan term). Variables:
 
-- X[i,m,t] in {0,1}: agent i starts m at step t (occupies steps t..t+d-1; product held from t+d);
+- X[i,m,t] in {0,1}: agent i starts m at step t <= T-d-1 (occupies steps t..t+d-1, so the last step
+  T-1 never computes; product held from t+d) (tv 1567-1569, 1615-1616);
 - D[i,m,t] in [0,1]: agent i holds m's product at step t (only for products some task needs);
-- C[i,j,m,t] in {0,1}: i starts sending m's product to j at step t over a link that is up at t.
+- C[i,j,m,t] in {0,1}: i starts sending m's product to j at step t, where the link carries data in
+  step t (only the start step must; tv 1723-1729).
 
 Constraints (numbers used in the docstrings below):
 
@@ -18,11 +22,12 @@ Constraints (numbers used in the docstrings below):
       + number of transfers in progress at k that i sends or receives <= 1;
   (5) learning: D[i,m,t] - D[i,m,t-1] <= X[i,m,t-d[m,i]] + sum of C[j,i,m,s] completing at t;
       streaming: a transfer started at s completes at end(s), the first step boundary by which the
-      link has carried the product's size (it occupies both agents for steps s..end(s)-1);
+      link has carried the product's size (it occupies both agents for steps s..end(s)-1; a product
+      of size 0 arrives at once, at step max(s, 1), and occupies no step);
       packet mode: each C[j,i,m,s] delivers min(1, bits(s)/size) of the product at s+1, through the
       continuous level K[i,m,t] = K[i,m,t-1] + X[i,m,t-d] + sum_j f * C[j,i,m,t-1] and D <= K;
   (6) knowledge: sum_j C[i,j,m,t] <= D[i,m,t] (one row per sender, product and step: valid because (4)
-      allows at most one transfer in progress per agent);
+      allows at most one transfer in progress per agent; one row per receiver for size 0);
   (7) initial information: D[i,m,0] <= InitialInformation[m][i];
   (8) makespan (when weighted): binary Z[s] for s = 1..T, Z[s] = 1 iff the schedule runs past step
       s - 1, M = dt * sum_s Z[s], with Z[s] >= sum_{i, t: t + d[m,i] >= s} X[i,m,t] for every task m
@@ -36,19 +41,22 @@ holds), and no transfer that ends after the last computation (such a transfer, a
 its product, feeds no computation; dropping it saves its tie-break, and with w_e >= 0 its energy is no
 gain). So the optimum is unchanged; the rows cut fractional solutions, which the makespan bound
 needs: without them the LP put a fraction of a product on an agent and started a task from it at
-every step, and spread an agent's work below the makespan (rovers9_30_makespan: LP bound -137.00
-without the cumulative form of (3) and without (9), -135.41 with them).
+every step, and spread an agent's work below the makespan (rovers9_30_makespan, measured before the
+last-usable-step rule: LP bound -137.00 without the cumulative form of (3) and without (9), -135.41
+with them).
 
-Objective (minimise): w_r * (-sum_{optional m} reward[m] X) + w_e * (task energy + transfer energy)
-+ w_t * M + 0.001 * sum C. The 0.001 per transfer breaks ties against useless transfers; unlike the
-published code it is not scaled by w_r, so it still acts when the reward weight is 0.
+Objective (minimise; MOSAIC's `Fval`, tv 1565-1608):
+  w_r * (-sum_{optional m} reward[m] X + 0.001 * sum C) + w_e * (sum energy[m,i] X + sum e_C C)
+  + w_t * M   (the makespan term only where `Semantics.weighs_makespan`),
+with the transfer energy e_C of `links.SteppedLink`: (end(t) - t) * energy[t] * bits[t] streaming,
+energy[t] * bits[t] per packet.
 
-Improvements over the published implementation: the makespan term is implemented; the model is built
-from precomputed index lists (no O(agents^2 x tasks x steps^2) loops); D is continuous in streaming
-mode (integral at every integer X, C); a reachability pass (earliest step each agent can hold each
-product) removes variables that must be 0, and reports a required task that can never start as
-infeasible before any solver runs; transfers that cannot complete inside the horizon, or of products
-no task needs, are never created; transfer energy charges each bit at the cost of the step it is sent.
+Construction (the optimum is MOSAIC's): the model is built from precomputed index lists (no
+O(agents^2 x tasks x steps^2) loops); D is continuous in streaming mode (integral at every integer X,
+C); a reachability pass (earliest step each agent can hold each product) removes variables that must
+be 0, and reports a required task that can never start as infeasible before any solver runs; starts
+that earn nothing (t > T-d-1), transfers that cannot complete inside the horizon, self-transfers and
+transfers of products no task needs are never created (they cost, or gain nothing).
 """
 from __future__ import annotations
 
@@ -60,8 +68,9 @@ import numpy as np
 import pulp
 
 from dro_ros.scheduling.links import Link, SteppedLink, stepped_links
-from dro_ros.scheduling.problem import Problem
+from dro_ros.scheduling.problem import Problem, ProblemError
 from dro_ros.scheduling.schedule import Compute, Schedule, Transfer, make_schedule
+from dro_ros.scheduling.semantics import Semantics
 
 TRANSFER_TIE_BREAK = 1e-3
 
@@ -129,7 +138,7 @@ class TimeVaryingModel:
                     size = p.product_size[entry.product]
                     events[(j, key[2])].append((key[3] + 1, min(1.0, bits / size) if size > 0 else 1.0))
                 else:
-                    events[(j, key[2])].append((self.transfer_end[key], 1.0))
+                    events[(j, key[2])].append((max(1, self.transfer_end[key]), 1.0))
                 finish = max(finish, self.transfer_end[key] * dt)
         for (i, m, t), var in self.d.items():
             level = float(p.initial_information[p.tasks[m]].get(p.agents[i], False))
@@ -147,17 +156,24 @@ class TimeVaryingModel:
         return sum(coefficient * values[var] for var, coefficient in self.lp.objective.items())
 
 
-def build(problem: Problem) -> TimeVaryingModel:
+def build(problem: Problem, semantics: Semantics = Semantics.FIXED) -> TimeVaryingModel:
     """Build the TV MILP of `problem` (see the module docstring for the equations)."""
-    return _Builder(problem).build()
+    return _Builder(problem, semantics).build()
 
 
 class _Builder:
     """Holds the index lists while the model is assembled; one method per constraint family."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, semantics: Semantics) -> None:
         self.p = problem
+        self.semantics = semantics
         self.n = problem.n_steps
+        if not semantics.defaults_info_time:
+            for k, window in enumerate(problem.windows):
+                if window.info_time is None:
+                    raise ProblemError(f"CommunicationNetwork[{k}].info_time",
+                                       "missing (MOSAIC's time-varying scheduler needs it; the default "
+                                       "semantics takes 0)")
         self.agent_ix = {a: i for i, a in enumerate(problem.agents)}
         self.task_ix = {t: m for m, t in enumerate(problem.tasks)}
         self.durations = self._durations()
@@ -166,7 +182,7 @@ class _Builder:
         self.needed = sorted({p for clauses in self.clauses for clause in clauses for p in clause})
         self.initial = np.array([[problem.initial_information[t].get(a, False) for a in problem.agents]
                                  for t in problem.tasks], dtype=bool)
-        self.links = stepped_links(problem)
+        self.links = stepped_links(problem, semantics)
         self.link_ix = [(self.agent_ix[o], self.agent_ix[d]) for (o, d) in self.links]
         self._transfer_tables()
         self._reachability()
@@ -183,32 +199,37 @@ class _Builder:
     # --- precomputation -------------------------------------------------------------------------
 
     def _durations(self) -> np.ndarray:
-        """d[m,i] in steps, or n+1 where agent i cannot run m (too long, load above capacity, absent)."""
+        """d[m,i] = ceil(ComputationTime / dt) steps (tv 227-231; up to rounding where
+        `Semantics.rounds_to_steps`), or n+1 where agent i cannot run m (too long, load above the
+        capacity of 1, absent)."""
         p = self.p
+        slack = 1e-9 if self.semantics.rounds_to_steps else 0.0
         d = np.full((len(p.tasks), len(p.agents)), self.n + 1, dtype=int)
         for m, task in enumerate(p.tasks):
             for agent, seconds in p.computation_time[task].items():
                 if seconds <= p.horizon and p.computation_load[task][agent] <= 1.0 + 1e-9:
-                    d[m, self.agent_ix[agent]] = max(1, math.ceil(seconds / p.step - 1e-9))
+                    d[m, self.agent_ix[agent]] = max(1, math.ceil(float(seconds) / float(p.step) - slack))
         return d
 
     def _transfer_tables(self) -> None:
         """Per (link, needed product): `ends[t]` of a transfer started at t (streaming; t+1 for a
-        packet); `first[h]`, the earliest step the receiver can hold the product when the sender holds
-        it from step h (n+1 if never; a lower bound in packet mode, where packets may combine); and
-        `last[h]`, the latest start whose transfer completes by step h (-1 if none)."""
-        self.ends, self.first, self.last = {}, {}, {}
+        packet) and `arrivals[t]` = max(ends[t], 1), the step the receiver holds it from; `first[h]`,
+        the earliest step the receiver can hold the product when the sender holds it from step h
+        (n+1 if never; a lower bound in packet mode, where packets may combine); and `last[h]`, the
+        latest start whose transfer arrives by step h (-1 if none)."""
+        self.ends, self.arrivals, self.first, self.last = {}, {}, {}, {}
         steps = np.arange(self.n)
         for li, link in enumerate(self.links.values()):
             up = link.bits > 0
             for m in self.needed:
                 size = self.p.product_size[self.p.tasks[m]]
                 end = steps + 1 if self.p.packet_comms else link.transfer_end(size)
-                usable = up & (end <= self.n - 1)
-                self.ends[(li, m)] = end
-                self.first[(li, m)] = np.minimum.accumulate(np.where(usable, end, self.n + 1)[::-1])[::-1]
+                arrival = np.maximum(end, 1)
+                usable = up & (arrival <= self.n - 1)
+                self.ends[(li, m)], self.arrivals[(li, m)] = end, arrival
+                self.first[(li, m)] = np.minimum.accumulate(np.where(usable, arrival, self.n + 1)[::-1])[::-1]
                 last = np.full(self.n, -1)
-                np.maximum.at(last, end[usable], steps[usable])
+                np.maximum.at(last, arrival[usable], steps[usable])
                 self.last[(li, m)] = np.maximum.accumulate(last)
 
     def _reachability(self) -> None:
@@ -238,11 +259,12 @@ class _Builder:
             hold = new
         self.start_min, self.hold_min = start, hold
         latest = np.full_like(hold, -1)
+        last_start = self.n - self.durations - 1
         for c, clauses in enumerate(self.clauses):
-            capable = start[c] <= self.n - self.durations[c]
+            capable = start[c] <= last_start[c]
             for clause in clauses:
                 for p in clause:
-                    latest[p] = np.where(capable, np.maximum(latest[p], self.n - self.durations[c]), latest[p])
+                    latest[p] = np.where(capable, np.maximum(latest[p], last_start[c]), latest[p])
         while True:
             new = latest.copy()
             for li, (i, j) in enumerate(self.link_ix):
@@ -266,7 +288,7 @@ class _Builder:
         p, n, d = self.p, self.n, self.durations
         for m, task in enumerate(p.tasks):
             for i in range(len(p.agents)):
-                for t in range(int(self.start_min[m, i]), n - int(d[m, i]) + 1):
+                for t in range(int(self.start_min[m, i]), n - int(d[m, i])):
                     self.x[(i, m, t)] = self.lp.add_variable(f"x_{i}_{m}_{t}", cat=pulp.LpBinary)
         hold_cat = pulp.LpBinary if p.packet_comms else pulp.LpContinuous
         for m in self.needed:
@@ -281,13 +303,14 @@ class _Builder:
             for m in self.needed:
                 if self.initial[m, j]:
                     continue
-                end = self.ends[(li, m)]
-                useful = (up >= self.hold_min[m, i]) & (up <= self.hold_max[m, i]) & (end[up] <= self.hold_max[m, j])
+                end, arrival = self.ends[(li, m)], self.arrivals[(li, m)]
+                useful = ((up >= self.hold_min[m, i]) & (up <= self.hold_max[m, i])
+                          & (arrival[up] <= self.hold_max[m, j]))
                 for t in up[useful]:
                     key = (i, j, m, int(t))
                     self.c[key] = self.lp.add_variable(f"c_{i}_{j}_{m}_{t}", cat=pulp.LpBinary)
                     self.transfer_end[key] = int(end[t])
-        if p.weights.makespan != 0:
+        if p.weights.makespan != 0 and self.semantics.weighs_makespan:
             for s in range(1, n + 1):
                 self.late[s] = self.lp.add_variable(f"z_{s}", cat=pulp.LpBinary)
                 self.late[s].lowBound = 1 if s <= self.makespan_bound else 0
@@ -368,7 +391,7 @@ class _Builder:
                 share = min(1.0, float(link.bits[t]) / size) if size > 0 else 1.0
                 arriving[(j, m, t + 1)].append((var, -share))
             else:
-                arriving[(j, m, self.transfer_end[(i, j, m, t)])].append((var, -1.0))
+                arriving[(j, m, max(1, self.transfer_end[(i, j, m, t)]))].append((var, -1.0))
         level = self.k if self.p.packet_comms else self.d
         for (i, m, t), var in level.items():
             if t == 0:
@@ -385,12 +408,13 @@ class _Builder:
             self._add([(self.d[key], 1.0), (var, -1.0)], pulp.LpConstraintLE, 0.0)
 
     def _knowledge_rows(self) -> None:
-        """(6): sum_j C[i,j,m,t] <= D[i,m,t]."""
-        sending: dict[Key3, Row] = defaultdict(list)
+        """(6): sum_j C[i,j,m,t] <= D[i,m,t] (C[i,j,m,t] <= D[i,m,t] for a product of size 0)."""
+        sending: dict[tuple, Row] = defaultdict(list)
         for (i, j, m, t), var in self.c.items():
-            sending[(i, m, t)].append((var, 1.0))
+            instant = self.transfer_end[(i, j, m, t)] == t
+            sending[(i, m, t, j) if instant else (i, m, t)].append((var, 1.0))
         for key, row in sending.items():
-            self._add(row + [(self.d[key], -1.0)], pulp.LpConstraintLE, 0.0)
+            self._add(row + [(self.d[key[:3]], -1.0)], pulp.LpConstraintLE, 0.0)
 
     def _makespan_rows(self) -> None:
         """(8), when the makespan is weighted: Z[s] >= the starts of each task that end at s or later,
@@ -408,7 +432,8 @@ class _Builder:
             self._add([(self.late[s], 1.0), (self.late[s + 1], -1.0)], pulp.LpConstraintGE, 0.0)
 
     def _objective(self) -> None:
-        """Reward, energy and tie-break terms, plus the makespan term w_t * M when weighted."""
+        """Reward, energy and tie-break terms, plus the makespan term w_t * M when weighted (all
+        scaled as MOSAIC scales them: the tie-break by w_r, tv 1604-1608)."""
         p, w = self.p, self.p.weights
         for (i, m, t), var in self.x.items():
             task = p.tasks[m]
@@ -419,8 +444,8 @@ class _Builder:
             key = ((p.agents[i], p.agents[j]), m)
             if key not in energy_tables:
                 link, size = self.links[key[0]], p.product_size[p.tasks[m]]
-                energy_tables[key] = link.packet_energy(size) if p.packet_comms else link.transfer_energy(size)
-            self.objective[var] += TRANSFER_TIE_BREAK + w.energy * float(energy_tables[key][t])
+                energy_tables[key] = link.packet_energy() if p.packet_comms else link.transfer_energy(size)
+            self.objective[var] += w.reward * TRANSFER_TIE_BREAK + w.energy * float(energy_tables[key][t])
         for var in self.late.values():
             self.objective[var] += w.makespan * p.step
         self.lp.setObjective(pulp.LpAffineExpression(self.objective))

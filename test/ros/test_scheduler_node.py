@@ -90,7 +90,7 @@ def test_cancel_stops_a_long_solve_which_still_replies_with_a_schedule(ros):
 
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    executor.spin_until_future_complete(future, timeout_sec=4.0)  # let the solve get going
+    executor.spin_until_future_complete(future, timeout_sec=8.0)  # past the build (seconds on a loaded machine)
     assert not future.done()
     cancelled = cancel.call_async(Trigger.Request())
     executor.spin_until_future_complete(cancelled, timeout_sec=10.0)
@@ -99,3 +99,18 @@ def test_cancel_stops_a_long_solve_which_still_replies_with_a_schedule(ros):
     assert cancelled.result().success
     result = future.result().result
     assert result.status == "cancelled" and json.loads(result.schedule_json)["tasks"]
+
+
+def test_the_semantics_parameter_makes_the_node_answer_as_mosaic():
+    """ti_capacity: MOSAIC's allocator lets both 6 bits/s products use the 10 bits/s link (objective
+    -5 + 12e-8, every task runs); the default would drop c2."""
+    from dro_ros.srv import Schedule
+
+    command = [sys.executable, "-m", "dro_ros.ros.nodes.scheduler_node",
+               "--ros-args", "-r", "__ns:=/as_mosaic", "-p", "semantics:=mosaic"]  # beside the module's node
+    with process_and_client(command, "scheduler_semantics_client") as (node, context):
+        request = schedule_request((DATA / "ti_capacity.json").read_text())
+        request.model = "ti"
+        response = call(node, context, node.create_client(Schedule, "/as_mosaic/schedule"), request)
+    assert response.result.status == "optimal" and abs(response.result.objective - (-5 + 12e-8)) < 1e-9
+    assert {e["name"] for e in json.loads(response.result.schedule_json)["tasks"]} >= {"p1", "p2", "c1", "c2"}

@@ -17,7 +17,7 @@ def problem(name: str) -> Problem:
     return parse_problem(raw(name))
 
 
-def run(source: str | dict, model: str = "tv", **options) -> ScheduleResult:
+def run(source: str | dict, model: str = "tv", semantics: str = "fixed", **options) -> ScheduleResult:
     """Solve a fixture (by name) or a problem object; exact optimum (gap 0) unless told otherwise."""
     data = raw(source) if isinstance(source, str) else source
-    return solve(parse_problem(data), model, SolveOptions(**options))
+    return solve(parse_problem(data), model, SolveOptions(**options), semantics=semantics)

@@ -72,3 +72,40 @@ def test_scenarios_are_seeded_and_sized_like_the_benchmark():
     agents = big["AgentCapabilities"]["MaxComputationLoad"]
     assert len(agents) == 9 and len(big["Tasks"]["OptionalTasks"]) == 36
     assert sum(big["Tasks"]["OptionalTasks"].values()) == 12
+
+
+def test_semantics_mosaic_reproduces_mosaics_objective_and_says_which_semantics(capsys):
+    """MOSAIC's TI allocator lets both 6 bits/s products use the 10 bits/s link: c2 runs."""
+    assert schedule(str(DATA / "ti_capacity.json"), "--model", "ti", "--semantics", "mosaic", "--solver", "highs") == 0
+    printed = capsys.readouterr().out
+    assert "tasks: 4 of 4 scheduled" in printed and "(mosaic semantics)" in printed
+
+
+def test_semantics_mosaic_rejects_a_window_without_info_time_naming_it(tmp_path, capsys):
+    """MOSAIC's TV scheduler raises KeyError there; the default takes info_time 0."""
+    data = raw("chain_window")
+    for window in data["CommunicationNetwork"]:
+        window.pop("info_time", None)
+    path = tmp_path / "no_info_time.json"
+    path.write_text(json.dumps(data))
+    assert schedule(str(path), "--semantics", "mosaic") == 2
+    assert "CommunicationNetwork[0].info_time: missing" in capsys.readouterr().err
+    assert schedule(str(path), "--solver", "highs") == 0
+
+
+def test_bench_mosaic_compat_counts_the_problems_that_give_mosaics_answer(tmp_path):
+    """Two problems of MOSAIC's: a feasible unit test and an infeasible probe; both match under both
+    semantics, and a wrong reference objective is counted as a miss."""
+    from dro_ros.bench import mosaic_compat
+    source = DATA / "mosaic"
+    rows = [row for row in json.loads((source / "index.json").read_text())
+            if row["problem"] in ("unit-tests/tv/test_two_way_communication.json", "probes/probe_last_step_infeasible.json")]
+    for row in rows:
+        (tmp_path / row["problem"]).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / row["problem"]).write_text((source / row["problem"]).read_text())
+    (tmp_path / "index.json").write_text(json.dumps(rows))
+    report = mosaic_compat.run(data=str(tmp_path))
+    assert report["problems"] == 2 and report["matched"] == {"fixed": 2, "mosaic": 2}
+    rows[0]["objective"] *= 1 + 1e-5
+    (tmp_path / "index.json").write_text(json.dumps(rows))
+    assert mosaic_compat.run(data=str(tmp_path))["matched"] == {"fixed": 1, "mosaic": 1}

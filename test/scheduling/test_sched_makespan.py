@@ -7,14 +7,15 @@ from dro_ros.scheduling import time_varying
 from dro_ros.scheduling.heuristic import greedy_schedule
 from dro_ros.scheduling.problem import parse_problem
 from dro_ros.scheduling.scenarios import generate
+from dro_ros.scheduling.semantics import Semantics
 from dro_ros.scheduling.solve import SolveStatus
 
 
 def trade(makespan_weight: float) -> dict:
-    """Agents a and b, 6 s. t1 (required) runs on a in 2 s; t2 (required) on a in 2 s or on b in 1 s
+    """Agents a and b, 6 usable s. t1 (required) runs on a in 2 s; t2 (required) on a in 2 s or on b in 1 s
     for energy 0.5; t3 (optional, reward 1.5) on a in 2 s. Every task has load 1 and no prerequisite."""
     data = raw("independent")
-    data["Time"]["Thor"] = 6
+    data["Time"]["Thor"] = 7  # steps 0-5 compute: the last step never does
     capabilities = data["AgentCapabilities"]
     capabilities["ComputationTime"] = {"t1": {"a": 2}, "t2": {"a": 2, "b": 1}, "t3": {"a": 2}}
     capabilities["ComputationLoad"] = {task: {agent: 1.0 for agent in times}
@@ -71,3 +72,10 @@ def test_greedy_restarts_never_do_worse_and_stay_a_feasible_mip_start():
 def test_without_a_makespan_weight_the_model_has_no_makespan_variables():
     model = time_varying.build(problem("independent"))
     assert model.late == {} and not any(v.name.startswith("z_") for v in model.lp.variables())
+
+
+def test_mosaic_semantics_ignores_the_makespan_weight_as_mosaic_does(solver):
+    """Weight 1 ignored: energy - reward alone puts t1, t2 and t3 on a (0 - 1.5)."""
+    result = run(trade(1.0), solver=solver, semantics="mosaic")
+    assert result.objective == pytest.approx(-1.5, abs=1e-9) and result.schedule.tasks_done == {"t1", "t2", "t3"}
+    assert time_varying.build(parse_problem(trade(1.0)), Semantics.MOSAIC).late == {}

@@ -30,7 +30,9 @@ def test_a_missing_section_is_named():
 def test_a_horizon_that_is_not_a_whole_number_of_steps_says_which_horizons_work():
     data = raw("chain_window")
     data["Time"] = {"Thor": 10.5, "TimeStep": 1}
-    message = str(error_of(data))
+    with pytest.raises(ProblemError) as info:
+        parse_problem(data).n_steps  # the time-varying model asks; the time-invariant one does not
+    message = str(info.value)
     assert message.startswith("Time.Thor: horizon 10.5 s is not a whole number of steps of 1 s")
     assert "use 10 s or 11 s" in message
 
@@ -92,3 +94,10 @@ def test_a_file_that_is_not_json_names_the_file(tmp_path):
 def test_every_fixture_is_valid():
     for path in DATA.glob("*.json"):
         assert load_problem(path).n_steps == json.loads(path.read_text())["Time"]["Thor"]
+
+
+def test_empty_optional_tasks_mean_every_task_of_products_size_is_required_as_in_mosaics_ti():
+    data = raw("ti_latency")
+    data["Tasks"]["OptionalTasks"] = {}
+    problem = parse_problem(data)
+    assert problem.tasks == tuple(data["Tasks"]["ProductsSize"]) and not any(problem.optional.values())

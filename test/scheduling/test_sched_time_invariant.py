@@ -1,6 +1,8 @@
 """The time-invariant allocator on hand-checked cases.
 
-Horizon 10 s, so a product of S bits streams at S / 10 bits/s; a hop of the full product costs 0.001.
+Horizon 10 s, so a product of S bits streams at S / 10 bits/s; as in MOSAIC, every bit/s of flow on
+a hop costs 1e-8 (the tie-break) and moving data at B bits/s over a link of average bandwidth bw with
+energy e per bit costs e * bw * B.
 """
 import pytest
 
@@ -16,7 +18,7 @@ def test_a_dependency_within_its_latency_is_allocated_across_the_link(solver):
     (flow,) = result.schedule.transfers
     assert (flow.sender, flow.receiver, flow.product, flow.child) == ("a", "b", "p", "c")
     assert flow.bandwidth == pytest.approx(2.0) and flow.start is None
-    assert result.objective == pytest.approx(0.001, abs=1e-9)
+    assert result.objective == pytest.approx(2e-8, abs=1e-12)
 
 
 def test_a_dependency_beyond_its_latency_is_infeasible(solver):
@@ -28,40 +30,49 @@ def test_a_dependency_beyond_its_latency_is_infeasible(solver):
 def test_latency_chooses_the_agent_behind_the_faster_link(solver):
     """c is free on b (hop 4 + 2 = 6 s) and costs 1 on b2 (hop 0.5 + 2 = 2.5 s); the limit is 3 s."""
     result = run("ti_latency_choice", "ti", solver=solver)
-    assert result.schedule.agent_of("c") == "b2" and result.objective == pytest.approx(1.001, abs=1e-6)
+    assert result.schedule.agent_of("c") == "b2" and result.objective == pytest.approx(1 + 2e-8, abs=1e-12)
 
 
 def test_without_a_tight_latency_the_cheaper_agent_wins(solver):
     data = raw("ti_latency_choice")
     data["Tasks"]["MaxLatency"]["c"]["p"] = 10.0
     result = run(data, "ti", solver=solver)
-    assert result.schedule.agent_of("c") == "b" and result.objective == pytest.approx(0.001, abs=1e-6)
+    assert result.schedule.agent_of("c") == "b" and result.objective == pytest.approx(2e-8, abs=1e-12)
 
 
 def test_a_product_flows_over_two_hops_when_there_is_no_direct_link(solver):
     result = run("ti_multihop", "ti", solver=solver)
     hops = sorted((t.sender, t.receiver, round(t.bandwidth, 9)) for t in result.schedule.transfers)
     assert hops == [("a", "r", 2.0), ("r", "b", 2.0)]
-    assert result.objective == pytest.approx(0.002, abs=1e-6)
+    assert result.objective == pytest.approx(4e-8, abs=1e-12)
 
 
 def test_link_capacity_limits_what_crosses_it(solver):
     """Two products of 6 bits/s each need 12 bits/s; the link offers 10, so the optional c2 is
-    dropped (the published allocator, which omits this constraint, would schedule both)."""
+    dropped."""
     result = run("ti_capacity", "ti", solver=solver)
     assert result.schedule.tasks_done == {"p1", "p2", "c1"}
     assert sum(t.bandwidth for t in result.schedule.transfers) <= 10.0 + 1e-9
+
+
+def test_mosaic_semantics_lets_each_product_use_the_whole_link(solver):
+    """The published allocator bounds each product's bandwidth alone, so both 6 bits/s streams
+    cross the 10 bits/s link and c2 runs."""
+    result = run("ti_capacity", "ti", solver=solver, semantics="mosaic")
+    assert result.schedule.tasks_done == {"p1", "p2", "c1", "c2"}
+    assert sum(t.bandwidth for t in result.schedule.transfers) == pytest.approx(12.0)
 
 
 def test_a_link_with_enough_capacity_carries_both_products(solver):
     data = raw("ti_capacity")
     data["CommunicationNetwork"][0]["bandwidth"] = 12.0
     result = run(data, "ti", solver=solver)
-    assert "c2" in result.schedule.tasks_done and result.objective == pytest.approx(-4.998, abs=1e-6)
+    assert "c2" in result.schedule.tasks_done and result.objective == pytest.approx(-5 + 12e-8, abs=1e-12)
 
 
 def test_moving_data_that_costs_more_energy_than_computing_keeps_the_child_local(solver):
-    """Moving 10 bits at 0.5 per bit costs 5 > 2, the energy of running c next to p on a."""
+    """Moving 1 bit/s over the 10 bits/s link at 0.5 per bit costs 0.5 * 10 * 1 = 5 > 2, the energy
+    of running c next to p on a."""
     result = run("ti_energy", "ti", solver=solver)
     assert result.schedule.agent_of("c") == "a" and result.objective == pytest.approx(2.0, abs=1e-6)
 
@@ -70,12 +81,12 @@ def test_cheap_links_move_the_child_to_the_agent_that_computes_for_free(solver):
     data = raw("ti_energy")
     data["CommunicationNetwork"][0]["energy_cost"] = 0.1
     result = run(data, "ti", solver=solver)
-    assert result.schedule.agent_of("c") == "b" and result.objective == pytest.approx(1.001, abs=1e-6)
+    assert result.schedule.agent_of("c") == "b" and result.objective == pytest.approx(1 + 1e-8, abs=1e-12)
 
 
 def test_link_loads_count_against_the_cpu(solver):
-    """Decoding the 2 bits/s stream on the 10 bits/s link costs b 0.9 * 2 / 10 = 0.18 of its CPU;
-    with c at 0.1 that exceeds b's capacity of 0.25, so the problem is infeasible."""
+    """Decoding the 2 bits/s stream costs b LinkComputationalLoadIn / H * B = 0.9 / 10 * 2 = 0.18 of
+    its CPU (MOSAIC's units); with c at 0.1 that exceeds b's capacity of 0.25: infeasible."""
     data = raw("ti_latency")
     data["AgentCapabilities"]["MaxComputationLoad"]["b"] = 0.25
     data["AgentCapabilities"]["LinkComputationalLoadIn"] = {"a": {"b": 0.9}}

@@ -3,14 +3,18 @@
 Fixtures weighing the makespan (total_time = 1) have a unique optimum: objective = makespan + 0.001 per
 transfer (the tie-break), so the expected values below are worked out by hand in each docstring.
 """
+import json
+
 import pytest
 
-from scheduling_helpers import raw, run
+from scheduling_helpers import DATA, raw, run
+from dro_ros.scheduling.problem import ProblemError
 from dro_ros.scheduling.solve import SolveStatus
 
 
 def test_independent_tasks_all_run_and_the_shared_task_goes_to_the_idle_agent(solver):
-    """a: t1 (2 s) and b: t2 (3 s) fill a 3 s horizon except one second of a, so t3 must run on a."""
+    """a: t1 (2 s) and b: t2 (3 s) fill the 3 usable steps of a 4 s horizon (the last step never
+    computes) except one second of a, so t3 must run on a."""
     result = run("independent", solver=solver)
     assert result.status is SolveStatus.OPTIMAL and result.objective == pytest.approx(0.0, abs=1e-9)
     assert result.schedule.tasks_done == {"t1", "t2", "t3"} and result.schedule.agent_of("t3") == "a"
@@ -154,3 +158,34 @@ def test_without_a_makespan_weight_the_schedule_is_not_hurried(solver):
     data = raw("chain_window")
     data["CostFunction"]["total_time"] = 0.0
     assert run(data, solver=solver).objective == pytest.approx(0.001, abs=1e-9)
+
+
+def test_a_horizon_of_whole_steps_only_up_to_rounding_is_kept_by_default_and_refused_as_mosaic_does():
+    """Thor 0.3 s in steps of 0.1 s: 0.3 / 0.1 = 2.9999..., so MOSAIC's grid fails its assertion; the
+    default takes 3 steps. The 0.1 s task then runs at step 0 (the last step never computes)."""
+    data = raw("independent")
+    data["Time"] = {"Thor": 0.3, "TimeStep": 0.1}
+    data["Tasks"]["OptionalTasks"] = {"t1": True, "t2": True, "t3": True}
+    data["AgentCapabilities"]["ComputationTime"] = {"t1": {"a": 0.1}, "t2": {"b": 0.1}, "t3": {"a": 0.1}}
+    data["CommunicationNetwork"] = [{"origin": "a", "destination": "b", "bandwidth": 1, "time_start": 0,
+                                     "time_end": 1, "latency": 0, "energy_cost": 0, "info_time": 0}]
+    assert run(data, solver="highs").status is SolveStatus.OPTIMAL
+    with pytest.raises(ProblemError) as info:
+        run(data, solver="highs", semantics="mosaic")
+    assert info.value.path == "Time.Thor" and "assertion" in str(info.value)
+
+
+def test_a_product_of_size_0_arrives_in_the_step_its_transfer_starts(solver):
+    """MOSAIC's end(t) is the first e >= t with the data carried >= size, so a size-0 transfer ends
+    where it starts and occupies no step (SEMANTICS.md 1.3): T0 on A0 at 0, transfer at 1, T1 on A1 at
+    1, the last start step of a 1-step task in 3 steps. Size 5 needs step 1 to carry it: infeasible."""
+    data = json.loads((DATA / "mosaic" / "probes" / "probe_short_link_credit.json").read_text())
+    data["Time"]["Thor"] = 3.0
+    data["Tasks"]["ProductsSize"]["T0"] = 0
+    data["CommunicationNetwork"][0].update(time_start=1.0, time_end=2.0, bandwidth=1.0)
+    result = run(data, solver=solver)
+    assert result.status is SolveStatus.OPTIMAL and result.objective == pytest.approx(0.001, abs=1e-9)
+    (transfer,) = result.schedule.transfers
+    assert (transfer.start, transfer.duration) == (1.0, 0.0) and result.schedule.computes[-1].start == 1.0
+    data["Tasks"]["ProductsSize"]["T0"] = 5
+    assert run(data, solver=solver).status is SolveStatus.INFEASIBLE

@@ -8,7 +8,8 @@ Topic: `latest_schedule` (dro_ros/msg/ScheduleResult), RELIABLE + TRANSIENT_LOCA
 a robot that joins late still receives the last schedule.
 
 Parameters: `solver` (cbc), `time_limit` (60.0 s; 0 = none), `gap` (0.01), `threads` (1): the defaults
-a request falls back to (see srv/Schedule.srv).
+a request falls back to (see srv/Schedule.srv); `semantics` ("fixed", or "mosaic" for MOSAIC's model
+exactly, defects included; see `scheduling/semantics.py`) applies to every request.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ class SchedulerNode(Node):
         self.declare_parameter("time_limit", 60.0)
         self.declare_parameter("gap", 0.01)
         self.declare_parameter("threads", 1)
+        self.declare_parameter("semantics", "fixed")
         group = ReentrantCallbackGroup()  # `cancel` must run while `schedule` is solving
         self.create_service(Schedule, "schedule", self._on_schedule, callback_group=group)
         self.create_service(Trigger, "cancel", self._on_cancel, callback_group=group)
@@ -70,6 +72,7 @@ class SchedulerNode(Node):
         time_limit = request.time_limit if request.time_limit > 0 else float(parameter("time_limit"))
         return ScheduleRequest(
             problem_json=request.problem_json, model=request.model or "tv",
+            semantics=str(parameter("semantics")),
             solver=request.solver or parameter("solver"), time_limit=time_limit if time_limit > 0 else None,
             gap=request.gap if request.gap >= 0 else float(parameter("gap")),
             threads=request.threads or int(parameter("threads")))
