@@ -23,7 +23,11 @@ from dro_ros.resource.admm.coordinator import AdmmStatus, LocalSolution, LocalSt
 
 
 class FlexActor:
-    """ADMM actor with the one-to-many flex model; `x` holds its latest output vector."""
+    """ADMM actor with the one-to-many flex model.
+
+    `x` holds its latest output vector; once the run ended, its part of the coordinator's answer, with
+    `status` (`converged` is True only for a converged run) and `reason` (why not).
+    """
 
     def __init__(self, capacity: float, efficiency: Any, cost: float = 0.0, quadratic_cost: float = 0.0) -> None:
         self.efficiency = np.asarray(efficiency, dtype=float)
@@ -45,6 +49,10 @@ class FlexActor:
     def finished(self) -> bool:
         return self.status is not AdmmStatus.RUNNING
 
+    @property
+    def converged(self) -> bool:
+        return self.status is AdmmStatus.CONVERGED
+
     def input_for(self, point: np.ndarray, rho: float) -> float:
         """The optimal input p of the x-update around `point` (module docstring)."""
         curvature = self.quadratic_cost + rho * float(self.efficiency @ self.efficiency)
@@ -60,6 +68,8 @@ class FlexActor:
             carrier.reply_to_other(self._step(content), meta)
         elif isinstance(content, RunEnded):
             self.status, self.reason = AdmmStatus(content.status), content.reason
+            if content.x.shape == self.x.shape:
+                self.x = content.x
 
     def _step(self, step: LocalStep) -> LocalSolution:
         if step.point.shape != self.efficiency.shape:
