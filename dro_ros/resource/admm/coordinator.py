@@ -313,6 +313,10 @@ class AdmmCoordinator:
         for actor, reply in zip(actors, replies):
             if not reply.ok:
                 raise AdmmError(f"{actor}: {reply.error}")
-            if reply.x.shape != (m,) or not np.all(np.isfinite(reply.x)):
-                raise AdmmError(f"{actor}: x has shape {reply.x.shape} or non-finite values; expected ({m},)")
-        return np.stack([reply.x for reply in replies]), np.array([reply.cost for reply in replies])
+            if reply.x.shape != (m,):
+                raise AdmmError(f"{actor}: x has shape {reply.x.shape}; expected ({m},)")
+        x, costs = np.stack([reply.x for reply in replies]), np.array([reply.cost for reply in replies])
+        finite = np.isfinite(x).all(axis=1) & np.isfinite(costs)
+        if not finite.all():
+            raise AdmmError(f"{actors[int(np.argmin(finite))]}: x or cost is not finite")
+        return x, costs

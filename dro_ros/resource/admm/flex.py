@@ -41,6 +41,7 @@ class FlexActor:
         if capacity < 0 or quadratic_cost < 0:
             raise ValueError("capacity and quadratic_cost must be non-negative")
         self.capacity, self.cost, self.quadratic_cost = float(capacity), float(cost), float(quadratic_cost)
+        self._norm2 = float(self.efficiency @ self.efficiency)
         self.x = np.zeros_like(self.efficiency)
         self.status = AdmmStatus.RUNNING
         self.reason = ""
@@ -55,10 +56,10 @@ class FlexActor:
 
     def input_for(self, point: np.ndarray, rho: float) -> float:
         """The optimal input p of the x-update around `point` (module docstring)."""
-        curvature = self.quadratic_cost + rho * float(self.efficiency @ self.efficiency)
+        curvature = self.quadratic_cost + rho * self._norm2
         if curvature == 0.0:  # eta = 0 and no quadratic cost: the output is 0 whatever p
             return 0.0 if self.cost >= 0 else self.capacity
-        return float(np.clip((rho * float(self.efficiency @ point) - self.cost) / curvature, 0.0, self.capacity))
+        return min(max((rho * float(self.efficiency @ point) - self.cost) / curvature, 0.0), self.capacity)
 
     def local_cost(self, p: float) -> float:
         return self.cost * p + 0.5 * self.quadratic_cost * p * p

@@ -55,8 +55,8 @@ class Configuration:
         return row if row < len(self.ids) and self.ids[row] == agent_id else -1
 
     def same_as(self, other: "Configuration") -> bool:
-        return self is other or (np.array_equal(self.ids, other.ids) and np.array_equal(self.counters, other.counters)
-                                 and np.array_equal(self.schedules, other.schedules))
+        return self is other or (equal(self.ids, other.ids) and equal(self.counters, other.counters)
+                                 and equal(self.schedules, other.schedules))
 
     def merged(self, other: "Configuration") -> "Configuration":
         """The update rule of Sec. 2.3: take sigma_y from `other` if this has no state of y or an older one."""
@@ -64,7 +64,7 @@ class Configuration:
             return self
         if len(self) == 0:
             return other
-        if np.array_equal(self.ids, other.ids):
+        if equal(self.ids, other.ids):
             newer = other.counters > self.counters
             if not newer.any():
                 return self
@@ -154,6 +154,11 @@ class Objective:
         if rating_a != rating_b:
             return rating_a < rating_b
         return not a.same_as(b) and _content_key(a) < _content_key(b)
+
+
+def equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """`np.array_equal` for arrays of one dtype, without its conversions (a hot path of perceive)."""
+    return a.shape == b.shape and bool((a == b).all())
 
 
 def _content_key(config: Configuration) -> tuple:
