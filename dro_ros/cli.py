@@ -12,6 +12,7 @@ from dro_ros.scheduling.cli import add_schedule_parser, run_schedule
 
 BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "admm-consensus": "dro_ros.bench.admm:run_consensus",
+    "admm-random": "dro_ros.bench.admm:run_random",
     "admm-sharing": "dro_ros.bench.admm:run_sharing",
     "averaging": "dro_ros.bench.averaging:run",
     "cohda": "dro_ros.bench.cohda:run",
