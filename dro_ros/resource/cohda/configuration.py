@@ -58,6 +58,10 @@ class Configuration:
         return self is other or (equal(self.ids, other.ids) and equal(self.counters, other.counters)
                                  and equal(self.schedules, other.schedules))
 
+    def same_states(self, other: "Configuration") -> bool:
+        """Same agents with the same counters, hence the same states (an agent's counter names its selection)."""
+        return self is other or (equal(self.ids, other.ids) and equal(self.counters, other.counters))
+
     def merged(self, other: "Configuration") -> "Configuration":
         """The update rule of Sec. 2.3: take sigma_y from `other` if this has no state of y or an older one."""
         if len(other) == 0:
@@ -142,8 +146,8 @@ class Objective:
 
     def rating(self, config: Configuration) -> float:
         if config.rating is None:
-            alphas, penalties = config.terms[:, 0], config.terms[:, 1]
-            config.rating = float(alphas.sum() * self.distance(config) / self.scale + penalties.sum())
+            alphas, penalties = config.terms.sum(axis=0)
+            config.rating = float(alphas * self.distance(config) / self.scale + penalties)
         return config.rating
 
     def better(self, a: Configuration, b: Configuration) -> bool:
@@ -157,8 +161,9 @@ class Objective:
 
 
 def equal(a: np.ndarray, b: np.ndarray) -> bool:
-    """`np.array_equal` for arrays of one dtype, without its conversions (a hot path of perceive)."""
-    return a.shape == b.shape and bool((a == b).all())
+    """Equal shape and bytes, for arrays of one dtype (a hot path of perceive; unlike `np.array_equal`,
+    0.0 and -0.0 differ, which at worst counts an unchanged schedule as a new state)."""
+    return a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 def _content_key(config: Configuration) -> tuple:

@@ -194,7 +194,7 @@ class CohdaParticipant:
         memory, objective = self.memory, self.objective
         perceived = memory.system_config.merged(config)
         known = memory.solution_candidate
-        if objective.better(best, known):
+        if not best.same_states(known) and objective.better(best, known):
             known = best
         if objective.better(perceived, known):
             known = perceived
