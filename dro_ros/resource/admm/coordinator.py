@@ -176,7 +176,7 @@ class AdmmOptions:
 
     rho: float = 1.0
     abs_tol: float = 1e-7
-    rel_tol: float = 1e-6
+    rel_tol: float = 1e-7
     max_iterations: int = 10_000
     adaptive_rho: bool = True
     mu: float = 10.0
