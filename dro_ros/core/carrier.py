@@ -140,6 +140,7 @@ class CarrierBase(Carrier):
         self._pending_replies: dict[int, tuple[str, Callable[[Any], None]]] = {}
         self._inbox: deque[Callable[[], Awaitable[None] | None]] = deque()
         self._working = False
+        self._last_job_drained = False  # the job running is `on_inbox_drained`
 
     # --- verbs -----------------------------------------------------------------------------------
     def get_address(self) -> str:
@@ -234,29 +235,56 @@ class CarrierBase(Carrier):
         if not self._working:
             self._working = True
             self._worker_started()
-            asyncio.get_running_loop().create_task(self._work())
+            asyncio.get_running_loop().call_soon(self._work)
 
-    async def _work(self) -> None:
-        """Run the queued jobs in order. Each time the inbox runs empty, call the agent's optional
-        `on_inbox_drained(carrier)` (an agent that acts once on everything queued, like COHDA's decision)
-        and go on if that queued more."""
-        drained = getattr(self.agent, "on_inbox_drained", None)
-        after_drain = functools.partial(drained, self) if drained is not None else None
-        inbox = self._inbox
+    def _work(self) -> None:
+        """The agent's worker: run the queued jobs in order, inline while they are plain calls; a job that
+        returns an awaitable moves the worker into a task until the inbox is empty.
+
+        Each time the inbox runs empty, the agent's optional `on_inbox_drained(carrier)` runs (an agent
+        that acts once on everything queued, like COHDA's decision), and the worker goes on if that
+        queued more."""
+        pending = self._run_jobs()
+        if pending is None:
+            self._worker_done()
+        else:
+            asyncio.get_running_loop().create_task(self._await_jobs(pending))
+
+    async def _await_jobs(self, pending: Awaitable[None]) -> None:
         try:
-            while inbox:
-                job = inbox.popleft()
+            while pending is not None:
                 try:
-                    outcome = job()
-                    if outcome is not None and inspect.isawaitable(outcome):
-                        await outcome
+                    await pending
                 except Exception as error:  # reported in the run report, never swallowed
                     self._record_error(error)
-                if not inbox and after_drain is not None and job is not after_drain:
-                    inbox.append(after_drain)
+                pending = self._run_jobs()
         finally:
-            self._working = False
-            self._worker_stopped()
+            self._worker_done()
+
+    def _run_jobs(self) -> Awaitable[None] | None:
+        """Run jobs until the inbox is empty (None) or a job returns an awaitable (returned, not awaited)."""
+        inbox = self._inbox
+        while True:
+            if not inbox:
+                drained = getattr(self.agent, "on_inbox_drained", None)
+                if drained is None or self._last_job_drained:
+                    return None
+                inbox.append(functools.partial(drained, self))
+                self._last_job_drained = True
+            else:
+                self._last_job_drained = False
+            job = inbox.popleft()
+            try:
+                outcome = job()
+            except Exception as error:  # reported in the run report, never swallowed
+                self._record_error(error)
+                continue
+            if outcome is not None and inspect.isawaitable(outcome):
+                return outcome
+
+    def _worker_done(self) -> None:
+        self._working = False
+        self._worker_stopped()
 
     def _record_error(self, error: BaseException) -> None:
         if self.error is None:

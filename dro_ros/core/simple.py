@@ -297,9 +297,9 @@ class SimpleCarrier(CarrierBase):
     def _worker_stopped(self) -> None:
         self.container.busy(-1)
 
-    async def _work(self) -> None:
-        _CURRENT_WORKER.set(self)  # so send_awaitable knows it parks this agent's worker
-        await super()._work()
+    def _work(self) -> None:
+        _CURRENT_WORKER.set(self)  # in this callback's context: send_awaitable knows it parks this worker
+        super()._work()
 
     def _park(self) -> None:
         """The worker waits on replies: it no longer holds the virtual clock."""
