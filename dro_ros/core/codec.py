@@ -62,14 +62,28 @@ class _MessageType:
     has_iteration: bool
 
     @functools.cached_property
-    def copiers(self) -> tuple[tuple[_FieldSpec, Callable[[Any, "_MessageType", _FieldSpec], Any]], ...]:
-        """Each payload field with the function that checks and copies its value (`copy_message`)."""
-        return tuple((spec, _COPIERS[spec.kind]) for spec in self.fields)
+    def copy(self) -> Callable[[Any], Any]:
+        """`copy_message` for this type, compiled once: each field through its checking copier."""
+        specs = list(self.fields) + ([_FieldSpec(ITERATION_FIELD, "int")] if self.has_iteration else [])
+        scope = {"cls": self.cls, "mt": self, **{f"c{k}": _COPIERS[spec.kind] for k, spec in enumerate(specs)},
+                 **{f"s{k}": spec for k, spec in enumerate(specs)}}
+        arguments = ", ".join(f"{spec.name}=c{k}(content.{spec.name}, mt, s{k})" for k, spec in enumerate(specs))
+        return _compiled(f"def copy(content):\n    return cls({arguments})\n", scope, "copy")
 
     @functools.cached_property
-    def variable(self) -> tuple[tuple[str, str], ...]:
-        """(name, kind) of the fields whose wire size varies: arrays and strings."""
-        return tuple((f.name, f.kind) for f in self.fields if f.kind.endswith(("array", "str", "str_list")))
+    def variable_part(self) -> Callable[[Any], tuple]:
+        """content -> what its wire size depends on beyond the type: array shapes and string texts."""
+        parts = [f"content.{f.name}.shape" if f.kind.endswith("array") else f"(content.{f.name},)" if f.kind == "str"
+                 else f"tuple(content.{f.name})" for f in self.fields if f.kind not in ("float", "int", "bool")]
+        return _compiled(f"def variable(content):\n    return ({', '.join(parts)}{',' if parts else ''})\n", {},
+                         "variable")
+
+
+def _compiled(source: str, scope: dict[str, Any], name: str) -> Callable[[Any], Any]:
+    """A function from generated source (as `dataclasses` builds `__init__`): no per-call loop over fields."""
+    namespace: dict[str, Any] = {}
+    exec(source, scope, namespace)  # noqa: S102 - the source is built from registered field names only
+    return namespace[name]
 
 
 _BY_CLASS: dict[type, _MessageType] = {}
@@ -173,35 +187,30 @@ def copy_message(content: Any) -> Any:
     Equal to `decode(encode(content))` (scalars normalised to float/int/bool/str, arrays to fresh float64
     or int64 arrays), at a fraction of the cost.
     """
-    message_type = _lookup_class(type(content))
-    values = {spec.name: copy(getattr(content, spec.name), message_type, spec)
-              for spec, copy in message_type.copiers}
-    if message_type.has_iteration:
-        values[ITERATION_FIELD] = _as_int(getattr(content, ITERATION_FIELD), message_type, ITERATION_FIELD)
-    return message_type.cls(**values)
+    return _lookup_class(type(content)).copy(content)
 
 
-def header_fields(content: Any) -> tuple[str, int]:
-    """(type name, iteration) that the envelope header of `content` carries (iteration -1 if it has none)."""
+def copy_for_delivery(content: Any, *, sender: str, receiver: str, problem_id: str) -> tuple[Any, str, int, int]:
+    """What the in-process carrier delivers: (`copy_message(content)`, type name, iteration (-1 if none),
+    `wire_size` of the copy)."""
     message_type = _lookup_class(type(content))
-    return message_type.name, getattr(content, ITERATION_FIELD) if message_type.has_iteration else -1
+    copy = message_type.copy(content)
+    nbytes = _wire_size(message_type, sender, receiver, problem_id, message_type.variable_part(copy))
+    return copy, message_type.name, copy.iteration if message_type.has_iteration else -1, nbytes
 
 
 def wire_size(content: Any, *, sender: str, receiver: str, problem_id: str) -> int:
     """`encode(content, ...).cdr_size()` of a checked message (e.g. a `copy_message` result)."""
     message_type = _BY_CLASS[type(content)]
-    variable = tuple(getattr(content, name).shape if kind.endswith("array") else
-                     (getattr(content, name),) if kind == "str" else tuple(getattr(content, name))
-                     for name, kind in message_type.variable)
-    return _wire_size(message_type, sender, receiver, problem_id, variable)
+    return _wire_size(message_type, sender, receiver, problem_id, message_type.variable_part(content))
 
 
 @functools.lru_cache(maxsize=65536)
 def _wire_size(message_type: _MessageType, sender: str, receiver: str, problem_id: str,
                variable: tuple[tuple, ...]) -> int:
-    """`variable`: per field of `message_type.variable`, an array's shape or a string field's texts."""
+    """`variable`: `message_type.variable_part` of the message (array shapes, string texts)."""
     floats, ints, strings = [], [], []
-    given = dict(zip((name for name, _ in message_type.variable), variable))
+    given = dict(zip((f.name for f in message_type.fields if f.kind not in ("float", "int", "bool")), variable))
     for spec in message_type.fields:
         shape = given.get(spec.name, ())
         if spec.kind in ("float", "float_array"):

@@ -4,7 +4,7 @@ The `ActorContainer` owns a virtual clock and an event queue ordered by (time, s
 number). It delivers every event due at the earliest time, then waits until no agent is runnable (all
 handlers finished, or parked on a reply, and no `compute` in progress) before advancing the clock. So:
 
-* a message goes through the codec (`copy_message`: every field checked as `encode` checks it, every
+* a message goes through the codec (`copy_for_delivery`: every field checked as `encode` checks it, every
   array copied): the receiver gets a copy, as on a network, and the traffic counters count the bytes
   of its wire form (`wire_size`);
 * delays and the drop decision are drawn from one seeded RNG per sender, so a run is reproducible
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from dro_ros.core.carrier import DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, MessageMeta, ReplyTimeout
-from dro_ros.core.codec import copy_message, header_fields, wire_size
+from dro_ros.core.codec import copy_for_delivery
 from dro_ros.core.report import RunReport, RunStatus, collect
 from dro_ros.core.topology import Topology, TopologyError
 from dro_ros.core.wire import WireMessage
@@ -270,9 +270,8 @@ class SimpleCarrier(CarrierBase):
         self._carry(wire.receiver, lambda receiver: receiver._receive(wire, nbytes))
 
     def _post(self, content: Any, receiver: str, message_id: int, in_reply_to: int) -> int:
-        copy = copy_message(content)
-        nbytes = wire_size(copy, sender=self.address, receiver=receiver, problem_id=self.problem_id)
-        type_name, iteration = header_fields(copy)
+        copy, type_name, iteration, nbytes = copy_for_delivery(content, sender=self.address, receiver=receiver,
+                                                               problem_id=self.problem_id)
         meta = MessageMeta(self.address, receiver, type_name, self.problem_id, message_id, in_reply_to, iteration,
                            time.time_ns(), nbytes)
         self._carry(receiver, lambda carrier: carrier._accept(copy, meta))

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dro_ros.core.codec import CodecError, FloatArray, IntArray, copy_message, decode, encode, wire_message, wire_size
+from dro_ros.core.codec import (CodecError, FloatArray, IntArray, copy_for_delivery, copy_message, decode, encode,
+                                wire_message, wire_size)
 
 
 @wire_message("test")
@@ -52,7 +53,10 @@ def test_every_message_round_trips_through_the_wire_form(message):
 def test_the_in_process_copy_equals_the_wire_round_trip_and_counts_the_same_bytes(message):
     copy = copy_message(message)
     assert same(copy, decode(wire_of(message))) and copy.matrix is not message.matrix
-    assert wire_size(copy, sender="a", receiver="b", problem_id="p") == wire_of(message).cdr_size()
+    wire = wire_of(message)
+    assert wire_size(copy, sender="a", receiver="b", problem_id="p") == wire.cdr_size()
+    delivered, type_name, iteration, nbytes = copy_for_delivery(message, sender="a", receiver="b", problem_id="p")
+    assert same(delivered, copy) and (type_name, iteration, nbytes) == (wire.type, wire.iteration, wire.cdr_size())
 
 
 def test_the_in_process_copy_checks_fields_as_encode_does():
