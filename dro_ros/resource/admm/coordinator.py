@@ -244,7 +244,16 @@ class AdmmCoordinator:
             await self._run(carrier, content)
 
     def _objective(self, start: AdmmStart) -> GlobalObjective:
+        """g of the run, after checking the start message (it may come from the network)."""
         target, weights = np.asarray(start.target, float), np.asarray(start.weights, float)
+        if target.ndim != 1 or target.size == 0 or weights.shape != target.shape:
+            raise AdmmError(f"start: target has shape {target.shape} and weights {weights.shape}; "
+                            f"expected two vectors of one length")
+        if not (np.isfinite(target).all() and np.isfinite(weights).all()):
+            raise AdmmError(f"start: target or weights contain NaN or infinite values "
+                            f"(target {target.tolist()}, weights {weights.tolist()})")
+        if (weights < 0).any():
+            raise AdmmError(f"start: weights must be non-negative, got {weights.tolist()}")
         if self.kind == "target_distance":
             return TargetDistance(target, weights)
         return TargetReach(target, weights, self.penalty)
@@ -252,13 +261,14 @@ class AdmmCoordinator:
     async def _run(self, carrier: Carrier, start: AdmmStart) -> None:
         actors = carrier.others()
         opts = self.options
-        objective = self._objective(start)
-        n, m = len(actors), len(objective.target)
+        target = np.asarray(start.target, float)
+        n, m = len(actors), target.size
         x, z, u = np.zeros((n, m)), np.zeros((n, m)), np.zeros((n, m))
         best = _Iterate(0, x, math.inf)
         rho, r, s, sent, rho_changes = opts.rho, math.inf, math.inf, 0, 0
         status, message, iteration = AdmmStatus.MAX_ITERATIONS, "", 0
         try:
+            objective = self._objective(start)
             if n == 0:
                 raise AdmmError("actors: the coordinator has no actors (empty participant list)")
             for iteration in range(1, opts.max_iterations + 1):
