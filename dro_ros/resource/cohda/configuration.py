@@ -157,7 +157,7 @@ class Objective:
         rating_a, rating_b = self.rating(a), self.rating(b)
         if rating_a != rating_b:
             return rating_a < rating_b
-        return not a.same_as(b) and _content_key(a) < _content_key(b)
+        return not a.same_as(b) and _content_before(a, b)
 
 
 def equal(a: np.ndarray, b: np.ndarray) -> bool:
@@ -166,5 +166,14 @@ def equal(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
-def _content_key(config: Configuration) -> tuple:
-    return config.ids.tolist(), config.schedules.ravel().tolist(), config.counters.tolist()
+def _content_before(a: Configuration, b: Configuration) -> bool:
+    """(ids, schedules, counters) of `a` before those of `b`, compared as Python lists compare
+    (lexicographically, a prefix first), without building the lists."""
+    for x, y in ((a.ids, b.ids), (a.schedules.ravel(), b.schedules.ravel()), (a.counters, b.counters)):
+        n = min(len(x), len(y))
+        differ = np.flatnonzero(x[:n] != y[:n])
+        if len(differ):
+            return bool(x[differ[0]] < y[differ[0]])
+        if len(x) != len(y):
+            return len(x) < len(y)
+    return False
