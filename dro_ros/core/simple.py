@@ -144,8 +144,7 @@ class ActorContainer:
     def schedule(self, owner: "SimpleCarrier", at: float, fire: Callable[[], None]) -> _Event:
         event = _Event(at, fire)
         heapq.heappush(self._events, (at, owner.address, owner.next_sequence(), event))
-        if self._dispatcher is None or self._dispatcher.done():
-            self._ensure_dispatching()
+        self._ensure_dispatching()
         return event
 
     def _ensure_dispatching(self) -> None:
@@ -266,7 +265,8 @@ class SimpleCarrier(CarrierBase):
         return self.container.carrier(receiver) is not None
 
     def _transmit(self, wire: WireMessage, nbytes: int) -> None:
-        """A message in wire form (e.g. injected by a test) arrives through `_receive`, decoded and checked."""
+        """A message in wire form arrives through `_receive`, decoded and checked (the base class's path;
+        this carrier's own sends go through `_post`)."""
         self._carry(wire.receiver, lambda receiver: receiver._receive(wire, nbytes))
 
     def _post(self, content: Any, receiver: str, message_id: int, in_reply_to: int) -> int:
