@@ -14,6 +14,7 @@ from dro_ros.scheduling.cli import add_schedule_parser, run_schedule
 
 BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "admm-consensus": "dro_ros.bench.admm:run_consensus",
+    "admm-random": "dro_ros.bench.admm:run_random",
     "admm-sharing": "dro_ros.bench.admm:run_sharing",
     "averaging": "dro_ros.bench.averaging:run",
     "cohda": "dro_ros.bench.cohda:run",
@@ -21,6 +22,7 @@ BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "mosaic": "dro_ros.bench.mosaic:run",
     "mosaic-compat": "dro_ros.bench.mosaic_compat:run",
     "platoon": "dro_ros.bench.platoon:run",
+    "resource-scale": "dro_ros.bench.resource_scale:run",
     "transport": "dro_ros.bench.transport:run",
 }
 

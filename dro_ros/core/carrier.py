@@ -10,6 +10,7 @@ how time passes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import time
@@ -17,7 +18,7 @@ import traceback
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, NamedTuple, Protocol
 
 from dro_ros.core.codec import CodecError, decode, encode
 from dro_ros.core.wire import WireMessage
@@ -40,9 +41,8 @@ class ReplyTimeout(TimeoutError):
         self.timeout = timeout
 
 
-@dataclass(frozen=True)
-class MessageMeta:
-    """Envelope header of a received message, as handed to `on_exchange_message`."""
+class MessageMeta(NamedTuple):
+    """Envelope header of a received message, as handed to `on_exchange_message` (immutable)."""
 
     sender: str
     receiver: str
@@ -70,7 +70,8 @@ class TrafficStats:
 
 
 class Agent(Protocol):
-    """What a carrier drives. Optional: `on_start(carrier)`, a `finished` flag and `result()`."""
+    """What a carrier drives. Optional: `on_start(carrier)`, `on_inbox_drained(carrier)` (see
+    `CarrierBase._work`), a `finished` flag and `result()`."""
 
     def on_exchange_message(self, carrier: "Carrier", content: Any, meta: MessageMeta) -> Awaitable[None] | None:
         ...
@@ -137,8 +138,9 @@ class CarrierBase(Carrier):
         self.error: str | None = None
         self._next_message_id = 1
         self._pending_replies: dict[int, tuple[str, Callable[[Any], None]]] = {}
-        self._inbox: deque[Callable[[], Awaitable[None]]] = deque()
+        self._inbox: deque[Callable[[], Awaitable[None] | None]] = deque()
         self._working = False
+        self._last_job_drained = False  # the job running is `on_inbox_drained`
 
     # --- verbs -----------------------------------------------------------------------------------
     def get_address(self) -> str:
@@ -171,13 +173,18 @@ class CarrierBase(Carrier):
             raise UnknownReceiverError(f"{self.address}: unknown receiver {receiver!r}")
         message_id = self._next_message_id
         self._next_message_id += 1
+        nbytes = self._post(content, receiver, message_id, in_reply_to)
+        self.stats.sent += 1
+        self.stats.bytes_sent += nbytes
+        return message_id
+
+    def _post(self, content: Any, receiver: str, message_id: int, in_reply_to: int) -> int:
+        """Encode and transmit a message; returns its size in bytes. The in-process carrier overrides it."""
         wire = encode(content, sender=self.address, receiver=receiver, problem_id=self.problem_id,
                       message_id=message_id, in_reply_to=in_reply_to, stamp_ns=time.time_ns())
         nbytes = wire.cdr_size()
-        self.stats.sent += 1
-        self.stats.bytes_sent += nbytes
         self._transmit(wire, nbytes)
-        return message_id
+        return nbytes
 
     def _expect_reply(self, content: Any, receiver: str, on_reply: Callable[[Any], None]) -> int:
         """Send a request; its reply's content goes to `on_reply` (not to the handler)."""
@@ -195,19 +202,22 @@ class CarrierBase(Carrier):
             content = decode(wire)
         except CodecError as error:
             return self._reject(f"malformed message from {wire.sender!r}: {error}")
+        self._accept(content, MessageMeta(sender=wire.sender, receiver=wire.receiver, type=wire.type,
+                                          problem_id=wire.problem_id, message_id=wire.message_id,
+                                          in_reply_to=wire.in_reply_to, iteration=wire.iteration,
+                                          stamp_ns=wire.stamp_ns, nbytes=nbytes))
+        return None
+
+    def _accept(self, content: Any, meta: MessageMeta) -> None:
+        """Count a valid incoming message and route it: to a waiting `send_awaitable`, or to the handler."""
         self.stats.received += 1
-        self.stats.bytes_received += nbytes
-        meta = MessageMeta(sender=wire.sender, receiver=wire.receiver, type=wire.type,
-                           problem_id=wire.problem_id, message_id=wire.message_id,
-                           in_reply_to=wire.in_reply_to, iteration=wire.iteration,
-                           stamp_ns=wire.stamp_ns, nbytes=nbytes)
+        self.stats.bytes_received += meta.nbytes
         pending = self._pending_replies.get(meta.in_reply_to) if meta.in_reply_to else None
         if pending is not None and pending[0] == meta.sender:
             del self._pending_replies[meta.in_reply_to]
             pending[1](content)
-            return None
+            return
         self._deliver(content, meta)
-        return None
 
     def _reject(self, reason: str) -> None:
         self.stats.rejected += 1
@@ -217,26 +227,64 @@ class CarrierBase(Carrier):
 
     # --- the agent's serialized worker: one handler at a time, in arrival order -----------------
     def _deliver(self, content: Any, meta: MessageMeta) -> None:
-        self._enqueue(lambda: call_maybe_async(self.agent.on_exchange_message, self, content, meta))
+        self._enqueue(functools.partial(self.agent.on_exchange_message, self, content, meta))
 
-    def _enqueue(self, job: Callable[[], Awaitable[None]]) -> None:
+    def _enqueue(self, job: Callable[[], Awaitable[None] | None]) -> None:
+        """Queue `job` (called without arguments; an awaitable result is awaited) for the agent's worker."""
         self._inbox.append(job)
         if not self._working:
             self._working = True
             self._worker_started()
-            asyncio.get_running_loop().create_task(self._work())
+            asyncio.get_running_loop().call_soon(self._work)
 
-    async def _work(self) -> None:
+    def _work(self) -> None:
+        """The agent's worker: run the queued jobs in order, inline while they are plain calls; a job that
+        returns an awaitable moves the worker into a task until the inbox is empty.
+
+        Each time the inbox runs empty, the agent's optional `on_inbox_drained(carrier)` runs (an agent
+        that acts once on everything queued, like COHDA's decision), and the worker goes on if that
+        queued more."""
+        pending = self._run_jobs()
+        if pending is None:
+            self._worker_done()
+        else:
+            asyncio.get_running_loop().create_task(self._await_jobs(pending))
+
+    async def _await_jobs(self, pending: Awaitable[None]) -> None:
         try:
-            while self._inbox:
-                job = self._inbox.popleft()
+            while pending is not None:
                 try:
-                    await job()
+                    await pending
                 except Exception as error:  # reported in the run report, never swallowed
                     self._record_error(error)
+                pending = self._run_jobs()
         finally:
-            self._working = False
-            self._worker_stopped()
+            self._worker_done()
+
+    def _run_jobs(self) -> Awaitable[None] | None:
+        """Run jobs until the inbox is empty (None) or a job returns an awaitable (returned, not awaited)."""
+        inbox = self._inbox
+        while True:
+            if not inbox:
+                drained = getattr(self.agent, "on_inbox_drained", None)
+                if drained is None or self._last_job_drained:
+                    return None
+                inbox.append(functools.partial(drained, self))
+                self._last_job_drained = True
+            else:
+                self._last_job_drained = False
+            job = inbox.popleft()
+            try:
+                outcome = job()
+            except Exception as error:  # reported in the run report, never swallowed
+                self._record_error(error)
+                continue
+            if outcome is not None and inspect.isawaitable(outcome):
+                return outcome
+
+    def _worker_done(self) -> None:
+        self._working = False
+        self._worker_stopped()
 
     def _record_error(self, error: BaseException) -> None:
         if self.error is None:

@@ -5,12 +5,16 @@ Fields may be `float`, `int`, `bool`, `str`, `list[str]`, `FloatArray` or `IntAr
 `iteration` travels in the envelope header so `ros2 topic echo` shows it at a glance. Anything else is
 refused when the class is declared, never at run time on the network.
 
-Both carriers use this codec: the in-process carrier delivers `decode(encode(content))`, a deep copy,
-so an agent can never mutate what another agent holds, exactly as on a real network.
+Networked carriers send `encode(content)` and the receiver validates it field by field in `decode`.
+The in-process carrier delivers `copy_message(content)` instead: the same field checks as `encode` and a
+fresh copy of every array, so an agent can never mutate what another agent holds, exactly as on a
+network, without building the wire form. The type's layout was validated once, at declaration;
+`wire_size` gives the bytes `encode(content).cdr_size()` would count.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import typing
 from dataclasses import dataclass
@@ -18,7 +22,7 @@ from typing import Annotated, Any, Callable
 
 import numpy as np
 
-from dro_ros.core.wire import FloatField, IntField, StringField, WireMessage
+from dro_ros.core.wire import FloatField, IntField, StringField, WireMessage, envelope_size
 
 FloatArray = Annotated[np.ndarray, "float64"]
 """A float64 array of any shape (scalars are shape ())."""
@@ -49,13 +53,37 @@ _KINDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one object per registered type
 class _MessageType:
     cls: type
     algorithm: str
     name: str
     fields: tuple[_FieldSpec, ...]
     has_iteration: bool
+
+    @functools.cached_property
+    def copy(self) -> Callable[[Any], Any]:
+        """`copy_message` for this type, compiled once: each field through its checking copier."""
+        specs = list(self.fields) + ([_FieldSpec(ITERATION_FIELD, "int")] if self.has_iteration else [])
+        scope = {"cls": self.cls, "mt": self, **{f"c{k}": _COPIERS[spec.kind] for k, spec in enumerate(specs)},
+                 **{f"s{k}": spec for k, spec in enumerate(specs)}}
+        arguments = ", ".join(f"{spec.name}=c{k}(content.{spec.name}, mt, s{k})" for k, spec in enumerate(specs))
+        return _compiled(f"def copy(content):\n    return cls({arguments})\n", scope, "copy")
+
+    @functools.cached_property
+    def variable_part(self) -> Callable[[Any], tuple]:
+        """content -> what its wire size depends on beyond the type: array shapes and string texts."""
+        parts = [f"content.{f.name}.shape" if f.kind.endswith("array") else f"(content.{f.name},)" if f.kind == "str"
+                 else f"tuple(content.{f.name})" for f in self.fields if f.kind not in ("float", "int", "bool")]
+        return _compiled(f"def variable(content):\n    return ({', '.join(parts)}{',' if parts else ''})\n", {},
+                         "variable")
+
+
+def _compiled(source: str, scope: dict[str, Any], name: str) -> Callable[[Any], Any]:
+    """A function from generated source (as `dataclasses` builds `__init__`): no per-call loop over fields."""
+    namespace: dict[str, Any] = {}
+    exec(source, scope, namespace)  # noqa: S102 - the source is built from registered field names only
+    return namespace[name]
 
 
 _BY_CLASS: dict[type, _MessageType] = {}
@@ -151,6 +179,85 @@ def decode(wire: WireMessage) -> Any:
     if extra:
         raise CodecError(f"{message_type.name}: unexpected field(s) {', '.join(extra)}")
     return message_type.cls(**values)
+
+
+def copy_message(content: Any) -> Any:
+    """A deep copy of a registered message, checked field by field as `encode` checks it.
+
+    Equal to `decode(encode(content))` (scalars normalised to float/int/bool/str, arrays to fresh float64
+    or int64 arrays), at a fraction of the cost.
+    """
+    return _lookup_class(type(content)).copy(content)
+
+
+def copy_for_delivery(content: Any, *, sender: str, receiver: str, problem_id: str) -> tuple[Any, str, int, int]:
+    """What the in-process carrier delivers: (`copy_message(content)`, type name, iteration (-1 if none),
+    `wire_size` of the copy)."""
+    message_type = _lookup_class(type(content))
+    copy = message_type.copy(content)
+    nbytes = _wire_size(message_type, sender, receiver, problem_id, message_type.variable_part(copy))
+    return copy, message_type.name, copy.iteration if message_type.has_iteration else -1, nbytes
+
+
+def wire_size(content: Any, *, sender: str, receiver: str, problem_id: str) -> int:
+    """`encode(content, ...).cdr_size()` of a checked message (e.g. a `copy_message` result)."""
+    message_type = _BY_CLASS[type(content)]
+    return _wire_size(message_type, sender, receiver, problem_id, message_type.variable_part(content))
+
+
+@functools.lru_cache(maxsize=65536)
+def _wire_size(message_type: _MessageType, sender: str, receiver: str, problem_id: str,
+               variable: tuple[tuple, ...]) -> int:
+    """`variable`: `message_type.variable_part` of the message (array shapes, string texts)."""
+    floats, ints, strings = [], [], []
+    given = dict(zip((f.name for f in message_type.fields if f.kind not in ("float", "int", "bool")), variable))
+    for spec in message_type.fields:
+        shape = given.get(spec.name, ())
+        if spec.kind in ("float", "float_array"):
+            floats.append((spec.name, len(shape), math.prod(shape)))
+        elif spec.kind in ("int", "bool", "int_array"):
+            ints.append((spec.name, len(shape), math.prod(shape)))
+        else:
+            strings.append((spec.name, shape))
+    return envelope_size((sender, receiver, message_type.algorithm, problem_id, message_type.name),
+                         tuple(floats), tuple(ints), tuple(strings))
+
+
+def _copy_float(value: Any, message_type: _MessageType, spec: _FieldSpec) -> float:
+    return value if type(value) is float else float(_as_array(value, np.float64, message_type, spec))
+
+
+def _copy_int(value: Any, message_type: _MessageType, spec: _FieldSpec) -> int:
+    return value if type(value) is int else _as_int(value, message_type, spec.name)
+
+
+def _copy_bool(value: Any, message_type: _MessageType, spec: _FieldSpec) -> bool:
+    return bool(_as_array(value, np.int64, message_type, spec))
+
+
+def _copy_str(value: Any, message_type: _MessageType, spec: _FieldSpec) -> str:
+    if not isinstance(value, str):
+        raise CodecError(f"{message_type.name}.{spec.name}: expected str, got {type(value).__name__}")
+    return str(value)
+
+
+def _copy_str_list(value: Any, message_type: _MessageType, spec: _FieldSpec) -> list[str]:
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise CodecError(f"{message_type.name}.{spec.name}: expected a list of str")
+    return [str(v) for v in value]
+
+
+def _array_copier(dtype: type) -> Callable[[Any, _MessageType, _FieldSpec], np.ndarray]:
+    def copy(value: Any, message_type: _MessageType, spec: _FieldSpec) -> np.ndarray:
+        if type(value) is np.ndarray and value.dtype == dtype:
+            return value.copy()
+        return _as_array(value, dtype, message_type, spec)
+    return copy
+
+
+_COPIERS: dict[str, Callable[[Any, _MessageType, _FieldSpec], Any]] = {
+    "float": _copy_float, "int": _copy_int, "bool": _copy_bool, "str": _copy_str, "str_list": _copy_str_list,
+    "float_array": _array_copier(np.float64), "int_array": _array_copier(np.int64)}
 
 
 def _lookup_class(cls: type) -> _MessageType:

@@ -4,7 +4,9 @@ The `ActorContainer` owns a virtual clock and an event queue ordered by (time, s
 number). It delivers every event due at the earliest time, then waits until no agent is runnable (all
 handlers finished, or parked on a reply, and no `compute` in progress) before advancing the clock. So:
 
-* a message goes through the codec (`encode` then `decode`): the receiver gets a copy, as on a network;
+* a message goes through the codec (`copy_for_delivery`: every field checked as `encode` checks it, every
+  array copied): the receiver gets a copy, as on a network, and the traffic counters count the bytes
+  of its wire form (`wire_size`);
 * delays and the drop decision are drawn from one seeded RNG per sender, so a run is reproducible
   whatever the thread timing of `compute` calls;
 * timeouts and timers are virtual: a neighbour that never answers costs no wall time and never hangs;
@@ -25,7 +27,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from dro_ros.core.carrier import DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, ReplyTimeout, call_maybe_async
+from dro_ros.core.carrier import DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, MessageMeta, ReplyTimeout
+from dro_ros.core.codec import copy_for_delivery
 from dro_ros.core.report import RunReport, RunStatus, collect
 from dro_ros.core.topology import Topology, TopologyError
 from dro_ros.core.wire import WireMessage
@@ -194,6 +197,8 @@ class SimpleCarrier(CarrierBase):
         super().__init__(agent, container.register(self, address), container.problem_id)
         self._sequence = 0
         self._rng = random.Random(f"{container.network.seed}/{self.address}")
+        self._delay_range = container.network.delay_range
+        self._drop_probability = container.network.drop_probability
         self._parked = 0
 
     def next_sequence(self) -> int:
@@ -246,7 +251,7 @@ class SimpleCarrier(CarrierBase):
 
     def schedule_using(self, callback: Callable[[], Any], delay: float) -> _Event:
         return self.container.schedule(self, self.container.now + delay,
-                                       lambda: self._enqueue(lambda: call_maybe_async(callback)))
+                                       lambda: self._enqueue(callback))
 
     async def compute(self, function: Callable[..., Any], *args: Any) -> Any:
         self.container.busy(+1)  # a solve in progress holds the virtual clock
@@ -260,15 +265,29 @@ class SimpleCarrier(CarrierBase):
         return self.container.carrier(receiver) is not None
 
     def _transmit(self, wire: WireMessage, nbytes: int) -> None:
-        network = self.container.network
-        if network.drop_probability and self._rng.random() < network.drop_probability:
+        """A message in wire form arrives through `_receive`, decoded and checked (the base class's path;
+        this carrier's own sends go through `_post`)."""
+        self._carry(wire.receiver, lambda receiver: receiver._receive(wire, nbytes))
+
+    def _post(self, content: Any, receiver: str, message_id: int, in_reply_to: int) -> int:
+        copy, type_name, iteration, nbytes = copy_for_delivery(content, sender=self.address, receiver=receiver,
+                                                               problem_id=self.problem_id)
+        meta = MessageMeta(self.address, receiver, type_name, self.problem_id, message_id, in_reply_to, iteration,
+                           time.time_ns(), nbytes)
+        self._carry(receiver, lambda carrier: carrier._accept(copy, meta))
+        return nbytes
+
+    def _carry(self, receiver: str, arrive: Callable[["SimpleCarrier"], None]) -> None:
+        """Drop (seeded) or schedule the arrival after the simulated delay."""
+        container = self.container
+        if self._drop_probability and self._rng.random() < self._drop_probability:
             self.stats.dropped += 1
-            log.debug("%s: dropped %s to %s (simulated loss)", self.address, wire.type, wire.receiver)
+            log.debug("%s: dropped a message to %s (simulated loss)", self.address, receiver)
             return
-        low, high = network.delay_range
+        low, high = self._delay_range
         delay = low if low == high else self._rng.uniform(low, high)
-        receiver = self.container.carrier(wire.receiver)
-        self.container.schedule(self, self.container.now + delay, lambda: receiver._receive(wire, nbytes))
+        carrier = container.carrier(receiver)
+        container.schedule(self, container.now + delay, lambda: arrive(carrier))
 
     # --- virtual-clock accounting of the agent's worker ------------------------------------------
     def _worker_started(self) -> None:
@@ -277,9 +296,9 @@ class SimpleCarrier(CarrierBase):
     def _worker_stopped(self) -> None:
         self.container.busy(-1)
 
-    async def _work(self) -> None:
-        _CURRENT_WORKER.set(self)  # so send_awaitable knows it parks this agent's worker
-        await super()._work()
+    def _work(self) -> None:
+        _CURRENT_WORKER.set(self)  # in this callback's context: send_awaitable knows it parks this worker
+        super()._work()
 
     def _park(self) -> None:
         """The worker waits on replies: it no longer holds the virtual clock."""

@@ -58,20 +58,31 @@ class WireMessage:
 
     def cdr_size(self) -> int:
         """Serialized size in bytes of the corresponding `Envelope` (see module docstring)."""
-        offset = _header_size(self.sender, self.receiver, self.algorithm, self.problem_id, self.type)
-        for group in (self.floats, self.ints):
-            for item in group:
-                offset = _string(offset, item.name)
-                offset = _align(offset, 4) + 4 + 4 * len(item.shape)
-                offset = _align(offset, 4) + 4
-                offset = _align(offset, 8) + 8 * item.data.size  # aligned even when empty
-            offset = _align(offset, 4) + 4  # len(ints), then len(strings)
-        for item in self.strings:
-            offset = _string(offset, item.name)
+        return envelope_size((self.sender, self.receiver, self.algorithm, self.problem_id, self.type),
+                             tuple((f.name, len(f.shape), f.data.size) for f in self.floats),
+                             tuple((f.name, len(f.shape), f.data.size) for f in self.ints),
+                             tuple((f.name, tuple(f.data)) for f in self.strings))
+
+
+@functools.lru_cache(maxsize=65536)
+def envelope_size(header: tuple[str, ...], floats: tuple[tuple[str, int, int], ...],
+                  ints: tuple[tuple[str, int, int], ...], strings: tuple[tuple[str, tuple[str, ...]], ...]) -> int:
+    """CDR bytes of an Envelope with header strings (sender, receiver, algorithm, problem_id, type) and
+    fields given as (name, dimensions, values) for floats and ints, (name, texts) for strings."""
+    offset = _header_size(*header)
+    for group in (floats, ints):
+        for name, dimensions, values in group:
+            offset = _string(offset, name)
+            offset = _align(offset, 4) + 4 + 4 * dimensions
             offset = _align(offset, 4) + 4
-            for text in item.data:
-                offset = _string(offset, text)
-        return 4 + offset
+            offset = _align(offset, 8) + 8 * values  # aligned even when empty
+        offset = _align(offset, 4) + 4  # len(ints), then len(strings)
+    for name, texts in strings:
+        offset = _string(offset, name)
+        offset = _align(offset, 4) + 4
+        for text in texts:
+            offset = _string(offset, text)
+    return 4 + offset
 
 
 @functools.lru_cache(maxsize=4096)

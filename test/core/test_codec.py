@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dro_ros.core.codec import CodecError, FloatArray, IntArray, decode, encode, wire_message
+from dro_ros.core.codec import (CodecError, FloatArray, IntArray, copy_for_delivery, copy_message, decode, encode,
+                                wire_message, wire_size)
 
 
 @wire_message("test")
@@ -45,6 +46,24 @@ def same(a: Everything, b: Everything) -> bool:
 @given(everything)
 def test_every_message_round_trips_through_the_wire_form(message):
     assert same(decode(wire_of(message)), message)
+
+
+@settings(max_examples=200, deadline=None)
+@given(everything)
+def test_the_in_process_copy_equals_the_wire_round_trip_and_counts_the_same_bytes(message):
+    copy = copy_message(message)
+    assert same(copy, decode(wire_of(message))) and copy.matrix is not message.matrix
+    wire = wire_of(message)
+    assert wire_size(copy, sender="a", receiver="b", problem_id="p") == wire.cdr_size()
+    delivered, type_name, iteration, nbytes = copy_for_delivery(message, sender="a", receiver="b", problem_id="p")
+    assert same(delivered, copy) and (type_name, iteration, nbytes) == (wire.type, wire.iteration, wire.cdr_size())
+
+
+def test_the_in_process_copy_checks_fields_as_encode_does():
+    with pytest.raises(CodecError, match="Everything.gain: expected float, got str"):
+        copy_message(Everything(0, "1.0", 2, True, "x", ["y"], np.zeros(3), np.arange(2)))
+    with pytest.raises(CodecError, match="Everything.indices: expected integers"):
+        copy_message(Everything(0, 1.0, 2, True, "x", ["y"], np.zeros(3), np.array([0.5])))
 
 
 def test_decoded_message_is_a_copy_the_sender_cannot_change():

@@ -71,6 +71,21 @@ def test_unknown_receiver_is_a_clear_error():
         run(scenario())
 
 
+def test_an_agent_hears_once_that_its_inbox_is_drained_after_all_messages_of_an_instant():
+    class Batcher(Recorder):
+        def __init__(self):
+            super().__init__()
+            self.batches = []
+
+        def on_inbox_drained(self, carrier):
+            self.batches.append(len(self.received))
+
+    batcher = Batcher()
+    report = run(run_in_process([batcher, Recorder(send=True), Recorder(send=True), Recorder(send=True)]))
+    assert report.status is RunStatus.COMPLETED
+    assert len(batcher.received) == 3 and batcher.batches == [0, 3]  # after on_start; once after all three notes
+
+
 class Asker:
     def __init__(self, timeout):
         self.timeout, self.answer, self.error = timeout, None, None

@@ -61,6 +61,16 @@ def test_bad_input_is_named():
         create_admm_sharing_data([1.0, float("nan")])
     with pytest.raises(ValueError, match="penalty"):
         create_consensus_target_reach_admm_coordinator(penalty=-1)
+    with pytest.raises(ValueError, match=r"start.target: contains NaN or infinite values: \[1.0, nan\]"):
+        asyncio.run(start_coordinated_optimization([FlexActor(1, [1, 0])], create_sharing_target_distance_admm_coordinator(),
+                                                   AdmmStart(np.array([1.0, np.nan]), np.ones(2))))
+
+
+def test_a_start_message_with_a_nan_target_fails_the_run_naming_the_field():
+    coordinator = AdmmCoordinator("target_distance", start=AdmmStart(np.array([1.0, np.nan]), np.ones(2)))
+    asyncio.run(run_in_process([coordinator, FlexActor(1, [1, 0])], addresses=["coordinator", "a"]))
+    assert coordinator.result().status is AdmmStatus.FAILED
+    assert coordinator.result().message.startswith("start: target or weights contain NaN or infinite values")
 
 
 def test_an_actor_that_reports_a_failure_fails_the_run_with_its_reason():

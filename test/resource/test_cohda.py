@@ -3,12 +3,15 @@ import asyncio
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dro_ros.core.report import RunStatus
 from dro_ros.core.simple import NetworkModel
 from dro_ros.core.topology import ring, small_world
 from dro_ros.resource.cohda import (Configuration, create_cohda_participant, create_cohda_start_message,
                                     start_distributed_optimization)
+from dro_ros.resource.cohda.configuration import Objective, TargetParams
 from dro_ros.resource.cohda.evaluation import brute_force
 
 
@@ -123,3 +126,25 @@ def test_merge_keeps_the_newer_state_of_each_agent():
     assert merged.ids.tolist() == [1, 2, 3] and merged.counters.tolist() == [42, 5, 1]
     assert merged.schedules[:, 0].tolist() == [1, 40, 7]
     assert mine.merged(config([(1, 41, 3)])) is mine  # nothing newer: the same object, nothing to publish
+
+
+@st.composite
+def small_configurations(draw):
+    """Configurations over few agents, counters and 0/1 schedules: equal eq. 3 values with different
+    content are common, so the content tie-break is exercised."""
+    ids = np.array(sorted(draw(st.sets(st.integers(1, 4), min_size=1, max_size=3))), dtype=np.int64)
+    k = len(ids)
+    counters = np.array(draw(st.lists(st.integers(0, 2), min_size=k, max_size=k)), dtype=np.int64)
+    schedules = np.array(draw(st.lists(st.sampled_from([(0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]), min_size=k,
+                                       max_size=k)))
+    return Configuration(ids, counters, schedules, np.tile([1.0, 0.0], (k, 1)))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(small_configurations(), small_configurations())
+def test_any_two_configurations_are_ranked_one_way_by_every_agent(a, b):
+    objective = Objective(TargetParams(np.array([2.0, 2.0]), np.ones(2)))
+    if a.same_as(b):
+        assert not objective.better(a, b) and not objective.better(b, a)
+    else:
+        assert objective.better(a, b) != objective.better(b, a)

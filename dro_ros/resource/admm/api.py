@@ -81,6 +81,9 @@ async def start_coordinated_optimization(actors: Sequence[Any], coordinator: Adm
     """Run `actors` and `coordinator` in one process (a star: the coordinator talks to every actor)."""
     if not actors:
         raise ValueError("actors: the participant list is empty")
+    target, weights = _finite_vector(start.target, "start.target"), _finite_vector(start.weights, "start.weights")
+    if weights.shape != target.shape:
+        raise ValueError(f"start.weights: {weights.size} values for a target of {target.size}")
     for k, actor in enumerate(actors, start=1):
         efficiency = getattr(actor, "efficiency", None)
         if efficiency is not None and efficiency.shape != np.shape(start.target):

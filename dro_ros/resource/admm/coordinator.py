@@ -13,14 +13,25 @@ sharing problem, written per actor so that every actor needs only its own messag
 
 Stopping (Boyd sec. 3.3.1): primal residual r = ||x - z||, dual residual s = rho ||z - z_prev|| (over all
 actors); stop when r <= sqrt(N m) eps_abs + eps_rel max(||x||, ||z||) and
-s <= sqrt(N m) eps_abs + eps_rel rho ||u||. Optional residual balancing (sec. 3.4.1): rho *= tau when
-r > mu s, rho /= tau when s > mu r, rescaling u.
+s <= sqrt(N m) eps_abs + eps_rel rho ||u||.
+
+Residual balancing (sec. 3.4.1, eq. 3.13): rho *= tau when r > mu s, rho /= tau when s > mu r, and the
+scaled dual u = y / rho is rescaled with it (u /= tau, resp. u *= tau) so that y is unchanged. ADMM's
+convergence proof holds for a varying rho only if rho is fixed after finitely many changes (sec. 3.4.1).
+On LPs the residuals spiral, r and s swap dominance every few iterations, and unrestricted balancing
+changes rho forever and never converges. So rho is balanced every `adapt_interval` iterations and at
+most `max_rho_changes` times, then held.
+
+A run that reaches `max_iterations` returns the best iterate seen (lowest sum_i f_i(x_i) + g(sum_i x_i);
+every iterate x_i is feasible for its actor), says MAX_ITERATIONS in its result and in each actor's
+`status`, and logs a warning.
 
 Global objectives (`TargetDistance`, `TargetReach`) only need their prox on the aggregate.
 """
 from __future__ import annotations
 
 import enum
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +40,8 @@ import numpy as np
 
 from dro_ros.core.carrier import Carrier, MessageMeta, ReplyTimeout
 from dro_ros.core.codec import FloatArray, wire_message
+
+log = logging.getLogger("dro_ros.admm")
 
 
 class AdmmError(RuntimeError):
@@ -70,9 +83,11 @@ class LocalSolution:
 @wire_message("admm")
 @dataclass
 class RunEnded:
-    """Coordinator -> actors: the run is over (`status` as in `AdmmStatus`; `reason` if it failed)."""
+    """Coordinator -> actor: the run is over; `x` is the actor's part of the returned iterate (empty if the
+    run failed), `status` as in `AdmmStatus`, `reason` why it did not converge or failed."""
 
     iteration: int
+    x: FloatArray
     status: str
     reason: str
 
@@ -131,7 +146,11 @@ class AdmmStatus(enum.Enum):
 
 @dataclass(frozen=True)
 class AdmmResult:
-    """Solution per actor, aggregate, objective sum f_i + g, iterations, residuals, status."""
+    """Solution per actor, aggregate, objective sum f_i + g, iterations, residuals, status.
+
+    `x` is the final iterate when converged, else the best iterate (at `best_iteration`); `message` says
+    why a run did not converge or failed.
+    """
 
     x: dict[str, np.ndarray]
     aggregate: np.ndarray
@@ -143,27 +162,49 @@ class AdmmResult:
     status: AdmmStatus
     message: str = ""
     messages: int = 0
+    best_iteration: int = 0
+
+    @property
+    def converged(self) -> bool:
+        return self.status is AdmmStatus.CONVERGED
 
 
 @dataclass(frozen=True)
 class AdmmOptions:
-    """Penalty rho, tolerances (Boyd sec. 3.3.1), iteration limit, residual balancing, reply timeout."""
+    """Penalty rho, tolerances (Boyd sec. 3.3.1), iteration limit, residual balancing (module docstring),
+    reply timeout."""
 
     rho: float = 1.0
     abs_tol: float = 1e-7
-    rel_tol: float = 1e-6
+    rel_tol: float = 1e-7
     max_iterations: int = 10_000
     adaptive_rho: bool = True
     mu: float = 10.0
     tau: float = 2.0
+    adapt_interval: int = 10
+    max_rho_changes: int = 20
     reply_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         for name in ("rho", "abs_tol", "rel_tol", "reply_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be positive, got {getattr(self, name)}")
-        if self.max_iterations < 1 or self.mu <= 1 or self.tau <= 1:
-            raise ValueError("max_iterations >= 1, mu > 1 and tau > 1 are required")
+        for name in ("max_iterations", "adapt_interval"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise ValueError(f"{name}: must be an integer >= 1, got {getattr(self, name)!r}")
+        if not (isinstance(self.max_rho_changes, int) and self.max_rho_changes >= 0):
+            raise ValueError(f"max_rho_changes: must be an integer >= 0, got {self.max_rho_changes!r}")
+        if self.mu <= 1 or self.tau <= 1:
+            raise ValueError(f"mu and tau: must be > 1, got mu={self.mu}, tau={self.tau}")
+
+
+@dataclass(frozen=True)
+class _Iterate:
+    """An iterate x (one row per actor) and its objective sum_i f_i(x_i) + g(sum_i x_i)."""
+
+    iteration: int
+    x: np.ndarray
+    objective: float
 
 
 # --- the coordinator --------------------------------------------------------------------------------
@@ -203,7 +244,16 @@ class AdmmCoordinator:
             await self._run(carrier, content)
 
     def _objective(self, start: AdmmStart) -> GlobalObjective:
+        """g of the run, after checking the start message (it may come from the network)."""
         target, weights = np.asarray(start.target, float), np.asarray(start.weights, float)
+        if target.ndim != 1 or target.size == 0 or weights.shape != target.shape:
+            raise AdmmError(f"start: target has shape {target.shape} and weights {weights.shape}; "
+                            f"expected two vectors of one length")
+        if not (np.isfinite(target).all() and np.isfinite(weights).all()):
+            raise AdmmError(f"start: target or weights contain NaN or infinite values "
+                            f"(target {target.tolist()}, weights {weights.tolist()})")
+        if (weights < 0).any():
+            raise AdmmError(f"start: weights must be non-negative, got {weights.tolist()}")
         if self.kind == "target_distance":
             return TargetDistance(target, weights)
         return TargetReach(target, weights, self.penalty)
@@ -211,18 +261,22 @@ class AdmmCoordinator:
     async def _run(self, carrier: Carrier, start: AdmmStart) -> None:
         actors = carrier.others()
         opts = self.options
-        objective = self._objective(start)
-        n, m = len(actors), len(objective.target)
+        target = np.asarray(start.target, float)
+        n, m = len(actors), target.size
         x, z, u = np.zeros((n, m)), np.zeros((n, m)), np.zeros((n, m))
-        costs = np.zeros(n)
-        rho, r, s, sent = opts.rho, math.inf, math.inf, 0
+        best = _Iterate(0, x, math.inf)
+        rho, r, s, sent, rho_changes = opts.rho, math.inf, math.inf, 0, 0
         status, message, iteration = AdmmStatus.MAX_ITERATIONS, "", 0
         try:
+            objective = self._objective(start)
             if n == 0:
                 raise AdmmError("actors: the coordinator has no actors (empty participant list)")
             for iteration in range(1, opts.max_iterations + 1):
                 x, costs = await self._local_steps(carrier, actors, iteration, z - u, rho, m)
                 sent += n
+                value = float(costs.sum() + objective.value(x.sum(axis=0)))
+                if value < best.objective:
+                    best = _Iterate(iteration, x, value)
                 v = x + u
                 total = v.sum(axis=0)
                 z_prev, z = z, v + (objective.prox(total, n / rho) - total) / n
@@ -232,21 +286,28 @@ class AdmmCoordinator:
                 eps_pri = math.sqrt(n * m) * opts.abs_tol + opts.rel_tol * max(np.linalg.norm(x), np.linalg.norm(z))
                 eps_dual = math.sqrt(n * m) * opts.abs_tol + opts.rel_tol * rho * np.linalg.norm(u)
                 if r <= eps_pri and s <= eps_dual:
-                    status = AdmmStatus.CONVERGED
+                    status, best = AdmmStatus.CONVERGED, _Iterate(iteration, x, value)
                     break
-                if opts.adaptive_rho and r > opts.mu * s:
-                    rho, u = rho * opts.tau, u / opts.tau
-                elif opts.adaptive_rho and s > opts.mu * r:
-                    rho, u = rho / opts.tau, u * opts.tau
+                if opts.adaptive_rho and rho_changes < opts.max_rho_changes and iteration % opts.adapt_interval == 0:
+                    factor = opts.tau if r > opts.mu * s else 1 / opts.tau if s > opts.mu * r else 1.0
+                    if factor != 1.0:
+                        rho, u, rho_changes = rho * factor, u / factor, rho_changes + 1
+            if status is AdmmStatus.MAX_ITERATIONS:
+                message = (f"not converged after {iteration} iterations (primal residual {r:.3g} > {eps_pri:.3g} "
+                           f"or dual residual {s:.3g} > {eps_dual:.3g}); x is the best iterate, iteration "
+                           f"{best.iteration}, objective {best.objective:.9g}")
+                log.warning("ADMM %s: %s", self.kind, message)
         except AdmmError as error:
             status, message = AdmmStatus.FAILED, str(error)
-        aggregate = x.sum(axis=0)
+        aggregate = best.x.sum(axis=0)
         self._result = AdmmResult(
-            x=dict(zip(actors, x)), aggregate=aggregate, objective=float(costs.sum() + objective.value(aggregate)),
-            iterations=iteration, primal_residual=r, dual_residual=s, rho=rho, status=status, message=message,
-            messages=2 * sent + n)
-        for actor in actors:
-            carrier.send_to_other(RunEnded(iteration, status.value, message), actor)
+            x=dict(zip(actors, best.x)), aggregate=aggregate,
+            objective=best.objective if best.iteration else math.nan, iterations=iteration,
+            primal_residual=r, dual_residual=s, rho=rho, status=status, message=message, messages=2 * sent + n,
+            best_iteration=best.iteration)
+        for actor, x_actor in zip(actors, best.x):
+            final = x_actor if status is not AdmmStatus.FAILED else np.zeros(0)
+            carrier.send_to_other(RunEnded(iteration, final, status.value, message), actor)
         self.status = status
         if status is AdmmStatus.FAILED:
             raise AdmmError(message)  # reported in the run report as well
@@ -262,6 +323,10 @@ class AdmmCoordinator:
         for actor, reply in zip(actors, replies):
             if not reply.ok:
                 raise AdmmError(f"{actor}: {reply.error}")
-            if reply.x.shape != (m,) or not np.all(np.isfinite(reply.x)):
-                raise AdmmError(f"{actor}: x has shape {reply.x.shape} or non-finite values; expected ({m},)")
-        return np.stack([reply.x for reply in replies]), np.array([reply.cost for reply in replies])
+            if reply.x.shape != (m,):
+                raise AdmmError(f"{actor}: x has shape {reply.x.shape}; expected ({m},)")
+        x, costs = np.stack([reply.x for reply in replies]), np.array([reply.cost for reply in replies])
+        finite = np.isfinite(x).all(axis=1) & np.isfinite(costs)
+        if not finite.all():
+            raise AdmmError(f"{actors[int(np.argmin(finite))]}: x or cost is not finite")
+        return x, costs

@@ -23,7 +23,11 @@ from dro_ros.resource.admm.coordinator import AdmmStatus, LocalSolution, LocalSt
 
 
 class FlexActor:
-    """ADMM actor with the one-to-many flex model; `x` holds its latest output vector."""
+    """ADMM actor with the one-to-many flex model.
+
+    `x` holds its latest output vector; once the run ended, its part of the coordinator's answer, with
+    `status` (`converged` is True only for a converged run) and `reason` (why not).
+    """
 
     def __init__(self, capacity: float, efficiency: Any, cost: float = 0.0, quadratic_cost: float = 0.0) -> None:
         self.efficiency = np.asarray(efficiency, dtype=float)
@@ -37,6 +41,7 @@ class FlexActor:
         if capacity < 0 or quadratic_cost < 0:
             raise ValueError("capacity and quadratic_cost must be non-negative")
         self.capacity, self.cost, self.quadratic_cost = float(capacity), float(cost), float(quadratic_cost)
+        self._norm2 = float(self.efficiency @ self.efficiency)
         self.x = np.zeros_like(self.efficiency)
         self.status = AdmmStatus.RUNNING
         self.reason = ""
@@ -45,12 +50,16 @@ class FlexActor:
     def finished(self) -> bool:
         return self.status is not AdmmStatus.RUNNING
 
+    @property
+    def converged(self) -> bool:
+        return self.status is AdmmStatus.CONVERGED
+
     def input_for(self, point: np.ndarray, rho: float) -> float:
         """The optimal input p of the x-update around `point` (module docstring)."""
-        curvature = self.quadratic_cost + rho * float(self.efficiency @ self.efficiency)
+        curvature = self.quadratic_cost + rho * self._norm2
         if curvature == 0.0:  # eta = 0 and no quadratic cost: the output is 0 whatever p
             return 0.0 if self.cost >= 0 else self.capacity
-        return float(np.clip((rho * float(self.efficiency @ point) - self.cost) / curvature, 0.0, self.capacity))
+        return min(max((rho * float(self.efficiency @ point) - self.cost) / curvature, 0.0), self.capacity)
 
     def local_cost(self, p: float) -> float:
         return self.cost * p + 0.5 * self.quadratic_cost * p * p
@@ -60,6 +69,8 @@ class FlexActor:
             carrier.reply_to_other(self._step(content), meta)
         elif isinstance(content, RunEnded):
             self.status, self.reason = AdmmStatus(content.status), content.reason
+            if content.x.shape == self.x.shape:
+                self.x = content.x
 
     def _step(self, step: LocalStep) -> LocalSolution:
         if step.point.shape != self.efficiency.shape:

@@ -55,8 +55,12 @@ class Configuration:
         return row if row < len(self.ids) and self.ids[row] == agent_id else -1
 
     def same_as(self, other: "Configuration") -> bool:
-        return self is other or (np.array_equal(self.ids, other.ids) and np.array_equal(self.counters, other.counters)
-                                 and np.array_equal(self.schedules, other.schedules))
+        return self is other or (equal(self.ids, other.ids) and equal(self.counters, other.counters)
+                                 and equal(self.schedules, other.schedules))
+
+    def same_states(self, other: "Configuration") -> bool:
+        """Same agents with the same counters, hence the same states (an agent's counter names its selection)."""
+        return self is other or (equal(self.ids, other.ids) and equal(self.counters, other.counters))
 
     def merged(self, other: "Configuration") -> "Configuration":
         """The update rule of Sec. 2.3: take sigma_y from `other` if this has no state of y or an older one."""
@@ -64,7 +68,7 @@ class Configuration:
             return self
         if len(self) == 0:
             return other
-        if np.array_equal(self.ids, other.ids):
+        if equal(self.ids, other.ids):
             newer = other.counters > self.counters
             if not newer.any():
                 return self
@@ -142,8 +146,8 @@ class Objective:
 
     def rating(self, config: Configuration) -> float:
         if config.rating is None:
-            alphas, penalties = config.terms[:, 0], config.terms[:, 1]
-            config.rating = float(alphas.sum() * self.distance(config) / self.scale + penalties.sum())
+            alphas, penalties = config.terms.sum(axis=0)
+            config.rating = float(alphas * self.distance(config) / self.scale + penalties)
         return config.rating
 
     def better(self, a: Configuration, b: Configuration) -> bool:
@@ -153,8 +157,23 @@ class Objective:
         rating_a, rating_b = self.rating(a), self.rating(b)
         if rating_a != rating_b:
             return rating_a < rating_b
-        return not a.same_as(b) and _content_key(a) < _content_key(b)
+        return not a.same_as(b) and _content_before(a, b)
 
 
-def _content_key(config: Configuration) -> tuple:
-    return config.ids.tolist(), config.schedules.ravel().tolist(), config.counters.tolist()
+def equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal shape and bytes, for arrays of one dtype (a hot path of perceive; unlike `np.array_equal`,
+    0.0 and -0.0 differ, which at worst counts an unchanged schedule as a new state)."""
+    return a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def _content_before(a: Configuration, b: Configuration) -> bool:
+    """(ids, schedules, counters) of `a` before those of `b`, compared as Python lists compare
+    (lexicographically, a prefix first), without building the lists."""
+    for x, y in ((a.ids, b.ids), (a.schedules.ravel(), b.schedules.ravel()), (a.counters, b.counters)):
+        n = min(len(x), len(y))
+        differ = np.flatnonzero(x[:n] != y[:n])
+        if len(differ):
+            return bool(x[differ[0]] < y[differ[0]])
+        if len(x) != len(y):
+            return len(x) < len(y)
+    return False

@@ -7,6 +7,7 @@ sender's memory: what an agent knows is exactly what it was sent.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,18 +67,18 @@ def unpack(message: Update, q: int, sender: str) -> tuple[Configuration, Configu
                          f"{schedules.shape}, {terms.shape} do not describe {k} states of {q} intervals")
     if not 0 <= split <= k:
         raise ValueError(f"update from {sender}: perceived: {split} is not within 0..{k}")
-    if not (np.isfinite(schedules).all() and np.isfinite(terms).all()):
+    if not (_finite(schedules) and _finite(terms)):
         raise ValueError(f"update from {sender}: schedules/terms: not finite")
-    config = _configuration(states[:split], schedules[:split], terms[:split], sender, "Sigma_i")
-    best = config if split == k else _configuration(states[split:], schedules[split:], terms[split:], sender,
-                                                    "Sigma*_i")
+    ids, counters = states[:, 0].copy(), states[:, 1].copy()
+    increasing = ids[1:] > ids[:-1]
+    for which, part in (("Sigma_i", slice(0, max(split - 1, 0))), ("Sigma*_i", slice(split, None))):
+        if not increasing[part].all():
+            raise ValueError(f"update from {sender}: states: agent ids of {which} are not strictly increasing")
+    config = Configuration(ids[:split], counters[:split], schedules[:split], terms[:split])
+    best = config if split == k else Configuration(ids[split:], counters[split:], schedules[split:], terms[split:])
     return config, best
 
 
-def _configuration(states: np.ndarray, schedules: np.ndarray, terms: np.ndarray, sender: str,
-                   which: str) -> Configuration:
-    ids = np.ascontiguousarray(states[:, 0])
-    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
-        raise ValueError(f"update from {sender}: states: agent ids of {which} are not strictly increasing")
-    return Configuration(ids, np.ascontiguousarray(states[:, 1]), np.ascontiguousarray(schedules),
-                         np.ascontiguousarray(terms))
+def _finite(values: np.ndarray) -> bool:
+    """All entries finite; one reduction in the usual case (a finite sum), the exact test otherwise."""
+    return math.isfinite(values.sum()) or bool(np.isfinite(values).all())

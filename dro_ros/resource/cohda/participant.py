@@ -13,9 +13,10 @@ configuration Sigma*_i (`memory.solution_candidate`). On every message from a ne
    new state (counter + 1).
 3. publish: if Sigma_i or Sigma*_i changed, send both to every neighbour.
 
-With `reaction_delay` > 0 an agent perceives each message on arrival but chooses and publishes once,
-`reaction_delay` after the first news, on everything perceived meanwhile (the paper's agents act once
-per simulation step); with 0 it decides on every message.
+An agent perceives each message on arrival but chooses and publishes once on everything perceived
+meanwhile, as the paper's agents act once per simulation step: by default (`reaction_delay` = 0) when
+its inbox is empty (`on_inbox_drained`: everything queued for it is perceived first), otherwise
+`reaction_delay` after the first news.
 
 "Better" is the order of `Objective.better`: more states first, then the lower value of eq. 3, then a
 content tie-break, so any two agents rank any two configurations alike. Because every change of
@@ -37,7 +38,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from dro_ros.core.carrier import Carrier, MessageMeta, TimerHandle
-from dro_ros.resource.cohda.configuration import Configuration, Objective, PerformanceFunction, TargetParams
+from dro_ros.resource.cohda.configuration import Configuration, Objective, PerformanceFunction, TargetParams, equal
 from dro_ros.resource.cohda.messages import Start, Update, pack, unpack
 from dro_ros.resource.termination import Credit, Stop, WeightThrowing
 
@@ -106,6 +107,7 @@ class CohdaParticipant:
         self._chosen: dict[int, int] = {}  # own counter -> index of the schedule selected with it
         self._timer: TimerHandle | None = None    # pending return of termination credit
         self._pending: TimerHandle | None = None  # pending decision (with a reaction delay)
+        self._news = False  # perceived a change not yet decided on (without a reaction delay)
 
     def schedule_index(self, counter: int) -> int:
         """Index in the schedule set of this agent's state with `counter` (-1 if unknown)."""
@@ -153,7 +155,7 @@ class CohdaParticipant:
             if message.target.shape[:1] != (2,):
                 raise ValueError(f"update from {sender}: target: expected shape (2, q), got {message.target.shape}")
             self._join(message.target[0], message.target[1], bool(message.credit), sender)
-        elif not np.array_equal(message.target, self._wire_target):
+        elif not equal(message.target, self._wire_target):
             raise ValueError(f"update from {sender}: target: differs from the run's target")
         if (self._detector is not None) != bool(message.credit):
             raise ValueError(f"update from {sender}: credit: termination detection is "
@@ -164,10 +166,15 @@ class CohdaParticipant:
         if not self._perceive(config, best):
             return
         if self.reaction_delay == 0:
-            self._decide()
-            self._publish(carrier)
+            self._news = True
         elif self._pending is None:
             self._pending = carrier.schedule_using(lambda: self._decide_later(carrier), self.reaction_delay)
+
+    def on_inbox_drained(self, carrier: Carrier) -> None:
+        """Steps 2 and 3 once everything queued is perceived (without a reaction delay)."""
+        if self._news:
+            self._news = False
+            self._decide_later(carrier)
 
     def _decide_later(self, carrier: Carrier) -> None:
         """Steps 2 and 3 once per reaction window, on everything perceived meanwhile."""
@@ -187,7 +194,7 @@ class CohdaParticipant:
         memory, objective = self.memory, self.objective
         perceived = memory.system_config.merged(config)
         known = memory.solution_candidate
-        if objective.better(best, known):
+        if not best.same_states(known) and objective.better(best, known):
             known = best
         if objective.better(perceived, known):
             known = perceived
@@ -220,7 +227,7 @@ class CohdaParticipant:
     def _with_own(self, perceived: Configuration, row: int, schedule: np.ndarray, penalty: float,
                   index: int) -> Configuration:
         """Sigma_i with this agent's state set to `schedule`: a new state (counter + 1) only if it differs."""
-        if row >= 0 and np.array_equal(perceived.schedules[row], schedule) and perceived.terms[row, 1] == penalty:
+        if row >= 0 and equal(perceived.schedules[row], schedule) and perceived.terms[row, 1] == penalty:
             return perceived
         self._counter += 1
         self._chosen[self._counter] = index
@@ -273,7 +280,7 @@ class CohdaParticipant:
     # --- termination -----------------------------------------------------------------------------
     def _after_work(self, carrier: Carrier) -> None:
         detector = self._detector
-        if detector is None or self.status is not CohdaStatus.RUNNING or self._pending is not None:
+        if detector is None or self.status is not CohdaStatus.RUNNING or self._pending is not None or self._news:
             return  # no detection, or not passive: a decision is due
         if detector.is_root:
             if detector.terminated:
@@ -285,7 +292,7 @@ class CohdaParticipant:
 
     def _return_credit(self, carrier: Carrier) -> None:
         self._timer = None
-        passive = self.status is CohdaStatus.RUNNING and self._pending is None
+        passive = self.status is CohdaStatus.RUNNING and self._pending is None and not self._news
         returnable = self._detector.take_returnable() if passive else None
         if returnable is not None:
             parent, credit = returnable
@@ -300,6 +307,7 @@ class CohdaParticipant:
             if timer is not None:
                 timer.cancel()
         self._timer = self._pending = None
+        self._news = False
         for neighbour in self._neighbours or ():
             if neighbour != sender:
                 carrier.send_to_other(Stop(reason), neighbour)
