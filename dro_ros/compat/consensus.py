@@ -1,0 +1,135 @@
+"""The reference package's averaging consensus with a gradient term, and its economic-dispatch actor.
+
+Synchronous rounds k = 0 .. max_iter - 1: participant i sends lambda_i(k) to every other participant
+and, holding lambda_j(k) of all of them, updates
+
+    lambda_i(k+1) = lambda_i(k) + alpha (mean_j lambda_j(k) - lambda_i(k)) + g_i(lambda_i(k), data)
+
+(the reference's rule; dro_ros's `AveragingAgent` is the primary implementation, with Metropolis
+weights, a topology and a stop on tolerance). After round max_iter - 1 it calls
+`finish_callback(algorithm, carrier)` once and falls silent. The first message a participant receives
+starts it (lambda_i(0) = initial_lam per component of the message's lambda); unless flagged `initial` it
+also counts as its sender's round-k value until the sender's own value arrives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from dro_ros.compat.algorithm import DistributedAlgorithm, OptimizationMessage
+
+
+class ConsensusActor:
+    """The gradient term g_i(lambda, data) added to every update (default 0)."""
+
+    def gradient_term(self, lam: np.ndarray, data: Any) -> np.ndarray | float:
+        return 0
+
+
+class NoConsensusActor(ConsensusActor):
+    """Pure averaging (g = 0)."""
+
+
+@dataclass
+class AveragingConsensusMessage(OptimizationMessage):
+    """lambda of the sender at round k, the run's data, and whether it only starts the run."""
+
+    lam: np.ndarray
+    k: int
+    data: Any
+    initial: bool = False
+
+
+@dataclass
+class ConsensusFinishedMessage:
+    """A participant's final lambda, its round and its consensus actor."""
+
+    lam: np.ndarray
+    k: int
+    actor: ConsensusActor
+
+
+class AveragingConsensusAlgorithm(DistributedAlgorithm):
+    """One participant of averaging consensus; see the module docstring."""
+
+    def __init__(self, finish_callback: Callable[[Any, Any], Any], consensus_actor: ConsensusActor | None = None,
+                 initial_lam: float = 10.0, alpha: float = 0.3, max_iter: int = 50) -> None:
+        if not 0 < alpha <= 1:
+            raise ValueError(f"alpha: need 0 < alpha <= 1, got {alpha}")
+        if max_iter < 1:
+            raise ValueError(f"max_iter: need at least 1, got {max_iter}")
+        self.finish_callback = finish_callback
+        self.actor = consensus_actor if consensus_actor is not None else NoConsensusActor()
+        self.initial_lam, self.alpha, self.max_iter = initial_lam, alpha, max_iter
+        self._k = 0
+        self._lam = np.array([initial_lam], dtype=float)
+        self._data: Any = None
+        self._started = False
+        self.finished = False
+        self._received: dict[int, dict[Any, np.ndarray]] = {}
+
+    async def on_exchange_message(self, carrier: Any, message_data: AveragingConsensusMessage, meta: Any) -> None:
+        if self.finished:
+            return
+        neighbours = carrier.others("")
+        if not self._started:
+            self._started = True
+            self._data = message_data.data
+            self._lam = np.ones(np.size(message_data.lam)) * float(self.initial_lam)
+            self._broadcast(carrier, neighbours)
+        if message_data.initial or message_data.k < self._k:
+            return
+        sender = meta.get("sender") if isinstance(meta, dict) else None
+        self._received.setdefault(message_data.k, {})[sender] = np.asarray(message_data.lam, dtype=float)
+        while not self.finished and set(neighbours) <= set(self._received.get(self._k, {})):
+            values = self._received.pop(self._k)
+            mean = sum(values[n] for n in neighbours) / len(neighbours)
+            gradient = self.actor.gradient_term(self._lam, self._data)
+            self._lam = self._lam + self.alpha * (mean - self._lam) + gradient
+            self._k += 1
+            if self._k >= self.max_iter:
+                self.finished = True
+                self.finish_callback(self, carrier)
+            else:
+                self._broadcast(carrier, neighbours)
+
+    def _broadcast(self, carrier: Any, neighbours: list[Any]) -> None:
+        for neighbour in neighbours:
+            carrier.send_to_other(AveragingConsensusMessage(lam=self._lam.copy(), k=self._k, data=self._data),
+                                  neighbour)
+
+
+def create_averaging_consensus_participant(finish_callback: Callable[[Any, Any], Any],
+                                           consensus_actor: ConsensusActor | None = None, initial_lam: float = 10.0,
+                                           alpha: float = 0.3, max_iter: int = 50) -> AveragingConsensusAlgorithm:
+    return AveragingConsensusAlgorithm(finish_callback, consensus_actor, initial_lam, alpha, max_iter)
+
+
+def create_averaging_consensus_start(initial_lam: float, data: Any = None) -> AveragingConsensusMessage:
+    """The message that starts a run (flagged `initial`; its lambda gives the dimension)."""
+    return AveragingConsensusMessage(lam=np.array([initial_lam], dtype=float), k=0, data=data, initial=True)
+
+
+@dataclass
+class LinearCostEconomicDispatchConsensusActor(ConsensusActor):
+    """Gradient term of economic dispatch by price consensus, cost c P + epsilon/2 P^2 on [p_min, p_max].
+
+    P(lambda) = clip((lambda - c) / epsilon, p_min, p_max) is the unit's output at price lambda;
+    g(lambda, target) = -rho (P(lambda) - target / n_guess) raises the price while the unit produces
+    less than its share of the target. `P` holds the latest output.
+    """
+
+    cost: float
+    p_max: float
+    rho: float = 0.05
+    epsilon: float = 0.1
+    p_min: float = 0.0
+    n_guess: int = 10
+    P: np.ndarray = field(default_factory=lambda: np.zeros(1))
+
+    def gradient_term(self, lam: np.ndarray, p_target: Any) -> np.ndarray:
+        self.P = np.clip((np.asarray(lam, float) - self.cost) / self.epsilon, self.p_min, self.p_max)
+        share = np.asarray(0.0 if p_target is None else p_target, dtype=float) / self.n_guess
+        return -self.rho * (self.P - share)

@@ -1,0 +1,115 @@
+"""The general ADMM flex actor: outputs in a polytope, a linear cost (the reference's `ADMMFlexActor`).
+
+    X = { x in R^m : lb <= x <= ub,  C x <= d },   f(x) = S . x
+
+S is a per-output cost (the reference's priorities enter as S = -P, so a positive priority is a reward).
+The ADMM x-update (Boyd et al. 2011, eq. 7.6 per actor) is the strictly convex QP
+
+    x <- argmin_{x in X}  S . x + rho/2 ||x - a||^2,    a = z_i - u_i,
+
+solved exactly by HiGHS (active-set QP, Hessian rho I). An empty X is refused when the actor is built,
+with the name of the actor in the message, never discovered as a failed step mid-run.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import highspy
+import numpy as np
+
+from dro_ros.core.carrier import Carrier, MessageMeta
+from dro_ros.resource.admm.coordinator import AdmmStatus, LocalSolution, LocalStep, RunEnded
+
+
+class InfeasibleActorError(ValueError):
+    """The actor's feasible set { lb <= x <= ub, C x <= d } is empty or its data is malformed."""
+
+
+class PolytopeFlexActor:
+    """ADMM actor over X = {lb <= x <= ub, C x <= d} with cost S . x; `x` holds its latest output."""
+
+    def __init__(self, lb: Any, ub: Any, C: Any, d: Any, S: Any, *, name: str = "flex actor") -> None:
+        self.name = name
+        self.lb, self.ub, self.S = (self._vector(value, field) for value, field in ((lb, "lb"), (ub, "u"), (S, "S")))
+        m = self.lb.size
+        for value, field in ((self.ub, "u"), (self.S, "S")):
+            if value.size != m:
+                raise InfeasibleActorError(f"{name}.{field}: has {value.size} entries, lb has {m}")
+        self.C = np.atleast_2d(np.asarray(C, dtype=float)) if np.size(C) else np.zeros((0, m))
+        self.d = np.asarray(d, dtype=float).reshape(-1)
+        if self.C.shape[1] != m or self.C.shape[0] != self.d.size:
+            raise InfeasibleActorError(f"{name}.C: shape {self.C.shape} does not match {m} outputs and "
+                                       f"{self.d.size} rows of d")
+        if np.any(np.isnan(self.C)) or np.any(np.isnan(self.d)):
+            raise InfeasibleActorError(f"{name}.C/d: contain NaN")
+        if np.any(self.lb > self.ub):
+            bad = int(np.argmax(self.lb > self.ub))
+            raise InfeasibleActorError(f"{name}: lb[{bad}] = {self.lb[bad]} > u[{bad}] = {self.ub[bad]}")
+        self.x = np.zeros(m)
+        self.status = AdmmStatus.RUNNING
+        self.reason = ""
+        self.solve(np.zeros(m), 1.0)  # refuses an empty feasible set now, naming the actor
+
+    @staticmethod
+    def _vector(value: Any, field: str) -> np.ndarray:
+        vector = np.asarray(value, dtype=float).reshape(-1)
+        if np.any(np.isnan(vector)):
+            raise InfeasibleActorError(f"{field}: contains NaN")
+        return vector
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not AdmmStatus.RUNNING
+
+    def solve(self, point: np.ndarray, rho: float) -> np.ndarray:
+        """argmin_{x in X} S . x + rho/2 ||x - point||^2 (module docstring); raises if X is empty."""
+        m = self.lb.size
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = m, self.C.shape[0]
+        lp.col_cost_ = self.S - rho * np.asarray(point, dtype=float)
+        lp.col_lower_, lp.col_upper_ = self.lb, self.ub
+        lp.row_lower_ = np.full(self.C.shape[0], -highspy.kHighsInf)
+        lp.row_upper_ = self.d
+        columns = [np.flatnonzero(self.C[:, j]) for j in range(m)]
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.cumsum([0] + [len(rows) for rows in columns])
+        lp.a_matrix_.index_ = np.concatenate(columns).astype(np.int32) if columns else np.zeros(0, np.int32)
+        lp.a_matrix_.value_ = np.concatenate([self.C[rows, j] for j, rows in enumerate(columns)]) if columns \
+            else np.zeros(0)
+        hessian = highspy.HighsHessian()
+        hessian.dim_ = m
+        hessian.format_ = highspy.HessianFormat.kTriangular
+        hessian.start_ = np.arange(m + 1, dtype=np.int32)
+        hessian.index_ = np.arange(m, dtype=np.int32)
+        hessian.value_ = np.full(m, float(rho))
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        model = highspy.HighsModel()
+        model.lp_, model.hessian_ = lp, hessian
+        highs.passModel(model)
+        highs.run()
+        status = highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise InfeasibleActorError(f"{self.name}: local QP {highs.modelStatusToString(status)} "
+                                       f"(is lb <= x <= u, C x <= d empty?)")
+        return np.clip(np.asarray(highs.getSolution().col_value, dtype=float), self.lb, self.ub)
+
+    def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
+        if isinstance(content, LocalStep):
+            carrier.reply_to_other(self._step(content), meta)
+        elif isinstance(content, RunEnded):
+            self.status, self.reason = AdmmStatus(content.status), content.reason
+
+    def _step(self, step: LocalStep) -> LocalSolution:
+        if step.point.shape != self.lb.shape:
+            return LocalSolution(step.iteration, np.zeros(0), 0.0, False,
+                                 f"{self.name}: has {self.lb.size} outputs, the coordinator's target has "
+                                 f"{step.point.size}")
+        try:
+            self.x = self.solve(step.point, step.rho)
+        except InfeasibleActorError as error:
+            return LocalSolution(step.iteration, np.zeros(0), 0.0, False, str(error))
+        return LocalSolution(step.iteration, self.x, float(self.S @ self.x), True, "")
+
+    def result(self) -> np.ndarray:
+        return self.x.copy()
