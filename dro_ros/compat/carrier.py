@@ -2,7 +2,9 @@
 
 Addresses are the 1-based registration numbers (`cid`); `meta` is a dict with "sender" and
 "message_id". Unlike the reference, every payload is delivered as a copy (`copy.deepcopy`, as a network
-would deliver it), a reply awaited with `send_awaitable` times out (`ReplyTimeout`, after the container's
+would deliver it), a reply goes only to the `send_awaitable` future waiting for it (one nobody awaits is
+counted in `unawaited_replies`, not handled as a new message, so two agents that answer every message
+do not answer each other's answers forever), a reply awaited with `send_awaitable` times out (`ReplyTimeout`, after the container's
 `reply_timeout`), and an exception raised by a handler is re-raised by `start_*` instead of being lost
 in a task.
 """
@@ -70,6 +72,7 @@ class ActorContainer:
         self.done_event = asyncio.Event()
         self.reply_timeout = reply_timeout
         self.errors: list[BaseException] = []
+        self.unawaited_replies = 0
 
     def _register(self, carrier: "SimpleCarrier") -> int:
         self.actors.append(carrier)
@@ -112,7 +115,7 @@ class SimpleCarrier(Carrier):
 
     def send_to_other(self, content: Any, receiver: int, meta: dict | None = None) -> asyncio.Task:
         target = self.container._carrier(receiver)
-        header = {"sender": self.aid, "message_id": uuid4(), **(meta or {})}
+        header = {"message_id": uuid4(), **(meta or {}), "sender": self.aid}
         payload = copy.deepcopy(content)
         self.container._task_started()
         return asyncio.get_running_loop().create_task(self._deliver(target, payload, header))
@@ -147,9 +150,12 @@ class SimpleCarrier(Carrier):
 
     async def _deliver(self, target: "SimpleCarrier", content: Any, meta: dict) -> None:
         try:
-            waiting = target._awaiting.pop(meta["message_id"], None) if meta.get("reply") else None
-            if waiting is not None:
-                if not waiting.done():
+            if meta.get("reply"):
+                waiting = target._awaiting.pop(meta["message_id"], None)
+                if waiting is None:
+                    self.container.unawaited_replies += 1
+                    log.debug("participant %s: reply from %s that nobody awaits", target.aid, self.aid)
+                elif not waiting.done():
                     waiting.set_result(content)
             else:
                 await on_exchange_message(target.actor, target, content, meta)
