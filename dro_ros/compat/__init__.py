@@ -42,6 +42,10 @@ from dro_ros.compat.consensus import (AveragingConsensusAlgorithm, AveragingCons
                                       ConsensusActor, ConsensusFinishedMessage,
                                       LinearCostEconomicDispatchConsensusActor, NoConsensusActor,
                                       create_averaging_consensus_participant, create_averaging_consensus_start)
+from dro_ros.compat.diffusion import (DiffusionActor, DiffusionAlgorithm, DiffusionMessage,  # noqa: F401
+                                      LinearCostEconomicDispatchDiffusionActor, NoDiffusionActor,
+                                      ReservoirStorageDiffusionActor, create_diffusion_participant,
+                                      create_diffusion_start)
 
 __all__ = [
     "Carrier", "EventWithValue", "ActorContainer", "SimpleCarrier", "cid", "start_distributed_optimization",
@@ -61,6 +65,8 @@ __all__ = [
     "ConsensusActor", "NoConsensusActor", "AveragingConsensusMessage", "ConsensusFinishedMessage",
     "AveragingConsensusAlgorithm", "create_averaging_consensus_participant", "create_averaging_consensus_start",
     "LinearCostEconomicDispatchConsensusActor",
+    "DiffusionActor", "NoDiffusionActor", "DiffusionMessage", "DiffusionAlgorithm", "create_diffusion_participant",
+    "create_diffusion_start", "LinearCostEconomicDispatchDiffusionActor", "ReservoirStorageDiffusionActor",
 ]
 
 try:  # the mango carrier needs the optional `mango` extra (mango-agents)

@@ -51,54 +51,91 @@ class ConsensusFinishedMessage:
     actor: ConsensusActor
 
 
-class AveragingConsensusAlgorithm(DistributedAlgorithm):
-    """One participant of averaging consensus; see the module docstring."""
+class SynchronousRounds(DistributedAlgorithm):
+    """Rounds k = 0 .. max_iter - 1 over every other participant (see the module docstring).
 
-    def __init__(self, finish_callback: Callable[[Any, Any], Any], consensus_actor: ConsensusActor | None = None,
-                 initial_lam: float = 10.0, alpha: float = 0.3, max_iter: int = 50) -> None:
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha: need 0 < alpha <= 1, got {alpha}")
+    A subclass gives `_begin(message)` (the own state, returning the first value to send) and
+    `_combine(values)` (the update from the received round-k values, returning the next value to send).
+    """
+
+    def __init__(self, finish_callback: Callable[[Any, Any], Any], max_iter: int) -> None:
         if max_iter < 1:
             raise ValueError(f"max_iter: need at least 1, got {max_iter}")
         self.finish_callback = finish_callback
-        self.actor = consensus_actor if consensus_actor is not None else NoConsensusActor()
-        self.initial_lam, self.alpha, self.max_iter = initial_lam, alpha, max_iter
+        self.max_iter = max_iter
         self._k = 0
-        self._lam = np.array([initial_lam], dtype=float)
         self._data: Any = None
         self._started = False
         self.finished = False
         self._received: dict[int, dict[Any, np.ndarray]] = {}
 
-    async def on_exchange_message(self, carrier: Any, message_data: AveragingConsensusMessage, meta: Any) -> None:
+    def _begin(self, message: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _combine(self, values: list[np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _message(self, value: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def _value(message: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    async def on_exchange_message(self, carrier: Any, message_data: Any, meta: Any) -> None:
         if self.finished:
             return
         neighbours = carrier.others("")
         if not self._started:
             self._started = True
             self._data = message_data.data
-            self._lam = np.ones(np.size(message_data.lam)) * float(self.initial_lam)
-            self._broadcast(carrier, neighbours)
+            self._broadcast(carrier, neighbours, self._begin(message_data))
         if message_data.initial or message_data.k < self._k:
             return
         sender = meta.get("sender") if isinstance(meta, dict) else None
-        self._received.setdefault(message_data.k, {})[sender] = np.asarray(message_data.lam, dtype=float)
+        self._received.setdefault(message_data.k, {})[sender] = np.asarray(self._value(message_data), dtype=float)
         while not self.finished and set(neighbours) <= set(self._received.get(self._k, {})):
             values = self._received.pop(self._k)
-            mean = sum(values[n] for n in neighbours) / len(neighbours)
-            gradient = self.actor.gradient_term(self._lam, self._data)
-            self._lam = self._lam + self.alpha * (mean - self._lam) + gradient
+            outgoing = self._combine([values[n] for n in neighbours])
             self._k += 1
             if self._k >= self.max_iter:
                 self.finished = True
                 self.finish_callback(self, carrier)
             else:
-                self._broadcast(carrier, neighbours)
+                self._broadcast(carrier, neighbours, outgoing)
 
-    def _broadcast(self, carrier: Any, neighbours: list[Any]) -> None:
+    def _broadcast(self, carrier: Any, neighbours: list[Any], value: np.ndarray) -> None:
         for neighbour in neighbours:
-            carrier.send_to_other(AveragingConsensusMessage(lam=self._lam.copy(), k=self._k, data=self._data),
-                                  neighbour)
+            carrier.send_to_other(self._message(value.copy()), neighbour)
+
+
+class AveragingConsensusAlgorithm(SynchronousRounds):
+    """One participant of averaging consensus; see the module docstring."""
+
+    def __init__(self, finish_callback: Callable[[Any, Any], Any], consensus_actor: ConsensusActor | None = None,
+                 initial_lam: float = 10.0, alpha: float = 0.3, max_iter: int = 50) -> None:
+        if not 0 < alpha <= 1:
+            raise ValueError(f"alpha: need 0 < alpha <= 1, got {alpha}")
+        super().__init__(finish_callback, max_iter)
+        self.actor = consensus_actor if consensus_actor is not None else NoConsensusActor()
+        self.initial_lam, self.alpha = initial_lam, alpha
+        self._lam = np.array([initial_lam], dtype=float)
+
+    def _begin(self, message: AveragingConsensusMessage) -> np.ndarray:
+        self._lam = np.ones(np.size(message.lam)) * float(self.initial_lam)
+        return self._lam
+
+    def _combine(self, values: list[np.ndarray]) -> np.ndarray:
+        gradient = self.actor.gradient_term(self._lam, self._data)
+        self._lam = self._lam + self.alpha * (sum(values) / len(values) - self._lam) + gradient
+        return self._lam
+
+    def _message(self, value: np.ndarray) -> AveragingConsensusMessage:
+        return AveragingConsensusMessage(lam=value, k=self._k, data=self._data)
+
+    @staticmethod
+    def _value(message: AveragingConsensusMessage) -> np.ndarray:
+        return message.lam
 
 
 def create_averaging_consensus_participant(finish_callback: Callable[[Any, Any], Any],

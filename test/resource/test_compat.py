@@ -235,3 +235,16 @@ def test_a_silent_participant_times_out_with_its_address():
 
     with pytest.raises(TimeoutError, match="no reply from 2"):
         asyncio.run(run())
+
+
+def test_diffusion_dispatch_reaches_the_clearing_price_and_storage_respects_its_limits():
+    units = [dro.LinearCostEconomicDispatchDiffusionActor(cost=10, p_max=100, n_guess=3) for _ in range(3)]
+    actors = [dro.create_diffusion_participant(lambda *_: None, unit, epsilon=0.05, max_iter=200) for unit in units]
+    asyncio.run(dro.start_distributed_optimization(actors, dro.create_diffusion_start(10.0, data=np.full(4, 30.0))))
+    for actor in actors:  # 10 P + 0.05 P^2 per unit, demand 30: lambda* = 10 + 0.1 * 10
+        assert actor._lam == pytest.approx(np.full(4, 11.0), abs=1e-6)
+    storage = dro.ReservoirStorageDiffusionActor(e_max=10, p_charge_max=2, p_discharge_max=3, e_initial=0.5)
+    storage.gradient_term(np.array([0.0, -5.0, -5.0, 50.0, 50.0, 50.0]), None)
+    assert np.all(storage.P <= 3 + 1e-12) and np.all(storage.P >= -2 - 1e-12)
+    assert np.all(storage.E >= -1e-9) and np.all(storage.E <= 10 + 1e-9)
+    assert storage.P[3] > 0 > storage.P[1]  # discharges at the high price, charges at the low one
