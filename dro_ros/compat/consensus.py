@@ -54,9 +54,13 @@ class ConsensusFinishedMessage:
 class SynchronousRounds(DistributedAlgorithm):
     """Rounds k = 0 .. max_iter - 1 over every other participant (see the module docstring).
 
-    A subclass gives `_begin(message)` (the own state, returning the first value to send) and
-    `_combine(values)` (the update from the received round-k values, returning the next value to send).
+    A subclass names its message class and value field (`message_type`, `value_field`) and gives
+    `_begin(message)` (the own state, returning the first value to send) and `_combine(values)` (the
+    update from the received round-k values, returning the next value to send).
     """
+
+    message_type: type
+    value_field: str
 
     def __init__(self, finish_callback: Callable[[Any, Any], Any], max_iter: int) -> None:
         if max_iter < 1:
@@ -75,13 +79,6 @@ class SynchronousRounds(DistributedAlgorithm):
     def _combine(self, values: list[np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def _message(self, value: np.ndarray) -> Any:
-        raise NotImplementedError
-
-    @staticmethod
-    def _value(message: Any) -> np.ndarray:
-        raise NotImplementedError
-
     async def on_exchange_message(self, carrier: Any, message_data: Any, meta: Any) -> None:
         if self.finished:
             return
@@ -93,7 +90,8 @@ class SynchronousRounds(DistributedAlgorithm):
         if message_data.initial or message_data.k < self._k:
             return
         sender = meta.get("sender") if isinstance(meta, dict) else None
-        self._received.setdefault(message_data.k, {})[sender] = np.asarray(self._value(message_data), dtype=float)
+        self._received.setdefault(message_data.k, {})[sender] = np.asarray(getattr(message_data, self.value_field),
+                                                                            dtype=float)
         while not self.finished and set(neighbours) <= set(self._received.get(self._k, {})):
             values = self._received.pop(self._k)
             outgoing = self._combine([values[n] for n in neighbours])
@@ -106,11 +104,14 @@ class SynchronousRounds(DistributedAlgorithm):
 
     def _broadcast(self, carrier: Any, neighbours: list[Any], value: np.ndarray) -> None:
         for neighbour in neighbours:
-            carrier.send_to_other(self._message(value.copy()), neighbour)
+            message = self.message_type(**{self.value_field: value.copy()}, k=self._k, data=self._data)
+            carrier.send_to_other(message, neighbour)
 
 
 class AveragingConsensusAlgorithm(SynchronousRounds):
     """One participant of averaging consensus; see the module docstring."""
+
+    message_type, value_field = AveragingConsensusMessage, "lam"
 
     def __init__(self, finish_callback: Callable[[Any, Any], Any], consensus_actor: ConsensusActor | None = None,
                  initial_lam: float = 10.0, alpha: float = 0.3, max_iter: int = 50) -> None:
@@ -130,12 +131,6 @@ class AveragingConsensusAlgorithm(SynchronousRounds):
         self._lam = self._lam + self.alpha * (sum(values) / len(values) - self._lam) + gradient
         return self._lam
 
-    def _message(self, value: np.ndarray) -> AveragingConsensusMessage:
-        return AveragingConsensusMessage(lam=value, k=self._k, data=self._data)
-
-    @staticmethod
-    def _value(message: AveragingConsensusMessage) -> np.ndarray:
-        return message.lam
 
 
 def create_averaging_consensus_participant(finish_callback: Callable[[Any, Any], Any],

@@ -16,14 +16,11 @@ from typing import Any, Callable
 import numpy as np
 
 from dro_ros.compat.algorithm import OptimizationMessage
-from dro_ros.compat.consensus import SynchronousRounds
+from dro_ros.compat.consensus import ConsensusActor, SynchronousRounds
 
 
-class DiffusionActor:
-    """grad J_i(lambda, data) of the adapt step (default 0)."""
-
-    def gradient_term(self, lam: np.ndarray, data: Any) -> np.ndarray | float:
-        return 0
+class DiffusionActor(ConsensusActor):
+    """grad J_i(lambda, data) of the adapt step (`gradient_term`, default 0)."""
 
 
 class NoDiffusionActor(DiffusionActor):
@@ -43,6 +40,8 @@ class DiffusionMessage(OptimizationMessage):
 class DiffusionAlgorithm(SynchronousRounds):
     """One diffusion participant; see the module docstring. `horizon` is the schedule length (informative:
     the start message's phi gives the dimension)."""
+
+    message_type, value_field = DiffusionMessage, "phi"
 
     def __init__(self, finish_callback: Callable[[Any, Any], Any], diffusion_actor: DiffusionActor | None = None,
                  initial_lam: float = 10.0, epsilon: float = 0.1, max_iter: int = 300, horizon: int = 24) -> None:
@@ -66,12 +65,6 @@ class DiffusionAlgorithm(SynchronousRounds):
         self._lam = (self._phi + sum(values)) / (len(values) + 1)
         return self._adapt()
 
-    def _message(self, value: np.ndarray) -> DiffusionMessage:
-        return DiffusionMessage(phi=value, k=self._k, data=self._data)
-
-    @staticmethod
-    def _value(message: DiffusionMessage) -> np.ndarray:
-        return message.phi
 
 
 def create_diffusion_participant(finish_callback: Callable[[Any, Any], Any],

@@ -17,15 +17,14 @@ from typing import Any
 import highspy
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta
-from dro_ros.resource.admm.coordinator import AdmmStatus, LocalSolution, LocalStep, RunEnded
+from dro_ros.resource.admm.local import LocalActor
 
 
 class InfeasibleActorError(ValueError):
     """The actor's feasible set { lb <= x <= ub, C x <= d } is empty or its data is malformed."""
 
 
-class PolytopeFlexActor:
+class PolytopeFlexActor(LocalActor):
     """ADMM actor over X = {lb <= x <= ub, C x <= d} with cost S . x; `x` holds its latest output."""
 
     def __init__(self, lb: Any, ub: Any, C: Any, d: Any, S: Any, *, name: str = "flex actor") -> None:
@@ -46,8 +45,7 @@ class PolytopeFlexActor:
             bad = int(np.argmax(self.lb > self.ub))
             raise InfeasibleActorError(f"{name}: lb[{bad}] = {self.lb[bad]} > u[{bad}] = {self.ub[bad]}")
         self.x = np.zeros(m)
-        self.status = AdmmStatus.RUNNING
-        self.reason = ""
+        self.dimension_label = name
         self.solve(np.zeros(m), 1.0)  # refuses an empty feasible set now, naming the actor
 
     @staticmethod
@@ -56,10 +54,6 @@ class PolytopeFlexActor:
         if np.any(np.isnan(vector)):
             raise InfeasibleActorError(f"{field}: contains NaN")
         return vector
-
-    @property
-    def finished(self) -> bool:
-        return self.status is not AdmmStatus.RUNNING
 
     def solve(self, point: np.ndarray, rho: float) -> np.ndarray:
         """argmin_{x in X} S . x + rho/2 ||x - point||^2 (module docstring); raises if X is empty."""
@@ -94,22 +88,6 @@ class PolytopeFlexActor:
                                        f"(is lb <= x <= u, C x <= d empty?)")
         return np.clip(np.asarray(highs.getSolution().col_value, dtype=float), self.lb, self.ub)
 
-    def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
-        if isinstance(content, LocalStep):
-            carrier.reply_to_other(self._step(content), meta)
-        elif isinstance(content, RunEnded):
-            self.status, self.reason = AdmmStatus(content.status), content.reason
-
-    def _step(self, step: LocalStep) -> LocalSolution:
-        if step.point.shape != self.lb.shape:
-            return LocalSolution(step.iteration, np.zeros(0), 0.0, False,
-                                 f"{self.name}: has {self.lb.size} outputs, the coordinator's target has "
-                                 f"{step.point.size}")
-        try:
-            self.x = self.solve(step.point, step.rho)
-        except InfeasibleActorError as error:
-            return LocalSolution(step.iteration, np.zeros(0), 0.0, False, str(error))
-        return LocalSolution(step.iteration, self.x, float(self.S @ self.x), True, "")
-
-    def result(self) -> np.ndarray:
-        return self.x.copy()
+    def local_step(self, point: np.ndarray, rho: float) -> tuple[np.ndarray, float]:
+        x = self.solve(point, rho)
+        return x, float(self.S @ x)
