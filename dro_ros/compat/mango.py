@@ -62,8 +62,14 @@ class MangoCarrier(Carrier):
         self._pending: dict[str, asyncio.Future] = {}
 
     def _post(self, content: Any, receiver: Any) -> asyncio.Task:
-        return asyncio.get_running_loop().create_task(
-            self._parent.context.send_message(copy.deepcopy(content), receiver))
+        return asyncio.get_running_loop().create_task(self._deliver(copy.deepcopy(content), receiver))
+
+    async def _deliver(self, content: Any, receiver: Any) -> bool:
+        delivered = await self._parent.context.send_message(content, receiver)
+        if not delivered:  # mango returns False when no container listens at the address
+            log.error("%s: cannot reach %s (%s not delivered)", self.get_address(), receiver,
+                      type(content).__name__)
+        return delivered
 
     def send_to_other(self, content: Any, receiver: Any, meta: dict | None = None) -> asyncio.Task:
         return self._post(content, receiver)

@@ -3,7 +3,8 @@
 A run file: {"problem_id": str, "endpoints": [[host, port], ...], "agents": [agent spec + "endpoint": k]}
 with agent specs as in `dro_ros.ros.specs.AgentSpec` (address, neighbours, fleet, algorithm, params).
 Prints one JSON object: address -> {"result": the agent's result, "error": text or null}. Exit code 1
-with the error on stderr if the container cannot bind, a peer is unreachable or the run times out.
+with the error on stderr if the container cannot bind, a peer is unreachable, the run times out or a
+local agent's handler raised.
 """
 from __future__ import annotations
 
@@ -66,8 +67,12 @@ def main(argv: list[str]) -> int:
     except (OSError, TimeoutError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(jsonable(results(carriers))))
-    return 0
+    outcome = results(carriers)
+    print(json.dumps(jsonable(outcome)))
+    failed = {address: item["error"] for address, item in outcome.items() if item["error"]}
+    for address, error in failed.items():
+        print(f"error: {address}: {error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

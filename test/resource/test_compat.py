@@ -6,6 +6,8 @@ import asyncio
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 import dro_ros.compat as dro
@@ -248,3 +250,27 @@ def test_diffusion_dispatch_reaches_the_clearing_price_and_storage_respects_its_
     assert np.all(storage.P <= 3 + 1e-12) and np.all(storage.P >= -2 - 1e-12)
     assert np.all(storage.E >= -1e-9) and np.all(storage.E <= 10 + 1e-9)
     assert storage.P[3] > 0 > storage.P[1]  # discharges at the high price, charges at the low one
+
+
+class GenericSharing(dro.ADMMSharingGlobalActor):
+    """The built-in sharing update, hidden from dro_ros so the compat generic loop runs it."""
+
+    def dro_ros_coordinator(self, data, options):
+        return None
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), generic=st.booleans())
+def test_sharing_reaches_the_lp_optimum_on_random_instances(seed, generic):
+    rng = np.random.default_rng(seed)
+    spec = [(float(rng.uniform(5, 15)), list(rng.uniform(-1, 1, 3))) for _ in range(int(rng.integers(3, 5)))]
+    target = list(rng.uniform(-6, 6, 3))
+    actors = [dro.create_admm_flex_actor_one_to_many(capacity, eta) for capacity, eta in spec]
+    coordinator = (dro.ADMMGenericCoordinator(GenericSharing(dro.ADMMTargetDistanceObjective())) if generic
+                   else dro.create_sharing_target_distance_admm_coordinator())
+    results = asyncio.run(dro.start_coordinated_optimization(
+        actors, coordinator, dro.create_admm_start(dro.create_admm_sharing_data(target))))
+    optimum = sharing_lp_optimum(spec, target, [1.0, 1.0, 1.0])
+    assert results.converged
+    scale = 1.0 + float(np.abs(target).sum())  # an optimum of 0 (target reachable) has no relative error
+    assert float(np.abs(sum(results) - target).sum()) == pytest.approx(optimum, rel=1e-4, abs=1e-5 * scale)
