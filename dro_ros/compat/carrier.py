@@ -2,7 +2,7 @@
 
 Addresses are the 1-based registration numbers (`cid`); `meta` is a dict with "sender" and
 "message_id". Unlike the reference, every payload is delivered as a copy (`copy.deepcopy`, as a network
-would deliver it), a reply goes only to the `send_awaitable` future waiting for it (one nobody awaits is
+would deliver it: `copied`), a reply goes only to the `send_awaitable` future waiting for it (one nobody awaits is
 counted in `unawaited_replies`, not handled as a new message, so two agents that answer every message
 do not answer each other's answers forever), a reply awaited with `send_awaitable` times out (`ReplyTimeout`, after the container's
 `reply_timeout`), and an exception raised by a handler is re-raised by `start_*` instead of being lost
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import pickle
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Sequence
 from uuid import uuid4
@@ -116,7 +117,7 @@ class SimpleCarrier(Carrier):
     def send_to_other(self, content: Any, receiver: int, meta: dict | None = None) -> asyncio.Task:
         target = self.container._carrier(receiver)
         header = {"message_id": uuid4(), **(meta or {}), "sender": self.aid}
-        payload = copy.deepcopy(content)
+        payload = copied(content)
         self.container._task_started()
         return asyncio.get_running_loop().create_task(self._deliver(target, payload, header))
 
@@ -164,6 +165,15 @@ class SimpleCarrier(Carrier):
             self.container.errors.append(error)
         finally:
             self.container._task_finished()
+
+
+def copied(content: Any) -> Any:
+    """A copy of `content` as a network would deliver it: a pickle round trip, or `copy.deepcopy` for
+    payloads pickle cannot handle (e.g. holding a lambda)."""
+    try:
+        return pickle.loads(pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return copy.deepcopy(content)
 
 
 def cid(carrier: SimpleCarrier) -> int:

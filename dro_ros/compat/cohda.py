@@ -11,6 +11,7 @@ is the primary API; this module keeps the reference's functions and classes for 
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -136,11 +137,21 @@ class COHDAAlgorithmData(DistributedAlgorithm):
         self.memory = WorkingMemory(target_params=None, system_config=SystemConfig(), solution_candidate=None)
         self.performance_function = performance_function
         self.decider = decider
+        self._inbox: list[WorkingMemory] = []
 
     async def on_exchange_message(self, carrier: Any, message_data: WorkingMemory, meta: Any) -> None:
-        """Perceive the message; if Sigma_i or Sigma*_i changed, decide, act and send to every other."""
+        """Perceive; if Sigma_i or Sigma*_i changed, decide, act and send the memory to every other.
+
+        Memories delivered in the same instant are perceived together and decided on once (the paper's
+        agents act once per step): the first call yields to the event loop once and takes the batch.
+        """
+        self._inbox.append(message_data)
+        if len(self._inbox) > 1:
+            return  # the call that holds the first message of this batch will perceive this one too
+        await asyncio.sleep(0)
+        batch, self._inbox = self._inbox, []
         before = (self.memory.system_config, self.memory.solution_candidate)
-        sysconfig, candidate = perceive(self, [message_data])
+        sysconfig, candidate = perceive(self, batch)
         if sysconfig != before[0] or candidate != before[1]:
             memory = act(self, *decide(self, self.decider, sysconfig, candidate))
             for other in carrier.others(str(self.participant_id)):
@@ -240,16 +251,28 @@ def decide(cohda_data: COHDAAlgorithmData, decider: LocalDecider, sysconfig: Sys
     own, memory = cohda_data.participant_id, cohda_data.memory
     best = _rated(candidate, cohda_data.performance_function, memory.target_params)
     chosen = best.schedules[own - 1].copy()
-    for schedule in decider.schedules(memory):
-        if not decider.is_local_acceptable(schedule):
-            continue
-        trial = create_from_updated_sysconf(own, sysconfig, schedule)
-        perf = cohda_data.performance_function(trial.schedules, memory.target_params)
-        if perf > best.perf:
-            best = SolutionCandidate(own, trial.schedules, perf, trial.present)
-            chosen = schedule
+    options = [s for s in decider.schedules(memory) if decider.is_local_acceptable(s)]
+    ratings = _ratings(cohda_data, sysconfig, options)
+    top = int(np.argmax(ratings)) if options else -1  # the first of equally rated schedules, as a loop would
+    if top >= 0 and ratings[top] > best.perf:
+        trial = create_from_updated_sysconf(own, sysconfig, options[top])
+        best = _rated(trial, cohda_data.performance_function, memory.target_params)
+        chosen = options[top]
     record_selection(cohda_data, sysconfig, chosen)
     return sysconfig, best
+
+
+def _ratings(cohda_data: COHDAAlgorithmData, sysconfig: SystemConfig, options: list[np.ndarray]) -> np.ndarray:
+    """The performance of the candidate with each option as the own schedule (all at once for the default
+    performance: minus the weighted L1 distance of (others' aggregate + option) to the target)."""
+    if not options:
+        return np.zeros(0)
+    own, target = cohda_data.participant_id, cohda_data.memory.target_params
+    if cohda_data.performance_function is cohda_default_performance:
+        others = create_from_updated_sysconf(own, sysconfig, np.zeros_like(options[0])).schedules.sum(axis=0)
+        return -(np.abs(target.schedule - (others + np.asarray(options))) * target.weights).sum(axis=1)
+    return np.array([cohda_data.performance_function(create_from_updated_sysconf(own, sysconfig, s).schedules,
+                                                     target) for s in options])
 
 
 def record_selection(cohda_data: COHDAAlgorithmData, sysconfig: SystemConfig, schedule: np.ndarray) -> None:

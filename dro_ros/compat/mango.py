@@ -3,7 +3,7 @@
 `DistributedOptimizationRole(algorithm)` hosts a participant, `CoordinatorRole(coordinator)` a
 coordinator that starts on `StartCoordinatedDistributedOptimization` and finally sends each participant
 an `OptimizationFinishedMessage` with its share of the result. Neighbours are mango's topology
-neighbours (`include_self` adds the own address). Payloads are deep-copied before sending (mango does
+neighbours (`include_self` adds the own address). Payloads are copied (`copied`) before sending (mango does
 not copy messages inside one container); across containers the container's codec must know their types.
 Every awaited reply times out after `reply_timeout` seconds (`ReplyTimeout`), and `wait_done` takes a
 timeout too. dro_ros's own transport for its agents is `dro_ros.mango.MangoCarrier` (JSON envelopes).
@@ -11,7 +11,6 @@ timeout too. dro_ros's own transport for its agents is `dro_ros.mango.MangoCarri
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from uuid import uuid4
 import mango
 
 from dro_ros.compat.algorithm import Coordinator, DistributedAlgorithm, on_exchange_message, start_optimization
-from dro_ros.compat.carrier import Carrier
+from dro_ros.compat.carrier import Carrier, copied
 from dro_ros.core.carrier import ReplyTimeout
 
 log = logging.getLogger("dro_ros.compat.mango")
@@ -62,7 +61,7 @@ class MangoCarrier(Carrier):
         self._pending: dict[str, asyncio.Future] = {}
 
     def _post(self, content: Any, receiver: Any) -> asyncio.Task:
-        return asyncio.get_running_loop().create_task(self._deliver(copy.deepcopy(content), receiver))
+        return asyncio.get_running_loop().create_task(self._deliver(copied(content), receiver))
 
     async def _deliver(self, content: Any, receiver: Any) -> bool:
         delivered = await self._parent.context.send_message(content, receiver)
@@ -168,7 +167,7 @@ class CoordinatorRole(mango.Role):
         try:
             results = await start_optimization(self.coordinator, self._carrier, start, meta)
             for share, address in zip(results, self._carrier.others("coordinator")):
-                await self.context.send_message(OptimizationFinishedMessage(copy.deepcopy(share)), address)
+                await self.context.send_message(OptimizationFinishedMessage(copied(share)), address)
         except Exception as error:  # handed to wait_done, never lost in the task
             log.error("coordinator raised: %r", error)
             if not self._done.done():
