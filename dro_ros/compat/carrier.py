@@ -1,12 +1,14 @@
 """The reference package's carrier interface and its in-process carrier.
 
 Addresses are the 1-based registration numbers (`cid`); `meta` is a dict with "sender" and
-"message_id". Unlike the reference, every payload is delivered as a copy (`copy.deepcopy`, as a network
-would deliver it: `copied`), a reply goes only to the `send_awaitable` future waiting for it (one nobody awaits is
-counted in `unawaited_replies`, not handled as a new message, so two agents that answer every message
-do not answer each other's answers forever), a reply awaited with `send_awaitable` times out (`ReplyTimeout`, after the container's
-`reply_timeout`), and an exception raised by a handler is re-raised by `start_*` instead of being lost
-in a task.
+"message_id". Unlike the reference:
+
+* every payload is delivered as a copy, as a network would deliver it (`copied`);
+* a reply goes only to the `send_awaitable` future waiting for it; one nobody awaits is counted in
+  `unawaited_replies`, not handled as a new message, so two agents that answer every message do not
+  answer each other's answers forever;
+* a reply awaited with `send_awaitable` times out (`ReplyTimeout`, after the container's `reply_timeout`);
+* an exception raised by a handler is re-raised by `start_*` instead of being lost in a task.
 """
 from __future__ import annotations
 

@@ -32,8 +32,8 @@ README_ACTORS = [(10.0, [0.1, 0.5, -1.0]), (15.0, [0.1, 0.5, -1.0]), (10.0, [-1.
 def test_readme_sharing_example_returns_the_exact_optimum_not_3_983():
     actors = [dro.create_admm_flex_actor_one_to_many(cap, eta) for cap, eta in README_ACTORS]
     start = dro.create_admm_start(dro.create_admm_sharing_data([-4, 0, 6], [5, 1, 1]))
-    results = asyncio.run(dro.start_coordinated_optimization(actors, dro.create_sharing_target_distance_admm_coordinator(),
-                                                             start))
+    coordinator = dro.create_sharing_target_distance_admm_coordinator()
+    results = asyncio.run(dro.start_coordinated_optimization(actors, coordinator, start))
     assert results.status is AdmmStatus.CONVERGED and isinstance(results.result, AdmmResult)
     assert np.allclose(actors[2].x, [-4.0, 0.0, 4.0], atol=1e-5)
     assert np.allclose(actors[0].x, 0.0, atol=1e-6) and np.allclose(actors[1].x, 0.0, atol=1e-6)
@@ -47,8 +47,8 @@ def test_priorities_p_reward_an_output():
     rewarded = dro.create_admm_flex_actor_one_to_many(10, [1.0, 0.0], P=[2.0, 0.0])
     plain = dro.create_admm_flex_actor_one_to_many(10, [1.0, 0.0])
     start = dro.create_admm_start(dro.create_admm_sharing_data([0.0, 0.0]))
-    asyncio.run(dro.start_coordinated_optimization([rewarded, plain], dro.create_sharing_target_distance_admm_coordinator(),
-                                                   start))
+    coordinator = dro.create_sharing_target_distance_admm_coordinator()
+    asyncio.run(dro.start_coordinated_optimization([rewarded, plain], coordinator, start))
     # reward 2 per unit against a target distance of 1 per unit: the rewarded actor runs at capacity
     assert np.allclose(rewarded.x, [10.0, 0.0], atol=1e-5)
     assert np.allclose(plain.x, [0.0, 0.0], atol=1e-5)
