@@ -31,8 +31,9 @@ def test_consensus_admm_through_mango_roles_gives_the_in_process_answer():
             await asyncio.sleep(0)
             results = await coordinator_role.wait_done(timeout=60)
         reference = [dro.create_admm_flex_actor_one_to_many(10, [0.6, 0.4]) for _ in range(2)]
-        local = await dro.start_coordinated_optimization(
-            reference, dro.create_consensus_target_reach_admm_coordinator(), dro.create_admm_start_consensus([1.0, 2.0]))
+        coordinator_here = dro.create_consensus_target_reach_admm_coordinator()
+        local = await dro.start_coordinated_optimization(reference, coordinator_here,
+                                                         dro.create_admm_start_consensus([1.0, 2.0]))
         return results, local
 
     results, local = asyncio.run(run())
