@@ -313,7 +313,11 @@ class ADMMFlexActor(PolytopeFlexActor, DistributedAlgorithm):
 
     async def on_exchange_message(self, carrier: Any, message_data: Any, meta: Any) -> None:
         if isinstance(message_data, ADMMMessage):
-            self.x = self.solve(-np.asarray(message_data.v, float), float(message_data.rho))
+            point = -np.asarray(message_data.v, float)
+            if point.shape != self.lb.shape:
+                raise ValueError(f"{self.name}: has {self.lb.size} outputs, the coordinator's signal v has "
+                                 f"{point.size} (solution_length)")
+            self.x = self.solve(point, float(message_data.rho))
             carrier.reply_to_other(ADMMAnswer(x=self.x), meta)
         else:
             PolytopeFlexActor.on_exchange_message(self, carrier, message_data, meta)

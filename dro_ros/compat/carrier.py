@@ -8,7 +8,8 @@ Addresses are the 1-based registration numbers (`cid`); `meta` is a dict with "s
   `unawaited_replies`, not handled as a new message, so two agents that answer every message do not
   answer each other's answers forever;
 * a reply awaited with `send_awaitable` times out (`ReplyTimeout`, after the container's `reply_timeout`);
-* an exception raised by a handler is re-raised by `start_*` instead of being lost in a task.
+* an exception raised by a handler is re-raised by `start_*` instead of being lost in a task, and fails
+  the `send_awaitable` future of the request it was handling at once.
 """
 from __future__ import annotations
 
@@ -165,6 +166,9 @@ class SimpleCarrier(Carrier):
         except Exception as error:  # re-raised by start_* (ActorContainer.raise_errors)
             log.exception("participant %s: handler raised", target.aid)
             self.container.errors.append(error)
+            waiting = self._awaiting.pop(meta["message_id"], None)
+            if waiting is not None and not waiting.done():  # the request failed: its sender hears at once
+                waiting.set_exception(error)
         finally:
             self.container._task_finished()
 
@@ -208,12 +212,13 @@ async def start_coordinated_optimization(actors: Sequence[DistributedAlgorithm],
     for actor in actors:
         SimpleCarrier(container, actor)
     carrier = SimpleCarrier(container, coordinator)
-    try:
-        result = await asyncio.wait_for(start_optimization(coordinator, carrier, start_message, {}), timeout)
-    except asyncio.TimeoutError:
-        raise TimeoutError(f"coordinated optimization did not finish within {timeout:g} s") from None
+    run = asyncio.ensure_future(start_optimization(coordinator, carrier, start_message, {}))
+    done, _ = await asyncio.wait({run}, timeout=timeout)
+    if not done:
+        run.cancel()
+        raise TimeoutError(f"coordinated optimization did not finish within {timeout:g} s")
     await _wait_done(container, timeout)
-    return result
+    return run.result()
 
 
 async def _wait_done(container: ActorContainer, timeout: float) -> None:

@@ -274,3 +274,14 @@ def test_sharing_reaches_the_lp_optimum_on_random_instances(seed, generic):
     assert results.converged
     scale = 1.0 + float(np.abs(target).sum())  # an optimum of 0 (target reachable) has no relative error
     assert float(np.abs(sum(results) - target).sum()) == pytest.approx(optimum, rel=1e-4, abs=1e-5 * scale)
+
+
+def test_mismatched_dimensions_are_named():
+    actors = [dro.create_admm_flex_actor_one_to_many(10, [1.0, 0.5])]
+    with pytest.raises(ValueError, match="actor_1.efficiency: has 2 outputs, the target has 3"):
+        asyncio.run(dro.start_coordinated_optimization(actors, dro.create_sharing_target_distance_admm_coordinator(),
+                                                       dro.create_admm_start(dro.create_admm_sharing_data([1, 2, 3]))))
+    generic = dro.ADMMGenericCoordinator(GenericSharing(dro.ADMMTargetDistanceObjective()))
+    with pytest.raises(ValueError, match="has 2 outputs, the coordinator's signal v has 3"):
+        asyncio.run(dro.start_coordinated_optimization(actors, generic,
+                                                       dro.create_admm_start(dro.create_admm_sharing_data([1, 2, 3]))))
