@@ -217,7 +217,10 @@ async def start_coordinated_optimization(actors: Sequence[DistributedAlgorithm],
     if not done:
         run.cancel()
         raise TimeoutError(f"coordinated optimization did not finish within {timeout:g} s")
+    failure = run.exception()  # read now, so it is never left unretrieved in the task
     await _wait_done(container, timeout)
+    if failure is not None:
+        raise failure
     return run.result()
 
 

@@ -162,6 +162,15 @@ class LinearCostEconomicDispatchConsensusActor(ConsensusActor):
     P: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
     def gradient_term(self, lam: np.ndarray, p_target: Any) -> np.ndarray:
-        self.P = np.clip((np.asarray(lam, float) - self.cost) / self.epsilon, self.p_min, self.p_max)
-        share = np.asarray(0.0 if p_target is None else p_target, dtype=float) / self.n_guess
-        return -self.rho * (self.P - share)
+        return -self.rho * output_minus_share(self, lam, p_target)
+
+
+def demand_share(p_target: Any, n_guess: int) -> np.ndarray:
+    """One unit's share of the demand (None: no demand)."""
+    return np.asarray(0.0 if p_target is None else p_target, dtype=float) / n_guess
+
+
+def output_minus_share(unit: Any, lam: np.ndarray, p_target: Any) -> np.ndarray:
+    """P(lambda) - target / n_guess for a unit with cost, epsilon, p_min, p_max; stores P(lambda) in unit.P."""
+    unit.P = np.clip((np.asarray(lam, float) - unit.cost) / unit.epsilon, unit.p_min, unit.p_max)
+    return unit.P - demand_share(p_target, unit.n_guess)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dro_ros.compat.algorithm import OptimizationMessage
-from dro_ros.compat.consensus import ConsensusActor, SynchronousRounds
+from dro_ros.compat.consensus import ConsensusActor, SynchronousRounds, demand_share, output_minus_share
 
 
 class DiffusionActor(ConsensusActor):
@@ -78,10 +78,6 @@ def create_diffusion_start(initial_lam: float, data: Any = None) -> DiffusionMes
     return DiffusionMessage(phi=np.array([initial_lam], dtype=float), k=0, data=data, initial=True)
 
 
-def _share(p_target: Any, n_guess: int) -> np.ndarray:
-    return np.asarray(0.0 if p_target is None else p_target, dtype=float) / n_guess
-
-
 @dataclass
 class LinearCostEconomicDispatchDiffusionActor(DiffusionActor):
     """grad J = P(lambda) - target / n_guess with P(lambda) = clip((lambda - c) / epsilon, p_min, p_max):
@@ -95,8 +91,7 @@ class LinearCostEconomicDispatchDiffusionActor(DiffusionActor):
     P: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
     def gradient_term(self, lam: np.ndarray, p_target: Any) -> np.ndarray:
-        self.P = np.clip((np.asarray(lam, float) - self.cost) / self.epsilon, self.p_min, self.p_max)
-        return self.P - _share(p_target, self.n_guess)
+        return output_minus_share(self, lam, p_target)
 
 
 @dataclass
@@ -136,7 +131,7 @@ class ReservoirStorageDiffusionActor(DiffusionActor):
         gap = (self.e_initial - self.e_final) * self.e_max - energy_out  # energy still to release (+) or store
         desired = np.clip(desired + gap / lam.size, -self.p_charge_max, self.p_discharge_max)
         self.P, self.E = self._feasible(desired)
-        return self.P - _share(p_target, self.n_guess)
+        return self.P - demand_share(p_target, self.n_guess)
 
     def _feasible(self, desired: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         low, high = self.soc_min * self.e_max, self.soc_max * self.e_max
