@@ -46,6 +46,8 @@ class PolytopeFlexActor(LocalActor):
             raise InfeasibleActorError(f"{name}: lb[{bad}] = {self.lb[bad]} > u[{bad}] = {self.ub[bad]}")
         self.x = np.zeros(m)
         self.dimension_label = name
+        self._highs: highspy.Highs | None = None
+        self._rho: float | None = None
         self.solve(np.zeros(m), 1.0)  # refuses an empty feasible set now, naming the actor
 
     @staticmethod
@@ -55,38 +57,41 @@ class PolytopeFlexActor(LocalActor):
             raise InfeasibleActorError(f"{field}: contains NaN")
         return vector
 
-    def solve(self, point: np.ndarray, rho: float) -> np.ndarray:
-        """argmin_{x in X} S . x + rho/2 ||x - point||^2 (module docstring); raises if X is empty."""
+    def _model(self) -> highspy.Highs:
+        """The QP with its constraints, built once; each solve changes only the costs (and rho)."""
         m = self.lb.size
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = m, self.C.shape[0]
-        lp.col_cost_ = self.S - rho * np.asarray(point, dtype=float)
+        lp.col_cost_ = self.S.copy()
         lp.col_lower_, lp.col_upper_ = self.lb, self.ub
         lp.row_lower_ = np.full(self.C.shape[0], -highspy.kHighsInf)
         lp.row_upper_ = self.d
         columns = [np.flatnonzero(self.C[:, j]) for j in range(m)]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = np.cumsum([0] + [len(rows) for rows in columns])
-        lp.a_matrix_.index_ = np.concatenate(columns).astype(np.int32) if columns else np.zeros(0, np.int32)
-        lp.a_matrix_.value_ = np.concatenate([self.C[rows, j] for j, rows in enumerate(columns)]) if columns \
-            else np.zeros(0)
-        hessian = highspy.HighsHessian()
-        hessian.dim_ = m
-        hessian.format_ = highspy.HessianFormat.kTriangular
-        hessian.start_ = np.arange(m + 1, dtype=np.int32)
-        hessian.index_ = np.arange(m, dtype=np.int32)
-        hessian.value_ = np.full(m, float(rho))
+        lp.a_matrix_.index_ = np.concatenate(columns).astype(np.int32)
+        lp.a_matrix_.value_ = np.concatenate([self.C[rows, j] for j, rows in enumerate(columns)])
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
-        model = highspy.HighsModel()
-        model.lp_, model.hessian_ = lp, hessian
-        highs.passModel(model)
-        highs.run()
-        status = highs.getModelStatus()
+        highs.passModel(lp)
+        return highs
+
+    def solve(self, point: np.ndarray, rho: float) -> np.ndarray:
+        """argmin_{x in X} S . x + rho/2 ||x - point||^2 (module docstring); raises if X is empty."""
+        m = self.lb.size
+        if self._highs is None:
+            self._highs = self._model()
+        if rho != self._rho:  # Hessian rho I, diagonal: triangular format, one entry per column
+            self._highs.passHessian(m, m, highspy.HessianFormat.kTriangular.value, np.arange(m + 1, dtype=np.int32),
+                                    np.arange(m, dtype=np.int32), np.full(m, float(rho)))
+            self._rho = rho
+        self._highs.changeColsCost(m, np.arange(m, dtype=np.int32), self.S - rho * np.asarray(point, dtype=float))
+        self._highs.run()
+        status = self._highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
-            raise InfeasibleActorError(f"{self.name}: local QP {highs.modelStatusToString(status)} "
+            raise InfeasibleActorError(f"{self.name}: local QP {self._highs.modelStatusToString(status)} "
                                        f"(is lb <= x <= u, C x <= d empty?)")
-        return np.clip(np.asarray(highs.getSolution().col_value, dtype=float), self.lb, self.ub)
+        return np.clip(np.asarray(self._highs.getSolution().col_value, dtype=float), self.lb, self.ub)
 
     def local_step(self, point: np.ndarray, rho: float) -> tuple[np.ndarray, float]:
         x = self.solve(point, rho)
