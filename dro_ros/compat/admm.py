@@ -27,6 +27,7 @@ from dro_ros.compat.algorithm import Coordinator, DistributedAlgorithm
 from dro_ros.resource.admm import api as admm_api
 from dro_ros.resource.admm.coordinator import AdmmCoordinator, AdmmOptions, AdmmResult, AdmmStatus
 from dro_ros.resource.admm.flex import FlexActor
+from dro_ros.resource.admm.local import LocalActor
 from dro_ros.resource.admm.polytope import PolytopeFlexActor
 
 log = logging.getLogger("dro_ros.compat.admm")
@@ -233,7 +234,7 @@ class ADMMGenericCoordinator(Coordinator):
         if container is None or not hasattr(container, "actors"):
             return None
         actors = [container.actors[address - 1].actor for address in participants]
-        return actors if all(isinstance(a, (FlexActor, PolytopeFlexActor)) for a in actors) else None
+        return actors if all(isinstance(a, LocalActor) for a in actors) else None
 
     async def _run_dro_ros(self, actors: list[Any], coordinator: AdmmCoordinator, target: np.ndarray,
                            weights: np.ndarray) -> AdmmRunResults:
