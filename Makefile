@@ -24,10 +24,10 @@ test: setup
 
 setup: $(STAMP_DEPS) $(STAMP_BUILD)
 
-$(STAMP_DEPS): requirements.txt requirements-ros.txt setup.py
+$(STAMP_DEPS): requirements.txt requirements-ros.txt requirements-mango.txt setup.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-ros.txt
+	$(VENV)/bin/pip install -q -r requirements.txt -r requirements-ros.txt -r requirements-mango.txt
 	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $@
 

@@ -24,7 +24,8 @@ setup(
     packages=find_packages(include=["dro_ros", "dro_ros.*"]),
     python_requires=">=3.10",
     install_requires=_requirements(),
-    extras_require={"test": ["pytest==9.2.0", "hypothesis==6.170.15"]},
+    extras_require={"test": ["pytest==9.2.0", "hypothesis==6.170.15"],
+                    "mango": ["mango-agents==2.4.0"]},  # dro_ros.mango and dro_ros.compat's MangoCarrier
     entry_points={"console_scripts": ["dro-ros = dro_ros.cli:main"]},
     license="Apache-2.0",
 )

@@ -1,8 +1,9 @@
 """dro_ros: distributed optimization for robot fleets, on an in-process or a ROS 2 carrier.
 
-The names below are the public API of the reference package `distributed-resource-optimization`, so
-its examples run with only the import changed. Importing this package never imports rclpy; the ROS 2
-adapters live in `dro_ros.ros`.
+The names below are dro_ros's entry points, named after the reference package
+`distributed-resource-optimization`, whose README examples run with only the import changed; the full
+drop-in for that package (every public name, same signatures) is `dro_ros.compat`. Importing this package
+never imports rclpy; the ROS 2 adapters live in `dro_ros.ros`.
 """
 import pkgutil
 

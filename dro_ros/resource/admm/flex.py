@@ -18,16 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta
-from dro_ros.resource.admm.coordinator import AdmmStatus, LocalSolution, LocalStep, RunEnded
+from dro_ros.resource.admm.local import LocalActor
 
 
-class FlexActor:
+class FlexActor(LocalActor):
     """ADMM actor with the one-to-many flex model.
 
     `x` holds its latest output vector; once the run ended, its part of the coordinator's answer, with
     `status` (`converged` is True only for a converged run) and `reason` (why not).
     """
+
+    dimension_label = "efficiency"
 
     def __init__(self, capacity: float, efficiency: Any, cost: float = 0.0, quadratic_cost: float = 0.0) -> None:
         self.efficiency = np.asarray(efficiency, dtype=float)
@@ -43,16 +44,6 @@ class FlexActor:
         self.capacity, self.cost, self.quadratic_cost = float(capacity), float(cost), float(quadratic_cost)
         self._norm2 = float(self.efficiency @ self.efficiency)
         self.x = np.zeros_like(self.efficiency)
-        self.status = AdmmStatus.RUNNING
-        self.reason = ""
-
-    @property
-    def finished(self) -> bool:
-        return self.status is not AdmmStatus.RUNNING
-
-    @property
-    def converged(self) -> bool:
-        return self.status is AdmmStatus.CONVERGED
 
     def input_for(self, point: np.ndarray, rho: float) -> float:
         """The optimal input p of the x-update around `point` (module docstring)."""
@@ -64,22 +55,6 @@ class FlexActor:
     def local_cost(self, p: float) -> float:
         return self.cost * p + 0.5 * self.quadratic_cost * p * p
 
-    def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
-        if isinstance(content, LocalStep):
-            carrier.reply_to_other(self._step(content), meta)
-        elif isinstance(content, RunEnded):
-            self.status, self.reason = AdmmStatus(content.status), content.reason
-            if content.x.shape == self.x.shape:
-                self.x = content.x
-
-    def _step(self, step: LocalStep) -> LocalSolution:
-        if step.point.shape != self.efficiency.shape:
-            return LocalSolution(step.iteration, np.zeros(0), 0.0, False,
-                                 f"efficiency: has {self.efficiency.size} outputs, the coordinator's target "
-                                 f"has {step.point.size}")
-        p = self.input_for(step.point, step.rho)
-        self.x = self.efficiency * p
-        return LocalSolution(step.iteration, self.x, self.local_cost(p), True, "")
-
-    def result(self) -> np.ndarray:
-        return self.x.copy()
+    def local_step(self, point: np.ndarray, rho: float) -> tuple[np.ndarray, float]:
+        p = self.input_for(point, rho)
+        return self.efficiency * p, self.local_cost(p)
