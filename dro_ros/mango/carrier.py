@@ -142,9 +142,9 @@ class MangoCarrier(CarrierBase):
     def _transmit(self, wire: WireMessage, nbytes: int) -> None:
         endpoint = self.directory[wire.receiver]
         target = mango.AgentAddress((endpoint.host, endpoint.port), wire.receiver)
-        asyncio.get_running_loop().create_task(self._post(wire_to_json(wire), target, wire.receiver, endpoint))
+        asyncio.get_running_loop().create_task(self._send_over_tcp(wire_to_json(wire), target, wire.receiver, endpoint))
 
-    async def _post(self, payload: dict[str, Any], target: mango.AgentAddress, receiver: str,
+    async def _send_over_tcp(self, payload: dict[str, Any], target: mango.AgentAddress, receiver: str,
                     endpoint: Endpoint) -> None:
         if not await self.host.send_message(payload, target):
             self.stats.dropped += 1
