@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine (idempotent: a second run skips what is done):
 #   make demo   venv + pinned deps + colcon build, then the 8-robot formation fleet over DDS, given two
-#               missions in a row (config/missions/formation2d_two_circles.yaml) through /fleet/mission
+#               missions in a row (config/missions/formation2d_two_circles.yaml) through /fleet/mission,
+#               recorded to bench_results/demo.mcap; then the summary and figure read back from that bag
 #   make test   the same set-up, then the whole test suite (unit and multi-process ROS 2)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -17,7 +18,10 @@ RUN := source $(VENV)/bin/activate && source $(WS)/install/local_setup.bash && \
 
 .PHONY: demo test setup build clean
 demo: setup
-	$(RUN) dro-ros fleet up config/formation2d.yaml --isolated --goals config/missions/formation2d_two_circles.yaml
+	rm -rf bench_results/demo.mcap bench_results/demo
+	$(RUN) dro-ros fleet up config/formation2d.yaml --isolated --goals config/missions/formation2d_two_circles.yaml \
+	  --record bench_results/demo.mcap
+	$(RUN) dro-ros fleet report bench_results/demo.mcap
 
 test: setup
 	$(RUN) DRO_ROS_REQUIRE_ROS=1 python -m pytest test -q

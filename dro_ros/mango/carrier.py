@@ -145,7 +145,7 @@ class MangoCarrier(CarrierBase):
         asyncio.get_running_loop().create_task(self._send_over_tcp(wire_to_json(wire), target, wire.receiver, endpoint))
 
     async def _send_over_tcp(self, payload: dict[str, Any], target: mango.AgentAddress, receiver: str,
-                    endpoint: Endpoint) -> None:
+                             endpoint: Endpoint) -> None:
         if not await self.host.send_message(payload, target):
             self.stats.dropped += 1
             self._record_error(ConnectionError(f"{self.address}: cannot reach {receiver} at {endpoint}"))

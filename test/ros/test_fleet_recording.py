@@ -43,7 +43,8 @@ def test_a_recorded_fleet_run_is_reported_from_its_bag_alone(tmp_path, capsys):
         assert counts[f"/{robot}/plan"] == 1 and types[f"/{robot}/plan"] == "dro_ros/msg/TrajectoryPlan"
         assert counts[f"/{robot}/markers"] == 1 and counts[f"/{robot}/path"] == 1
     assert counts["/diagnostics"] > 10 and types["/diagnostics"] == "diagnostic_msgs/msg/DiagnosticArray"
-    assert counts["/fleet/start"] == 1 and counts["/fleet/scenario"] == 1 and counts["/fleet/min_distance"] > 500
+    # the scenario twice: the recorder's at the start, the supervisor's when it releases the plans
+    assert counts["/fleet/start"] == 1 and counts["/fleet/scenario"] == 2 and counts["/fleet/min_distance"] > 500
 
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_code:
