@@ -7,6 +7,8 @@ from typing import Sequence
 
 import numpy as np
 from builtin_interfaces.msg import Time
+from rclpy.duration import Duration
+from rclpy.time import Time as RosTime
 from geometry_msgs.msg import Point, Pose, PoseStamped, Vector3
 from nav_msgs.msg import Path
 from std_msgs.msg import ColorRGBA, Header
@@ -25,8 +27,8 @@ def path_msg(plan: Plan, stamp: Time, frame_id: str, start_ns: int = 0) -> Path:
     """One pose per plan sample k, stamped `start_ns` + k * step (0 = relative to the fleet start)."""
     poses = []
     for k, position in enumerate(plan.position):
-        t = start_ns + round(k * plan.step * 1e9)
-        header = Header(stamp=Time(sec=t // 1_000_000_000, nanosec=t % 1_000_000_000), frame_id=frame_id)
+        t = RosTime(nanoseconds=start_ns) + Duration(seconds=k * plan.step)
+        header = Header(stamp=t.to_msg(), frame_id=frame_id)
         poses.append(PoseStamped(header=header, pose=Pose(position=_point(position))))
     return Path(header=Header(stamp=stamp, frame_id=frame_id), poses=poses)
 

@@ -25,6 +25,7 @@ import re
 import numpy as np
 from geometry_msgs.msg import TransformStamped, Twist
 from nav_msgs.msg import Odometry
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
 from std_msgs.msg import Float64
@@ -71,14 +72,14 @@ class FleetSimNode(Node):
             self.sim = FleetSimulator(rows[:, :self.dim], rows[:, self.dim:], lag=lag, max_accel=max_accel)
         except ValueError as error:
             raise ParameterError(str(error)) from error
-        self.stop_after_ns = int(stop_after * 1e9)
+        self.stop_after_ns = Duration(seconds=stop_after).nanoseconds
         self.start_ns: int | None = None
         self.sim_ns: int | None = None  # start + integrated time
-        self.odom = [self.create_publisher(Odometry, f"{robot}/odom", 10) for robot in self.robots]
+        self.odom = [self.create_publisher(Odometry, f"/{robot}/odom", 10) for robot in self.robots]
         for i, robot in enumerate(self.robots):
-            self.create_subscription(Twist, f"{robot}/cmd_vel", lambda msg, i=i: self._on_cmd_vel(i, msg), 10)
-        self.create_subscription(FleetStart, "fleet/start", self._on_start, LATCHED)
-        self.min_distance = self.create_publisher(Float64, "fleet/min_distance", 10)
+            self.create_subscription(Twist, f"/{robot}/cmd_vel", lambda msg, i=i: self._on_cmd_vel(i, msg), 10)
+        self.create_subscription(FleetStart, "/fleet/start", self._on_start, LATCHED)
+        self.min_distance = self.create_publisher(Float64, "/fleet/min_distance", 10)
         self.tf = self.create_publisher(TFMessage, "/tf", 100) if TFMessage else None
         if self.tf is None:
             self.get_logger().info("tf2_msgs is not installed: not publishing /tf")

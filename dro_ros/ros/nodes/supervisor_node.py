@@ -48,17 +48,34 @@ from dro_ros.mission import (GoalError, Mission, MissionGoal, MissionResult, Mis
                              PlanningOutcome, RobotState)
 from dro_ros.mission.machine import Execution
 from dro_ros.msg import FleetStart, TrajectoryPlan
-from dro_ros.ros.conversions import plan_from_msg, plan_to_msg
+from dro_ros.ros.conversions import ParameterError, plan_from_msg, plan_to_msg, read_parameter
 from dro_ros.ros.nodes.spin import spin_in_thread
 from dro_ros.ros.qos import LATCHED
 from dro_ros.spec import AgentState, AgentStatus
 from dro_ros.srv import StartPlan
 
-PARAMETERS = {"robots": [""], "problem_id": "fleet", "scenario": "", "algorithm": "path_sweep", "serve": False,
-              "ready_timeout": 120.0, "plan_timeout": 600.0, "stale_after": 5.0, "retries": 0,
-              "rejoin_timeout": 60.0, "lead": 1.0, "settle": 1.0, "odom_timeout": 1.0, "position_tolerance": 0.05,
-              "velocity_tolerance": 0.05, "separation_tolerance": 0.01, "stop_decel": 0.0, "frame_id": "world",
-              "output": "", "summary": ""}
+PARAMETERS: dict[str, tuple[str, str, Any]] = {  # name: (kind, description, default), as `read_parameter` takes
+    "robots": ("string_array", "the fleet's robots, in order", []),
+    "problem_id": ("string", "prefix of the run and mission ids", "fleet"),
+    "scenario": ("string", "the trajectory scenario as JSON; empty for agent fleets", ""),
+    "algorithm": ("string", "the fleet's trajectory algorithm, for goals that name none", "path_sweep"),
+    "serve": ("bool", "serve missions on /fleet/mission instead of one run", False),
+    "ready_timeout": ("double", "s for every agent to report ready", 120.0),
+    "plan_timeout": ("double", "s for a planning run", 600.0),
+    "stale_after": ("double", "s without an agent's status before it counts as gone", 5.0),
+    "retries": ("integer", "planning runs to retry after a failure", 0),
+    "rejoin_timeout": ("double", "s for every robot to be back before a retry", 60.0),
+    "lead": ("double", "s between the release and the plans' t = 0", 1.0),
+    "settle": ("double", "s recorded after T before the verification", 1.0),
+    "odom_timeout": ("double", "s without a robot's odometry before it is stale", 1.0),
+    "position_tolerance": ("double", "m of terminal position error allowed", 0.05),
+    "velocity_tolerance": ("double", "m/s of terminal velocity error allowed", 0.05),
+    "separation_tolerance": ("double", "m below r_min tolerated (execution, and a mission's start)", 0.01),
+    "stop_decel": ("double", "m/s^2 of a cancel's braking plans; 0 = the problem's u_bar", 0.0),
+    "frame_id": ("string", "frame of published plans", "world"),
+    "output": ("string", "trajectory figure (PNG) of a one-shot run; empty = none", ""),
+    "summary": ("string", "summary JSON of each mission; empty = none", ""),
+}
 
 
 class RosFleet:
@@ -275,10 +292,8 @@ class RosFleet:
 class SupervisorNode(Node):
     def __init__(self) -> None:
         super().__init__("supervisor")
-        for name, default in PARAMETERS.items():
-            self.declare_parameter(name, default)
-        self.p = {name: self.get_parameter(name).value for name in PARAMETERS}
-        self.robots: list[str] = [r for r in self.p["robots"] if r]
+        self.p = {name: read_parameter(self, name, *spec) for name, spec in PARAMETERS.items()}
+        self.robots: list[str] = self.p["robots"]
         self.scenario: dict[str, Any] | None = json.loads(self.p["scenario"]) if self.p["scenario"] else None
         dim = 3
         if self.scenario is not None:
@@ -412,7 +427,12 @@ def _finite(value: float) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     rclpy.init(args=argv)
-    node = SupervisorNode()
+    try:
+        node = SupervisorNode()
+    except ParameterError as error:
+        rclpy.logging.get_logger("supervisor").error(f"bad parameter {error}")
+        rclpy.try_shutdown()
+        sys.exit(2)
     spinner = spin_in_thread(node, threads=4)
     code = 0
     try:

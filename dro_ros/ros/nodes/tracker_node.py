@@ -22,6 +22,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
+from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
 
@@ -50,7 +51,7 @@ class TrackerNode(Node):
             self.law = TrackingLaw(gain=gain, lag=lag)
         except ValueError as error:
             raise ParameterError(str(error)) from error
-        self.timeout_ns = int(timeout * 1e9)
+        self.timeout_ns = Duration(seconds=timeout).nanoseconds
         self.plans: dict[str, object] = {}               # received plans by run_id, the latest last
         self.plan = None                                 # the plan being followed
         self.plan_start = 0                              # its start instant (ns)
