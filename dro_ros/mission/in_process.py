@@ -107,6 +107,8 @@ class InProcessFleet:
         self.time += dt
         if self.start is not None:
             for i, robot in enumerate(self.robots):
+                if self.time > self.odometry_stops.get(robot, np.inf):
+                    continue  # no odometry: nothing recorded
                 self.samples[robot].append((self.time - self.start, self.sim.position[i].copy(),
                                             self.sim.velocity[i].copy()))
 

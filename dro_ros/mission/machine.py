@@ -333,11 +333,13 @@ class Mission:
                 self._stop(problem)
             states = self.port.robot_states()
             t = self.port.now() - release
-            stale = [f"{r} (since t = {t - states[r].age:.2f} s)" if r in states else f"{r} (never heard)"
-                     for r in self.port.robots if r not in states or (
-                         t > s.odom_timeout and states[r].age > s.odom_timeout)]
+            stale = [r for r in self.port.robots if r not in states or (
+                t > s.odom_timeout and states[r].age > s.odom_timeout)]
             if stale:
-                raise _Ended(MissionStatus.FAILED, "odometry stale: " + ", ".join(stale))
+                tracks = self.port.execution().tracks  # the last odometry's own stamp says since when
+                raise _Ended(MissionStatus.FAILED, "odometry stale: " + ", ".join(
+                    f"{r} (since t = {tracks[r].times[-1]:.2f} s)" if r in tracks and len(tracks[r].times)
+                    else f"{r} (never heard)" for r in stale))
             positions = np.stack([states[r].position for r in self.port.robots])
             if t >= 0:
                 closest = min(closest, _min_separation(positions))

@@ -122,3 +122,11 @@ def test_the_graph_is_recomputed_from_current_positions_and_the_path_searched_ag
                               np.hstack([moved, np.zeros_like(moved)]))
     assert config["communication"] == {"radius": 2.0} and "path" not in config.get("sweep", {})
     assert config["initial"][3] == [1.5, 0.0, 0.0, 0.0]
+
+
+def test_odometry_that_stops_while_executing_fails_the_mission_naming_the_robot_and_when():
+    port = fleet()
+    port.odometry_stops["robot_1"] = 4.0   # virtual time: the plans start at 1.0 s (lead)
+    _, result, _ = run(port, goal(centre=[8.0, 8.0], radius=1.0))
+    assert result.status is MissionStatus.FAILED
+    assert result.reason == "odometry stale: robot_1 (since t = 3.00 s)"
