@@ -8,6 +8,7 @@ import threading
 from typing import Callable
 
 import rclpy
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 
@@ -41,6 +42,9 @@ def spin_in_thread(node: Node, threads: int = 1) -> threading.Thread:
             executor.spin()
         except ExternalShutdownException:
             pass
+        except RCLError:  # the context was shut down under the wait (SIGINT): the spin simply ends
+            if executor.context.ok():
+                raise
 
     thread = threading.Thread(target=spin, daemon=True)
     thread.start()
