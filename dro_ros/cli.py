@@ -136,11 +136,11 @@ def _fleet_goal(args: argparse.Namespace) -> int:
             fields["positions"] = yaml.safe_load(Path(args.positions).read_text())
         from dro_ros.mission import GoalError, MissionGoal
 
+        # what can be checked without the fleet (its size and dimension come from the goal itself)
         rows = fields.get("positions") or []
+        flat = [v for row in rows for v in (row if isinstance(row, list) else [row])]
         dim = len(args.centre) if args.centre else len(rows[0]) if rows and isinstance(rows[0], list) else 1
-        MissionGoal.from_fields(n_robots=max(1, len(rows)), dim=dim, **{  # what can be checked without the fleet
-            k: ([v for row in rows for v in (row if isinstance(row, list) else [row])] if k == "positions" else v)
-            for k, v in fields.items()})
+        MissionGoal.from_fields(n_robots=max(1, len(rows)), dim=dim, **{**fields, "positions": flat})
     except (GoalError, OSError, ValueError, TypeError, IndexError) as error:
         print(f"dro-ros fleet goal: {error}", file=sys.stderr)
         return 2

@@ -73,3 +73,16 @@ def test_a_bad_bench_option_is_refused_by_the_benchmark_with_its_name(name, opti
     result = dro_ros("bench", name, "--set", option)
     assert result.returncode == 2 and not result.stdout
     assert result.stderr.startswith(f"dro-ros bench {name}: ") and named in result.stderr
+
+
+@pytest.mark.parametrize("arguments, named", [
+    (["--centre", "1", "nan", "--radius", "1"], "centre: contains a non-finite value"),
+    (["--centre", "1", "2", "--algorithm", "teleport"], "algorithm: expected one of"),
+    (["--centre", "1", "2", "--radius", "-1"], "radius: expected a finite number >= 0"),
+])
+def test_a_malformed_goal_exits_2_naming_the_field_before_anything_is_sent(arguments, named, capsys):
+    from dro_ros.cli import main
+
+    with pytest.raises(SystemExit) as exit_code:
+        main(["fleet", "goal", *arguments])
+    assert exit_code.value.code == 2 and named in capsys.readouterr().err
