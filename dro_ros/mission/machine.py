@@ -6,9 +6,9 @@
     any phase --------------------------------------------> done      (failure: status FAILED or REJECTED)
 
 * **accepted**: every robot's odometry must be fresh (`odom_timeout`), else REJECTED naming the robot. The
-  scenario is posed from those states (`mission_scenario`); data that no plan can satisfy (robots closer
-  than r_min - `separation_tolerance`, a disconnected communication graph) ends FAILED with the reason,
-  the robots holding still.
+  scenario is posed from those states (`mission_scenario`; robots that start closer than r_min by at most
+  `separation_tolerance` keep that start separation); data that no plan can satisfy (robots closer still,
+  a disconnected communication graph) ends FAILED with the reason, the robots holding still.
 * **planning**: one planning run on every agent (`FleetPort.plan`, deadline `plan_timeout`); a failed run
   is retried up to `retries` times once every robot is ready again (`rejoin_timeout`).
 * **checking**: the independent checker (`trajectory.checker.check`) re-simulates every robot's inputs and
@@ -253,7 +253,7 @@ class Mission:
             scenario = scenario_from_config(config)
         except (ProblemError, TopologyError, ValueError) as error:
             raise _Ended(MissionStatus.FAILED, f"scenario: {error}") from None
-        problems = diagnose(scenario.problem, start_tolerance=scenario.start_tolerance)
+        problems = diagnose(scenario.problem)
         if problems:
             raise _Ended(MissionStatus.FAILED, "infeasible from the current states: "
                          + "; ".join(p.reason for p in problems))
@@ -311,8 +311,7 @@ class Mission:
         missing = [r for r in self.port.robots if r not in plans]
         if missing:
             raise _Ended(MissionStatus.FAILED, "no plan from " + ", ".join(missing))
-        checked = check(scenario.problem, np.stack([plans[r].input for r in self.port.robots]),
-                        scenario.start_tolerance)
+        checked = check(scenario.problem, np.stack([plans[r].input for r in self.port.robots]))
         self.summary.update(objective=checked.objective, max_violation=checked.max_violation)
         if checked.max_violation > self.settings.check_tolerance:
             worst = max(checked.violations, key=checked.violations.get)

@@ -17,14 +17,18 @@ from typing import Any
 import numpy as np
 
 from dro_ros.mission.goal import DiscTarget, GoalError, MissionGoal
+from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
 
 
 def mission_scenario(base_config: dict[str, Any], goal: MissionGoal, states: np.ndarray,
-                     start_tolerance: float = 0.0) -> dict[str, Any]:
-    """The scenario config for `goal` from the states x_i(0) (N, 2m) in fleet order. Robots that ended a
-    plan exactly r_min apart may be measured slightly closer: `start_tolerance` metres of that are accepted
-    (the problem constrains t = 1..H)."""
+                     separation_tolerance: float = 0.0) -> dict[str, Any]:
+    """The scenario config for `goal` from the states x_i(0) (N, 2m) in fleet order.
+
+    Robots that ended a plan exactly r_min apart are measured slightly closer after tracking it. When the
+    smallest start separation falls short of r_min by at most `separation_tolerance`, the mission keeps
+    that separation instead (its r_min is the start's): no plan can restore r_min in the first step, and
+    the executed run is verified against r_min - `separation_tolerance` anyway."""
     base = scenario_from_config(base_config)
     problem = base.problem
     states = np.asarray(states, dtype=float)
@@ -34,15 +38,24 @@ def mission_scenario(base_config: dict[str, Any], goal: MissionGoal, states: np.
     horizon = max(1, int(round(duration / problem.step)))
     config: dict[str, Any] = {
         "name": problem.name, "dim": problem.dim, "horizon": horizon, "duration": horizon * problem.step,
-        "r_min": problem.r_min, "coupling": problem.coupling, "max_speed": problem.max_speed,
+        "r_min": _reachable_r_min(problem, states, separation_tolerance), "coupling": problem.coupling, "max_speed": problem.max_speed,
         "max_input": problem.max_input, "initial": states.tolist(), "terminal": _terminal(goal),
-        "communication": _communication(base_config, base), "start_tolerance": start_tolerance}
+        "communication": _communication(base_config, base)}
     sweep = _sweep(base_config, base)
     if sweep:
         config["sweep"] = sweep
     if base.eas:
         config["eas"] = dict(base.eas)
     return config
+
+
+def _reachable_r_min(problem: FleetProblem, states: np.ndarray, tolerance: float) -> float:
+    """r_min, or the smallest start gap of a coupled pair when it is short of r_min by at most `tolerance`."""
+    positions = states[:, :problem.dim]
+    gaps = [positions[j, 0] - positions[i, 0] if problem.coupling == "ordering"
+            else float(np.linalg.norm(positions[j] - positions[i])) for i, j in problem.coupled_pairs()]
+    smallest = min(gaps, default=problem.r_min)
+    return float(smallest) if problem.r_min - tolerance <= smallest < problem.r_min else problem.r_min
 
 
 def _terminal(goal: MissionGoal) -> Any:

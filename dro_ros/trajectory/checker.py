@@ -46,10 +46,8 @@ def simulate(problem: FleetProblem, inputs: np.ndarray) -> np.ndarray:
     return states
 
 
-def check(problem: FleetProblem, inputs: np.ndarray, start_tolerance: float = 0.0) -> CheckReport:
-    """Simulate `inputs` and measure every constraint of (5.8); see the module docstring. At t = 0 the
-    coupling is data, not plan: `start_tolerance` metres of it are not counted (a mission posed from
-    odometry, `diagnose`)."""
+def check(problem: FleetProblem, inputs: np.ndarray) -> CheckReport:
+    """Simulate `inputs` and measure every constraint of (5.8); see the module docstring."""
     inputs = np.asarray(inputs, dtype=float)
     states = simulate(problem, inputs)
     dim = problem.dim
@@ -72,9 +70,7 @@ def check(problem: FleetProblem, inputs: np.ndarray, start_tolerance: float = 0.
     pairs = problem.coupled_pairs()
     if pairs:
         first, second = (np.array(side) for side in zip(*pairs))
-        excess = coupling_excess(problem, positions[first], positions[second])
-        excess[:, 0] = np.maximum(excess[:, 0] - start_tolerance, 0.0)
-        record(problem.coupling, excess,
+        record(problem.coupling, coupling_excess(problem, positions[first], positions[second]),
                lambda k, t: f"agents {pairs[k][0]} and {pairs[k][1]}, t = {t}")
     violations = {name: value for name, (value, _) in found.items()}
     return CheckReport(objective=float(np.sum(inputs ** 2)), max_violation=max(violations.values(), default=0.0),
@@ -91,9 +87,9 @@ class InfeasibleProblem(ValueError):
         self.reasons = reasons
 
 
-def require_feasible_data(problem: FleetProblem, start_tolerance: float = 0.0) -> None:
+def require_feasible_data(problem: FleetProblem) -> None:
     """Raise `InfeasibleProblem` before any solve when `diagnose` proves the data infeasible."""
-    reasons = diagnose(problem, start_tolerance)
+    reasons = diagnose(problem)
     if reasons:
         raise InfeasibleProblem(problem, reasons)
 
@@ -106,12 +102,10 @@ class Infeasibility:
     agents: tuple[int, ...]
 
 
-def diagnose(problem: FleetProblem, start_tolerance: float = 0.0) -> list[Infeasibility]:
+def diagnose(problem: FleetProblem) -> list[Infeasibility]:
     """Necessary conditions for feasibility that the data violate (an empty list proves nothing).
 
-    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling); a start separation
-      within `start_tolerance` below r_min is accepted (robots that executed a plan ending at exactly
-      r_min apart; the problem constrains t = 1..H only);
+    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling);
     * for `"ordering"` with an input limit, a braking bound for every pair i < j: the chain of ordering
       constraints needs s_j - s_i >= (j - i) r_min, while with |u| <= u_bar the gap g = s_j - s_i obeys
       g(t) <= g(0) + w(0) t + u_bar t^2 (w = v_j - v_i; relative acceleration at most 2 u_bar). If that
@@ -133,7 +127,7 @@ def diagnose(problem: FleetProblem, start_tolerance: float = 0.0) -> list[Infeas
     for i, j in problem.coupled_pairs():
         gap = (positions[j, 0] - positions[i, 0] if problem.coupling == "ordering"
                else float(np.linalg.norm(positions[j] - positions[i])))
-        if gap < problem.r_min - start_tolerance:
+        if gap < problem.r_min:
             found.append(Infeasibility(
                 f"agents {i + 1} and {j + 1} start {gap:g} m apart, closer than r_min = {problem.r_min:g}",
                 (i, j)))

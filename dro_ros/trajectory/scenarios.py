@@ -18,7 +18,6 @@ Every field is validated and an error names it (`ProblemError`).
     sweep: {path: [1, 2, 5, 6]}                 # CDS-PS path (optional: searched if absent); CDS-BS
                                                 # takes root: i and prediction: k (coarse factor)
     eas: {epsilon_bar: 5.0, delta_bar: 0.3, n_iter: 100}
-    start_tolerance: 0.01   # optional: how far below r_min two robots may start (a mission from odometry)
 """
 from __future__ import annotations
 
@@ -50,7 +49,6 @@ class Scenario:
     root: int | None = None               # CDS-BS root
     eas: dict[str, float] | None = None
     prediction: int | None = None         # CDS-BS coarse prediction factor (`trajectory.prediction`)
-    start_tolerance: float = 0.0          # m a start separation may fall below r_min (robots posed from odometry)
 
 
 def require_fleet_graph(problem: FleetProblem, graph: Topology) -> None:
@@ -69,7 +67,7 @@ def require_agent(scenario: Scenario, index: int, names: Sequence[str]) -> None:
         raise ValueError(f"index: expected an agent index in 0..{n - 1}, got {index!r}")
     if len(names) != n:
         raise ValueError(f"names: expected {n} addresses, one per agent, got {len(names)}")
-    require_feasible_data(scenario.problem, scenario.start_tolerance)
+    require_feasible_data(scenario.problem)
 
 
 def formation2d() -> Scenario:
@@ -133,12 +131,9 @@ def scenario_from_config(config: dict[str, Any]) -> Scenario:
         max_speed=_optional(config, "max_speed"), max_input=_optional(config, "max_input"),
         name=str(config.get("name", "fleet")))
     path = tuple(int(v) for v in sweep["path"]) if "path" in sweep else None
-    start_tolerance = _number(config, "start_tolerance", float, 0.0)
-    if not start_tolerance >= 0:
-        raise ProblemError(f"start_tolerance: expected a number >= 0, got {start_tolerance}")
     return Scenario(problem, _graph(config, problem), path=path,
                     root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"),
-                    prediction=prediction, start_tolerance=start_tolerance)
+                    prediction=prediction)
 
 
 def _graph(config: dict[str, Any], problem: FleetProblem) -> Topology:

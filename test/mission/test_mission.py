@@ -130,3 +130,12 @@ def test_odometry_that_stops_while_executing_fails_the_mission_naming_the_robot_
     _, result, _ = run(port, goal(centre=[8.0, 8.0], radius=1.0))
     assert result.status is MissionStatus.FAILED
     assert result.reason == "odometry stale: robot_1 (since t = 3.00 s)"
+
+
+def test_a_start_just_short_of_r_min_is_kept_as_the_missions_separation_and_no_more():
+    close = np.hstack([START, np.zeros_like(START)])
+    close[1, :2] = close[0, :2] + [0.195, 0.0]   # a plan that ended at r_min = 0.2, tracked 5 mm short
+    config = mission_scenario(BASE, goal(centre=[8.0, 8.0], radius=1.0), close, separation_tolerance=0.01)
+    assert config["r_min"] == pytest.approx(0.195)
+    close[1, :2] = close[0, :2] + [0.18, 0.0]    # beyond the tolerance: r_min stays, the data are infeasible
+    assert mission_scenario(BASE, goal(centre=[8.0, 8.0], radius=1.0), close, 0.01)["r_min"] == 0.2
