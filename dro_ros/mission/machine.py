@@ -332,8 +332,8 @@ class Mission:
                 self._stop(problem)
             states = self.port.robot_states()
             t = self.port.now() - release
-            stale = [r for r in self.port.robots if r not in states or (
-                t > s.odom_timeout and states[r].age > s.odom_timeout)]
+            stale = [r for r in self.port.robots
+                     if t > s.odom_timeout and (r not in states or states[r].age > s.odom_timeout)]
             if stale:
                 tracks = self.port.execution().tracks  # the last odometry's own stamp says since when
                 raise _Ended(MissionStatus.FAILED, "odometry stale: " + ", ".join(

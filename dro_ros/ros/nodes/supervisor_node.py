@@ -369,6 +369,9 @@ class SupervisorNode(Node):
         if missing:
             return MissionResult(MissionStatus.FAILED, missing, mission_id, {"mission_id": mission_id})
         if self.scenario is not None:
+            missing = self.fleet.wait_odometry(self.p["ready_timeout"])
+            if missing:
+                return MissionResult(MissionStatus.FAILED, missing, mission_id, {"mission_id": mission_id})
             return Mission(mission_id, None, self.scenario, self.fleet, self.settings).run()
         return self.plan_only(mission_id)
 
