@@ -114,19 +114,29 @@ class InProcessFleet:
 
 
 def solve(scenario: Scenario, algorithm: str, params: dict[str, Any]) -> FleetResult:
-    """Run `algorithm` with the fleet config's `params` on the in-process carrier."""
+    """Run `algorithm` on the in-process carrier with the fleet config's `params`, read by the registry as
+    an agent process reads them (`spec.registry`: the same names, defaults and errors)."""
+    from dro_ros.spec.registry import SpecError, algorithm as registered
+
+    entry = registered(algorithm)
+    if not entry.trajectory:
+        raise ValueError(f"algorithm: {algorithm!r} is not a trajectory algorithm")
+    try:
+        settings = entry.from_json(scenario, dict(params))
+    except SpecError as error:
+        raise ValueError(str(error)) from None
     if algorithm == "path_sweep":
-        from dro_ros.trajectory.eas import EasParameters
         from dro_ros.trajectory.path_sweep import run_path_sweep
 
-        eas = EasParameters(**(scenario.eas or {})) if params.get("eas") else None
-        return run_path_sweep(scenario, eas=eas)
+        return run_path_sweep(scenario, **settings)
     if algorithm == "branch_sweep":
         from dro_ros.trajectory.branch_sweep import run_branch_sweep
 
-        return run_branch_sweep(scenario)
-    if algorithm == "nc_admm":
-        from dro_ros.trajectory.nc_admm import run_nc_admm
+        return run_branch_sweep(scenario, **settings)
+    from dataclasses import asdict
 
-        return run_nc_admm(scenario, **{k: v for k, v in params.items() if k != "eas"})
-    raise ValueError(f"algorithm: expected path_sweep, branch_sweep or nc_admm, got {algorithm!r}")
+    from dro_ros.trajectory.nc_admm import run_nc_admm
+
+    nc_settings = asdict(settings["settings"])
+    nc_settings.pop("diameter_bound")  # run_nc_admm bounds the diameter by the graph's own
+    return run_nc_admm(scenario, **nc_settings)

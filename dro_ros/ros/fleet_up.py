@@ -101,6 +101,15 @@ class Fleet:
             self.out.flush()
 
     def __exit__(self, *exc: object) -> None:
+        # a second Ctrl-C while the nodes shut down must not leave them behind
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() else None
+        try:
+            self._stop_all()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _stop_all(self) -> None:
         running = [p for p in self.processes.values() if p.poll() is None]
         for process in running:
             process.send_signal(signal.SIGINT)
