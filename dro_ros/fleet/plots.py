@@ -11,6 +11,7 @@ from matplotlib.patches import Circle
 
 from dro_ros.fleet.plan import Plan
 from dro_ros.fleet.summary import ExecutionSummary, Track
+from dro_ros.trajectory.obstacles import draw_obstacles
 from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 
 
@@ -37,6 +38,7 @@ def execution_figure(problem: FleetProblem, plans: Mapping[int, Plan], tracks: M
     if problem.dim >= 2 and isinstance(terminal, BallTerminal):
         paths.add_patch(Circle(tuple(terminal.centre[:2]), terminal.radius, fill=False, color="k", lw=1))
         paths.set_aspect("equal")
+    draw_obstacles(paths, problem.obstacles, problem.clearance)
     paths.set_title(f"{problem.name}: planned (dashed) and executed (solid)\nmin separation "
                     f"{summary.min_separation:.3f} m (r_min {summary.r_min:g})")
     paths.set_xlabel("x [m]" if problem.dim >= 2 else "t [s]")

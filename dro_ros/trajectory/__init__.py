@@ -10,13 +10,14 @@ from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
 from dro_ros.trajectory.nc_admm import NcAdmmAgent, run_nc_admm
 from dro_ros.trajectory.outcome import FleetResult, FleetStatus
 from dro_ros.trajectory.path_sweep import PathSweepAgent, run_path_sweep
-from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, ProblemError
+from dro_ros.trajectory.obstacles import DiscObstacle, ObstacleError, PolygonObstacle
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal, ProblemError
 from dro_ros.trajectory.scenarios import Scenario, formation2d, load_scenario, platoon, scenario_from_config
 from dro_ros.trajectory.stage import SolveResult, SolveStatus, Stage
 
 __all__ = [
-    "BallTerminal", "BranchSweepAgent", "CheckReport", "EasParameters", "EasReport",
-    "FixedTerminal", "FleetProblem", "FleetResult", "FleetStatus", "InfeasibleProblem", "NcAdmmAgent",
+    "BallTerminal", "BranchSweepAgent", "CheckReport", "DiscObstacle", "EasParameters", "EasReport",
+    "FixedTerminal", "FleetProblem", "GoalTerminal", "ObstacleError", "PolygonObstacle", "FleetResult", "FleetStatus", "InfeasibleProblem", "NcAdmmAgent",
     "PathSweepAgent", "ProblemError", "Scenario", "SolveResult", "SolveStatus", "Stage", "check", "diagnose",
     "formation2d", "load_scenario", "platoon", "run_branch_sweep", "run_nc_admm", "run_path_sweep",
     "scenario_from_config", "simulate", "solve_centralized", "solve_eas",

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dro_ros.trajectory.constraints import (coupling_excess, input_excess, speed_excess, terminal_position_excess,
-                                            terminal_velocity_excess)
-from dro_ros.trajectory.problem import FleetProblem
+from dro_ros.trajectory.constraints import (coupling_excess, input_excess, obstacle_excess, speed_excess,
+                                            terminal_position_excess, terminal_velocity_excess)
+from dro_ros.trajectory.obstacles import distances
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal
 
 
 @dataclass(frozen=True)
 class CheckReport:
-    """Worst violation per constraint family, with where it occurs, and the recomputed objective (5.7)."""
+    """Worst violation per constraint family, with where it occurs, and the recomputed objective (5.7), with
+    the cost to go of any `GoalTerminal`."""
 
     objective: float
     max_violation: float
@@ -72,8 +74,11 @@ def check(problem: FleetProblem, inputs: np.ndarray) -> CheckReport:
         first, second = (np.array(side) for side in zip(*pairs))
         record(problem.coupling, coupling_excess(problem, positions[first], positions[second]),
                lambda k, t: f"agents {pairs[k][0]} and {pairs[k][1]}, t = {t}")
+    record("obstacle", obstacle_excess(problem, positions), lambda i, t, o: f"agent {i}, obstacle {o}, t = {t}")
     violations = {name: value for name, (value, _) in found.items()}
-    return CheckReport(objective=float(np.sum(inputs ** 2)), max_violation=max(violations.values(), default=0.0),
+    cost_to_go = sum(t.weight * float(np.sum((positions[i, -1] - t.target) ** 2))
+                     for i, t in terminals if isinstance(t, GoalTerminal))
+    return CheckReport(objective=float(np.sum(inputs ** 2)) + cost_to_go, max_violation=max(violations.values(), default=0.0),
                        violations=violations, worst={name: where for name, (_, where) in found.items()},
                        states=states)
 
@@ -105,7 +110,9 @@ class Infeasibility:
 def diagnose(problem: FleetProblem) -> list[Infeasibility]:
     """Necessary conditions for feasibility that the data violate (an empty list proves nothing).
 
-    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling);
+    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling, obstacle clearance);
+    * a terminal disc/ball that lies entirely within the clearance of an obstacle (dist is 1-Lipschitz, so
+      dist(centre) + radius < clearance proves every point of the ball too close);
     * for `"ordering"` with an input limit, a braking bound for every pair i < j: the chain of ordering
       constraints needs s_j - s_i >= (j - i) r_min, while with |u| <= u_bar the gap g = s_j - s_i obeys
       g(t) <= g(0) + w(0) t + u_bar t^2 (w = v_j - v_i; relative acceleration at most 2 u_bar). If that
@@ -131,8 +138,32 @@ def diagnose(problem: FleetProblem) -> list[Infeasibility]:
             found.append(Infeasibility(
                 f"agents {i + 1} and {j + 1} start {gap:g} m apart, closer than r_min = {problem.r_min:g}",
                 (i, j)))
+    found.extend(_obstacle_certificates(problem))
     if problem.coupling == "ordering" and problem.max_input is not None:
         found.extend(_braking_certificates(problem))
+    return found
+
+
+def _obstacle_certificates(problem: FleetProblem) -> list[Infeasibility]:
+    """Starts, fixed terminal positions and whole terminal balls within the clearance of an obstacle."""
+    found: list[Infeasibility] = []
+    if not problem.obstacles:
+        return found
+    clearance = problem.clearance
+    starts = distances(problem.obstacles, problem.initial[:, :problem.dim])
+    for i, o in zip(*np.nonzero(starts < clearance)):
+        found.append(Infeasibility(f"agent {i + 1} starts {starts[i, o]:.3g} m from obstacle {o}, closer than the "
+                                   f"clearance {clearance:g} m", (int(i),)))
+    for i, terminal in enumerate(problem.terminals):
+        if isinstance(terminal, FixedTerminal):
+            where, slack, what = terminal.position, 0.0, "must end"
+        elif isinstance(terminal, BallTerminal):
+            where, slack, what = terminal.centre, terminal.radius, "has its whole terminal ball"
+        else:
+            continue
+        gaps = distances(problem.obstacles, where) + slack
+        for o in np.flatnonzero(gaps < clearance):
+            found.append(Infeasibility(f"agent {i + 1} {what} within {clearance:g} m of obstacle {o}", (i,)))
     return found
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem, Terminal
+from dro_ros.trajectory.obstacles import distances
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, Terminal
 
 
 def terminal_position_excess(terminal: Terminal, position: np.ndarray) -> np.ndarray:
     """Distance of s_i(H) from the terminal set: ||s - c|| - radius for a disc/ball, ||s - s_T|| for a fixed
-    position (5.6)."""
+    position (5.6), 0 for a `GoalTerminal` (its position is free)."""
     if isinstance(terminal, BallTerminal):
         return np.linalg.norm(position - terminal.centre, axis=-1) - terminal.radius
-    return np.linalg.norm(position - terminal.position, axis=-1)
+    if isinstance(terminal, FixedTerminal):
+        return np.linalg.norm(position - terminal.position, axis=-1)
+    return np.zeros(np.shape(position)[:-1])
 
 
 def terminal_velocity_excess(terminal: Terminal, velocity: np.ndarray) -> np.ndarray:
@@ -50,3 +53,11 @@ def separation(problem: FleetProblem, first: np.ndarray, second: np.ndarray) -> 
 def coupling_excess(problem: FleetProblem, first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """r_min - `separation`: the coupling constraint of a pair i < j."""
     return problem.r_min - separation(problem, first, second)
+
+
+def obstacle_excess(problem: FleetProblem, positions: np.ndarray) -> np.ndarray:
+    """clearance - dist(s, O) for every obstacle O, shape (..., n_obstacles), with the exact distance
+    (`obstacles.distances`); empty without obstacles."""
+    if not problem.obstacles:
+        return np.empty(0)
+    return problem.clearance - distances(problem.obstacles, positions)

@@ -10,13 +10,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
 from dro_ros.core.topology import Topology
+from dro_ros.trajectory.obstacles import draw_obstacles
 from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 
 
 def formation_figure(problem: FleetProblem, graph: Topology, runs: dict[str, np.ndarray], path: Sequence[int],
                      out: str | Path) -> Path:
     """Fig. 5.7-5.8: the communication graph with the sweep path, and each run's trajectories (states
-    (N, H+1, 4)) with the terminal circle."""
+    (N, H+1, 4)) with the terminal circle and the obstacles."""
     figure = Figure(figsize=(5 * (1 + len(runs)), 5))
     axes = figure.subplots(1, 1 + len(runs))
     start = problem.initial[:, :2]
@@ -36,6 +37,7 @@ def formation_figure(problem: FleetProblem, graph: Topology, runs: dict[str, np.
         terminal = problem.terminals[0]
         if isinstance(terminal, BallTerminal):
             ax.add_patch(Circle(terminal.centre, terminal.radius, fill=False, color="tab:blue"))
+        draw_obstacles(ax, problem.obstacles, problem.clearance)
         ax.set_title(name)
         ax.set_aspect("equal")
         ax.set_xlabel("s1 [m]")

@@ -9,11 +9,15 @@ with state x_i = (s_i, v_i). The problem (eq. 5.8) minimizes sum_i sum_t ||u_i(t
 
 * a known initial state x_i(0);
 * a terminal condition at t = H: a fixed state (`FixedTerminal`), or a disc/ball around a centre with a
-  fixed terminal velocity (`BallTerminal`, eq. 5.15-5.16);
+  fixed terminal velocity (`BallTerminal`, eq. 5.15-5.16), or, for a receding-horizon window, a fixed
+  terminal velocity with the position free and a cost weight ||s_i(H) - target||^2 added to the objective
+  (`GoalTerminal`);
 * ||v_i(t)|| <= v_bar and ||u_i(t)|| <= u_bar (either limit may be absent);
 * the coupling between agents, one of
   - `"collision"`: ||s_i(t) - s_j(t)|| >= r_min for every pair i < j (eq. 5.8, nonconvex), or
-  - `"ordering"`: s_{i+1}(t) - s_i(t) >= r_min for consecutive agents (1-D platoon, linear).
+  - `"ordering"`: s_{i+1}(t) - s_i(t) >= r_min for consecutive agents (1-D platoon, linear);
+* in the plane, dist(s_i(t), O) >= clearance for every static obstacle O (`trajectory.obstacles`); the
+  clearance defaults to r_min / 2, a robot's radius when r_min is the distance of two touching robots.
 
 State constraints hold at every sample t = 0..H: t = 0 is checked on the data (`diagnose`), t = 1..H in
 the optimization (t = H is the terminal separation of eq. 5.15). Inputs exist for t = 0..H-1.
@@ -24,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 import numpy as np
+
+from dro_ros.trajectory.obstacles import DiscObstacle, Obstacle, PolygonObstacle
 
 Coupling = Literal["collision", "ordering"]
 
@@ -55,7 +61,20 @@ class BallTerminal:
         _as_arrays(self, "centre", "velocity")
 
 
-Terminal = Union[FixedTerminal, BallTerminal]
+@dataclass(frozen=True)
+class GoalTerminal:
+    """v_i(H) = velocity, s_i(H) free; the objective gains weight ||s_i(H) - target||^2 (a receding-horizon
+    window's cost to go)."""
+
+    target: np.ndarray
+    weight: float
+    velocity: np.ndarray
+
+    def __post_init__(self) -> None:
+        _as_arrays(self, "target", "velocity")
+
+
+Terminal = Union[FixedTerminal, BallTerminal, GoalTerminal]
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,8 @@ class FleetProblem:
     max_speed: float | None = None      # v_bar
     max_input: float | None = None      # u_bar
     name: str = "fleet"
+    obstacles: tuple[Obstacle, ...] = ()
+    clearance: float | None = None      # from obstacles; None: r_min / 2
     A: np.ndarray = field(init=False, repr=False, compare=False)
     B: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -97,6 +118,14 @@ class FleetProblem:
         for name in ("max_speed", "max_input"):
             value = getattr(self, name)
             _require(value is None or (np.isfinite(value) and value > 0), name, f"must be positive, got {value}")
+        object.__setattr__(self, "obstacles", tuple(self.obstacles))
+        for k, obstacle in enumerate(self.obstacles):
+            _require(isinstance(obstacle, (DiscObstacle, PolygonObstacle)), f"obstacles[{k}]",
+                     f"expected a DiscObstacle or a PolygonObstacle, got {type(obstacle).__name__}")
+        _require(not self.obstacles or self.dim == 2, "obstacles", f"are defined in the plane (dim 2), not dim {self.dim}")
+        clearance = self.r_min / 2 if self.clearance is None else self.clearance
+        _require(np.isfinite(clearance) and clearance >= 0, "clearance", f"must be >= 0, got {self.clearance}")
+        object.__setattr__(self, "clearance", float(clearance))
         ts, eye = self.step, np.eye(self.dim)
         object.__setattr__(self, "A", np.kron(np.array([[1.0, ts], [0.0, 1.0]]), eye))
         object.__setattr__(self, "B", np.kron(np.array([[ts * ts / 2], [ts]]), eye))
@@ -144,8 +173,13 @@ def _check_terminal(terminal: Any, dim: int, where: str) -> None:
         vectors = {"centre": terminal.centre, "velocity": terminal.velocity}
         _require(np.isfinite(terminal.radius) and terminal.radius >= 0, f"{where}.radius",
                  f"must be >= 0, got {terminal.radius}")
+    elif isinstance(terminal, GoalTerminal):
+        vectors = {"target": terminal.target, "velocity": terminal.velocity}
+        _require(np.isfinite(terminal.weight) and terminal.weight > 0, f"{where}.weight",
+                 f"must be positive, got {terminal.weight}")
     else:
-        raise ProblemError(f"{where}: expected a FixedTerminal or a BallTerminal, got {type(terminal).__name__}")
+        raise ProblemError(f"{where}: expected a FixedTerminal, BallTerminal or GoalTerminal, "
+                           f"got {type(terminal).__name__}")
     for name, vector in vectors.items():
         array = np.asarray(vector, dtype=float)
         _require(array.shape == (dim,) and bool(np.all(np.isfinite(array))), f"{where}.{name}",

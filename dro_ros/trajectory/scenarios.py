@@ -18,6 +18,10 @@ Every field is validated and an error names it (`ProblemError`).
     sweep: {path: [1, 2, 5, 6]}                 # CDS-PS path (optional: searched if absent); CDS-BS
                                                 # takes root: i and prediction: k (coarse factor)
     eas: {epsilon_bar: 5.0, delta_bar: 0.3, n_iter: 100}
+    obstacles:                                  # dim 2 only (`trajectory.obstacles`)
+      - {kind: disc, centre: [12, 10], radius: 1.5}
+      - {kind: polygon, vertices: [[-1, -1], [1, -1], [1, 1], [-1, 1]]}   # convex
+    clearance: 0.1                              # robot to obstacle (default r_min / 2)
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ import yaml
 
 from dro_ros.core.topology import Topology, TopologyError, unit_disk
 from dro_ros.trajectory.checker import require_feasible_data
+from dro_ros.trajectory.obstacles import Obstacle, ObstacleError, obstacles_from_config
 from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, ProblemError, Terminal
 
 FORMATION_INITIAL = [  # eq. 5.14, agents 1..8
@@ -129,11 +134,18 @@ def scenario_from_config(config: dict[str, Any]) -> Scenario:
         dim=dim, horizon=horizon, step=_number(config, "duration", float) / horizon, initial=initial,
         terminals=terminals, r_min=_number(config, "r_min", float), coupling=config.get("coupling", "collision"),
         max_speed=_optional(config, "max_speed"), max_input=_optional(config, "max_input"),
-        name=str(config.get("name", "fleet")))
+        name=str(config.get("name", "fleet")), obstacles=_obstacles(config), clearance=_optional(config, "clearance"))
     path = tuple(int(v) for v in sweep["path"]) if "path" in sweep else None
     return Scenario(problem, _graph(config, problem), path=path,
                     root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"),
                     prediction=prediction)
+
+
+def _obstacles(config: dict[str, Any]) -> tuple[Obstacle, ...]:
+    try:
+        return obstacles_from_config(config.get("obstacles"))
+    except ObstacleError as error:
+        raise ProblemError(str(error)) from error
 
 
 def _graph(config: dict[str, Any], problem: FleetProblem) -> Topology:

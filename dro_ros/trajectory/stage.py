@@ -17,6 +17,8 @@ inequalities Q of the stage are enumerated once (`Stage.families`) as flat rows 
     terminal   ||s_a(H) - centre||^2 - radius^2       (a free with a ball terminal)
     coupling   r_min^2 - ||s_a(t) - s_b(t)||^2  or  r_min - (s_b(t) - s_a(t))   (coupled pairs with a free
                agent; b may be fixed, t = 1..H)
+    obstacle   (radius + clearance)^2 - ||s_a(t) - centre||^2 for a disc, clearance - c(s_a(t)) for a
+               convex polygon with c the smooth lower bound of its distance (`obstacles`)   (a free, t = 1..H)
 
 so that an external active set method can solve with any subset W of Q (`Stage.solver(mask)`). The
 symbolic graph, the all-constraints function and each solver are built once and re-solved with new
@@ -33,7 +35,8 @@ from typing import Any, Sequence
 import casadi as ca
 import numpy as np
 
-from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem
+from dro_ros.trajectory.obstacles import SMOOTHING, DiscObstacle, Obstacle
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal
 
 IPOPT_DEFAULTS: dict[str, Any] = {
     "print_level": 0, "sb": "yes", "tol": 1e-6, "constr_viol_tol": 1e-9, "max_iter": 3000,
@@ -143,6 +146,10 @@ class Stage:
         objective = 0
         for k, u in enumerate(self._u):
             objective += self._weights[k] * ca.sumsqr(u)
+        for k, (a, x) in enumerate(zip(self.free, self._x)):
+            terminal = prob.terminals[a]
+            if isinstance(terminal, GoalTerminal):   # the window's cost to go
+                objective += self._weights[k] * terminal.weight * ca.sumsqr(x[:m, -1] - terminal.target)
         if self.admm:
             self._z = [ca.SX.sym(f"z{a}", m, horizon) for a in self.free]
             self._lam = [ca.SX.sym(f"lam{a}", m, horizon) for a in self.free]
@@ -205,10 +212,14 @@ class Stage:
             else:
                 coupling.append(prob.r_min ** 2 - ca.sum1(difference ** 2).T)
         add("coupling", coupling, [label(k, steps + 1) for k in range(len(self.pairs))])
+        n_obstacles = len(prob.obstacles)
+        add("obstacle", [_clearance_rows(obstacle, x[:m, :], prob.clearance).T
+                         for x in self._x for obstacle in prob.obstacles],
+            [label(k * n_obstacles + o, steps + 1) for k in range(len(self.free)) for o in range(n_obstacles)])
         return families, rows
 
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
-        """Terminal equalities as bounds on x_a(H): the whole state, or the velocity for a ball."""
+        """Terminal equalities as bounds on x_a(H): the whole state, or the velocity for a ball or a goal."""
         m, horizon = self.problem.dim, self.problem.horizon
         n_u = len(self.free) * m * horizon
         lower = np.full(self.w.numel(), -np.inf)
@@ -235,8 +246,9 @@ class Stage:
         return selected
 
     def convex_mask(self) -> np.ndarray:
-        """Q without the nonconvex collision rows: the warm-start problem."""
-        names = [f.name for f in self.families if not (f.name == "coupling" and self.problem.coupling == "collision")]
+        """Q without the nonconvex collision and obstacle rows: the warm-start problem."""
+        nonconvex = {"obstacle", "coupling"} if self.problem.coupling == "collision" else {"obstacle"}
+        names = [f.name for f in self.families if f.name not in nonconvex]
         return self.mask(*names) if names else np.zeros(self.n_inequalities, dtype=bool)
 
     # --- parameters, guesses and solutions -------------------------------------------------------
@@ -357,6 +369,20 @@ class Stage:
             objective=float(sum(np.sum(u ** 2) for u in inputs.values())), inputs=inputs, states=states,
             iterations=int(stats.get("iter_count", 0)), solve_time=elapsed, build_time=build_time, primal=w,
             dual=np.asarray(solution["lam_g"]).ravel())
+
+
+def _clearance_rows(obstacle: Obstacle, positions: ca.SX, clearance: float) -> ca.SX:
+    """The obstacle rows (1, H) of positions (2, H), <= 0 when clear (module docstring, `obstacles`)."""
+    if isinstance(obstacle, DiscObstacle):
+        return (obstacle.radius + clearance) ** 2 - ca.sum1((positions - obstacle.centre) ** 2)
+    faces = ca.DM(obstacle.normals) @ positions - ca.DM(obstacle.offsets)      # (K, H): a_k . s - b_k
+    largest = faces[0, :]
+    for k in range(1, faces.shape[0]):
+        largest = ca.fmax(largest, faces[k, :])
+    beta = 1.0 / SMOOTHING   # LSE shifted by the largest face distance, so exp never overflows
+    shifted = ca.exp(beta * (faces - ca.repmat(largest, faces.shape[0], 1)))
+    smooth = largest + (ca.log(ca.sum1(shifted)) - np.log(faces.shape[0])) / beta
+    return clearance - smooth
 
 
 def _positions(trajectory: np.ndarray, m: int, horizon: int, agent: int) -> np.ndarray:
