@@ -21,6 +21,7 @@ BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "formation2d": "dro_ros.bench.formation:run",
     "mosaic": "dro_ros.bench.mosaic:run",
     "mosaic-compat": "dro_ros.bench.mosaic_compat:run",
+    "mpc": "dro_ros.bench.mpc:run",
     "platoon": "dro_ros.bench.platoon:run",
     "resource-scale": "dro_ros.bench.resource_scale:run",
     "transport": "dro_ros.bench.transport:run",

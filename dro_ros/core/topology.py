@@ -64,6 +64,17 @@ class Topology:
     def is_connected(self) -> bool:
         return min(self.hop_distances(0)) >= 0
 
+    def components(self) -> list[list[int]]:
+        """The connected components, each sorted, in order of their smallest node."""
+        found: list[list[int]] = []
+        seen: set[int] = set()
+        for start in range(self.n):
+            if start not in seen:
+                part = [i for i, d in enumerate(self.hop_distances(start)) if d >= 0]
+                seen.update(part)
+                found.append(part)
+        return found
+
     def diameter(self) -> int:
         """Longest shortest path; raises `TopologyError` on a disconnected graph."""
         if not self.is_connected():

@@ -4,6 +4,9 @@ The loop stands for a robot's motor controller (or a Gazebo velocity plugin):
 
     s' = v,   v' = a,   a = (v_cmd - v) / lag,   ||a|| saturated at max_accel when max_accel > 0.
 
+An external drift d_i (m/s, zero unless `push` sets it) moves a robot on top of its own motion,
+s' = v + d: a shove, a slip, or being carried, which the robot's loop does not sense.
+
 `step(dt)` holds a constant over the step (zero-order hold) and integrates exactly:
 s += v dt + a dt^2 / 2, v += a dt. That explicit hold is unstable for dt > 2 lag, so a longer dt (a stalled
 timer) is split into equal sub-steps of at most lag / 4.
@@ -32,6 +35,7 @@ class FleetSimulator:
         if not (math.isfinite(max_accel) and max_accel >= 0):
             raise ValueError(f"max_accel: must be >= 0 (0 = no limit), got {max_accel}")
         self.position, self.velocity, self.command = position, velocity, velocity.copy()
+        self.drift = np.zeros_like(position)
         self.lag, self.max_accel, self.time = float(lag), float(max_accel), 0.0
 
     @property
@@ -51,6 +55,13 @@ class FleetSimulator:
             raise ValueError(f"v_cmd: expected {self.dim} finite values, got {v_cmd!r}")
         self.command[i] = v_cmd
 
+    def push(self, i: int, drift: np.ndarray) -> None:
+        """Robot i drifts at `drift` (m,) m/s from now on, on top of its own motion (zero ends the push)."""
+        drift = np.asarray(drift, dtype=float)
+        if drift.shape != (self.dim,) or not np.all(np.isfinite(drift)):
+            raise ValueError(f"drift: expected {self.dim} finite values, got {drift!r}")
+        self.drift[i] = drift
+
     def acceleration(self) -> np.ndarray:
         """a = (v_cmd - v) / lag per robot (N, m), its norm saturated at max_accel."""
         accel = (self.command - self.velocity) / self.lag
@@ -67,7 +78,7 @@ class FleetSimulator:
         h = dt / n
         for _ in range(n):
             accel = self.acceleration()
-            self.position += self.velocity * h + accel * (h * h / 2)
+            self.position += (self.velocity + self.drift) * h + accel * (h * h / 2)
             self.velocity += accel * h
         self.time += dt
 

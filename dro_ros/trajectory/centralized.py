@@ -12,15 +12,17 @@ import time
 import numpy as np
 
 from dro_ros.trajectory.checker import require_feasible_data
-from dro_ros.trajectory.eas import EasParameters, solve_eas
+from dro_ros.trajectory.eas import EasParameters, near_active, solve_eas
 from dro_ros.trajectory.outcome import FleetResult, FleetStatus, checked_result, failed_result
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, Stage
 
 
 def solve_centralized(problem: FleetProblem, *, eas: EasParameters | None = None,
-                      warm_start: bool = True) -> FleetResult:
-    """Solve (5.8) for the whole fleet on one processor; `eas` switches the full solve to Alg. 4.
+                      warm_start: bool = True, guess: np.ndarray | None = None) -> FleetResult:
+    """Solve (5.8) for the whole fleet on one processor; `eas` switches the full solve to Alg. 4. `guess`
+    (N, H, m), e.g. a receding horizon's previous plans shifted, replaces the start at rest: the full solve
+    (or EAS, with the guess's near-active rows in its first working set) starts from it, with no relaxation.
 
     The result is a `FleetResult` like a distributed run's (algorithm "centralized" or "centralized, EAS";
     critical path = wall time, build and warm start included; rounds = Ipopt iterations); `details` holds
@@ -34,8 +36,18 @@ def solve_centralized(problem: FleetProblem, *, eas: EasParameters | None = None
     details: dict = {"warm_start_time": 0.0}
     if eas is not None:
         stage = Stage(problem, agents, ipopt=EAS_IPOPT)
-        result, details["eas"] = solve_eas(stage, stage.parameters(), None, eas)
+        parameters = stage.parameters()
+        point = working = None
+        if guess is not None:
+            point = stage.guess(parameters, dict(enumerate(guess)))
+            working = near_active(stage, point, parameters)
+        result, details["eas"] = solve_eas(stage, parameters, point, eas, working=working)
         iterations, details["eas_rounds"] = details["eas"].ipopt_iterations, details["eas"].rounds
+    elif guess is not None:
+        full = Stage(problem, agents, ipopt=WARM_IPOPT)
+        parameters = full.parameters()
+        result = full.solve(parameters, full.guess(parameters, dict(enumerate(guess))))
+        iterations = result.iterations
     else:
         relaxed = Stage(problem, agents)
         parameters = relaxed.parameters()

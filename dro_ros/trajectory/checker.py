@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dro_ros.trajectory.constraints import (coupling_excess, input_excess, obstacle_excess, speed_excess,
-                                            terminal_position_excess, terminal_velocity_excess)
+                                            terminal_position_excess, terminal_velocity_excess, traffic_excess)
 from dro_ros.trajectory.obstacles import distances
 from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal
 
@@ -75,6 +75,7 @@ def check(problem: FleetProblem, inputs: np.ndarray) -> CheckReport:
         record(problem.coupling, coupling_excess(problem, positions[first], positions[second]),
                lambda k, t: f"agents {pairs[k][0]} and {pairs[k][1]}, t = {t}")
     record("obstacle", obstacle_excess(problem, positions), lambda i, t, o: f"agent {i}, obstacle {o}, t = {t}")
+    record("traffic", traffic_excess(problem, positions), lambda i, t, k: f"agent {i}, traffic {k}, t = {t}")
     violations = {name: value for name, (value, _) in found.items()}
     cost_to_go = sum(t.weight * float(np.sum((positions[i, -1] - t.target) ** 2))
                      for i, t in terminals if isinstance(t, GoalTerminal))
@@ -110,7 +111,8 @@ class Infeasibility:
 def diagnose(problem: FleetProblem) -> list[Infeasibility]:
     """Necessary conditions for feasibility that the data violate (an empty list proves nothing).
 
-    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling, obstacle clearance);
+    * state constraints at t = 0 and at a fixed terminal state (speed limit, coupling, obstacle clearance,
+      traffic separation at t = 0);
     * a terminal disc/ball that lies entirely within the clearance of an obstacle (dist is 1-Lipschitz, so
       dist(centre) + radius < clearance proves every point of the ball too close);
     * for `"ordering"` with an input limit, a braking bound for every pair i < j: the chain of ordering
@@ -139,6 +141,11 @@ def diagnose(problem: FleetProblem) -> list[Infeasibility]:
                 f"agents {i + 1} and {j + 1} start {gap:g} m apart, closer than r_min = {problem.r_min:g}",
                 (i, j)))
     found.extend(_obstacle_certificates(problem))
+    if problem.traffic:
+        gaps = np.linalg.norm(positions[:, None] - np.stack([p[0] for p in problem.traffic])[None], axis=-1)
+        for i, k in zip(*np.nonzero(gaps < problem.traffic_separation)):
+            found.append(Infeasibility(f"agent {i + 1} starts {gaps[i, k]:.3g} m from traffic {k}, closer than "
+                                       f"{problem.traffic_separation:g} m", (int(i),)))
     if problem.coupling == "ordering" and problem.max_input is not None:
         found.extend(_braking_certificates(problem))
     return found

@@ -61,3 +61,12 @@ def obstacle_excess(problem: FleetProblem, positions: np.ndarray) -> np.ndarray:
     if not problem.obstacles:
         return np.empty(0)
     return problem.clearance - distances(problem.obstacles, positions)
+
+
+def traffic_excess(problem: FleetProblem, positions: np.ndarray) -> np.ndarray:
+    """traffic_separation - ||s - p_k|| for every traffic trajectory p_k, shape (..., H+1, n_traffic), from
+    positions (..., H+1, m); empty without traffic."""
+    if not problem.traffic:
+        return np.empty(0)
+    paths = np.stack(problem.traffic, axis=-2)                              # (H+1, K, m)
+    return problem.traffic_separation - np.linalg.norm(positions[..., None, :] - paths, axis=-1)

@@ -77,6 +77,16 @@ def select(values: np.ndarray, epsilon_bar: float, delta_bar: float | None) -> n
     return values >= threshold(values, epsilon_bar, delta_bar)
 
 
+NEAR_ACTIVE = 0.05
+"""A row with c_j(x) >= -NEAR_ACTIVE at a warm start (constraint units) enters EAS's first working set."""
+
+
+def near_active(stage: Stage, point: np.ndarray, parameters: np.ndarray) -> np.ndarray:
+    """Rows of Q active, violated or nearly active at `point`: the working set a warm start carries over
+    (a previous window's active constraints), so that EAS does not rediscover them one round at a time."""
+    return stage.inequality_values(point, parameters) >= -NEAR_ACTIVE
+
+
 def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = None,
               settings: EasParameters = EasParameters(), *, dual: np.ndarray | None = None,
               working: np.ndarray | None = None, allowed: np.ndarray | None = None,

@@ -70,7 +70,7 @@ from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.trajectory.active_set import EXACT, ActiveSetQp
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.constraints import (coupling_excess, input_excess, obstacle_excess, speed_excess,
-                                            terminal_position_excess, terminal_velocity_excess)
+                                            terminal_position_excess, terminal_velocity_excess, traffic_excess)
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, require_agent
 from dro_ros.trajectory.stage import WARM_IPOPT, SolveResult, Stage
@@ -338,7 +338,7 @@ class NcAdmmAgent:
 
 
 def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.ndarray]) -> float:
-    """sigma_agent: the squared positive parts of `agent`'s own constraints of (5.8) (obstacles included) and of its coupling with
+    """sigma_agent: the squared positive parts of `agent`'s own constraints of (5.8) (obstacles and traffic included) and of its coupling with
     each j > agent in `own` (own trajectories u (H, m)), at t = 0..H, measured as the checker measures them
     (`constraints`)."""
     states = problem.rollout(own[agent], problem.initial[agent])
@@ -347,7 +347,7 @@ def local_infeasibility(problem: FleetProblem, agent: int, own: Mapping[int, np.
     excess = [np.atleast_1d(terminal_position_excess(terminal, position[-1])),
               np.atleast_1d(terminal_velocity_excess(terminal, velocity[-1])),
               speed_excess(problem, velocity), input_excess(problem, own[agent]),
-              obstacle_excess(problem, position).ravel()]
+              obstacle_excess(problem, position).ravel(), traffic_excess(problem, position).ravel()]
     for first, second in problem.coupled_pairs(set(own)):
         if first == agent:
             other = problem.rollout(own[second], problem.initial[second])[:, :problem.dim]

@@ -7,6 +7,12 @@ node off the path whose parent it is (eq. 3.12) its solution, and its new soluti
 (eq. 4.5): a path node passes every solution it receives on to v_{k+1} at once, before its own solve,
 so each message forward carries only the newly determined solutions.
 
+Warm start (`Scenario.guess`, a receding horizon's previous plans shifted): every stage starts from the
+guess, and the agents later in the sweep enter stage k at their guessed trajectories, as parameters like
+F_{k-1}. Stage k thus keeps clear of the plans the later agents may keep, and when the guess is jointly
+feasible (a shifted plan ending at rest is), each later agent's own guess stays feasible for its stage:
+the sweep cannot box a later agent in.
+
 What a path node can solve before the fixed solutions arrive it solves at start-up, in parallel with
 the earlier stages (`sweep.StageSolver.prepare`); the stage itself is solved with EAS (Alg. 4) when `eas`
 settings are given, else in full from the convex relaxation.
@@ -55,12 +61,19 @@ class PathSweepAgent(SweepAgent):
     takes its solution from its parent. With EAS, path nodes speculate (module docstring)."""
 
     def __init__(self, problem: FleetProblem, sweep: SweepPath, me: int, names: Sequence[str],
-                 eas: EasParameters | None = None, speculate: bool = True) -> None:
+                 eas: EasParameters | None = None, speculate: bool = True, guess: np.ndarray | None = None) -> None:
         k = sweep.position[me]
         on_path = k is not None
-        solver = StageSolver(problem, sweep.assigned[k], sweep.fixed_before[k], eas) if on_path else None
+        solver = None
+        if on_path:
+            fixed, guessed = list(sweep.fixed_before[k]), {}
+            if guess is not None:   # a warm start: the agents later in the sweep enter at their guessed plans
+                later = [b for b in range(problem.n_agents) if b not in fixed and b not in sweep.assigned[k]]
+                guessed = {b: problem.rollout(guess[b], problem.initial[b]) for b in later}
+                fixed += later
+            solver = StageSolver(problem, sweep.assigned[k], fixed, eas, guessed=guessed)
         needs = set(sweep.fixed_before[k]) if on_path else {me}
-        super().__init__(problem, me, names, parent=sweep.parent[me], needs=needs, solver=solver, stage=k)
+        super().__init__(problem, me, names, parent=sweep.parent[me], needs=needs, solver=solver, stage=k, guess=guess)
         self.next = sweep.path[k + 1] if on_path and k + 1 < len(sweep.path) else None
         self.dependants = tuple(j for j in sweep.assigned[k] if sweep.position[j] is None) if on_path else ()  # 3.12
         self.speculate = speculate and eas is not None
@@ -156,7 +169,7 @@ def path_sweep_agent(scenario: Scenario, index: int, names: Sequence[str], *, pa
     (one per agent); with `eas`, path nodes speculate unless `speculate` is False. The registered factory
     (`dro_ros.spec.registry`): the scenario is checked (`scenarios.require_agent`) before anything is built."""
     require_agent(scenario, index, names)
-    return PathSweepAgent(scenario.problem, sweep_of(scenario, path), index, names, eas, speculate)
+    return PathSweepAgent(scenario.problem, sweep_of(scenario, path), index, names, eas, speculate, scenario.guess)
 
 
 def run_path_sweep(scenario: Scenario, *, path: Sequence[int] | None = None, eas: EasParameters | None = None,

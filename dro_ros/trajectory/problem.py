@@ -17,7 +17,9 @@ with state x_i = (s_i, v_i). The problem (eq. 5.8) minimizes sum_i sum_t ||u_i(t
   - `"collision"`: ||s_i(t) - s_j(t)|| >= r_min for every pair i < j (eq. 5.8, nonconvex), or
   - `"ordering"`: s_{i+1}(t) - s_i(t) >= r_min for consecutive agents (1-D platoon, linear);
 * in the plane, dist(s_i(t), O) >= clearance for every static obstacle O (`trajectory.obstacles`); the
-  clearance defaults to r_min / 2, a robot's radius when r_min is the distance of two touching robots.
+  clearance defaults to r_min / 2, a robot's radius when r_min is the distance of two touching robots;
+* ||s_i(t) - p_k(t)|| >= traffic_separation for the known trajectories p_k(t), t = 0..H, of robots outside
+  the problem (`traffic`: moving obstacles, e.g. a silent robot's last plan in a receding-horizon mission).
 
 State constraints hold at every sample t = 0..H: t = 0 is checked on the data (`diagnose`), t = 1..H in
 the optimization (t = H is the terminal separation of eq. 5.15). Inputs exist for t = 0..H-1.
@@ -93,6 +95,8 @@ class FleetProblem:
     name: str = "fleet"
     obstacles: tuple[Obstacle, ...] = ()
     clearance: float | None = None      # from obstacles; None: r_min / 2
+    traffic: tuple[np.ndarray, ...] = ()    # (H+1, dim) positions of robots outside the problem
+    traffic_separation: float | None = None  # from traffic; None: r_min
     A: np.ndarray = field(init=False, repr=False, compare=False)
     B: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -126,6 +130,15 @@ class FleetProblem:
         clearance = self.r_min / 2 if self.clearance is None else self.clearance
         _require(np.isfinite(clearance) and clearance >= 0, "clearance", f"must be >= 0, got {self.clearance}")
         object.__setattr__(self, "clearance", float(clearance))
+        traffic = tuple(np.asarray(p, dtype=float) for p in self.traffic)
+        for k, path in enumerate(traffic):
+            _require(path.shape == (self.horizon + 1, self.dim) and bool(np.all(np.isfinite(path))), f"traffic[{k}]",
+                     f"expected finite positions of shape {(self.horizon + 1, self.dim)}, got {path.shape}")
+        object.__setattr__(self, "traffic", traffic)
+        separation = self.r_min if self.traffic_separation is None else self.traffic_separation
+        _require(np.isfinite(separation) and separation >= 0, "traffic_separation",
+                 f"must be >= 0, got {self.traffic_separation}")
+        object.__setattr__(self, "traffic_separation", float(separation))
         ts, eye = self.step, np.eye(self.dim)
         object.__setattr__(self, "A", np.kron(np.array([[1.0, ts], [0.0, 1.0]]), eye))
         object.__setattr__(self, "B", np.kron(np.array([[ts * ts / 2], [ts]]), eye))

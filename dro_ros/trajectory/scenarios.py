@@ -54,6 +54,7 @@ class Scenario:
     root: int | None = None               # CDS-BS root
     eas: dict[str, float] | None = None
     prediction: int | None = None         # CDS-BS coarse prediction factor (`trajectory.prediction`)
+    guess: np.ndarray | None = None       # (N, H, m) inputs every solve starts from (e.g. the previous window)
 
 
 def require_fleet_graph(problem: FleetProblem, graph: Topology) -> None:

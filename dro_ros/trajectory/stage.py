@@ -19,6 +19,8 @@ inequalities Q of the stage are enumerated once (`Stage.families`) as flat rows 
                agent; b may be fixed, t = 1..H)
     obstacle   (radius + clearance)^2 - ||s_a(t) - centre||^2 for a disc, clearance - c(s_a(t)) for a
                convex polygon with c the smooth lower bound of its distance (`obstacles`)   (a free, t = 1..H)
+    traffic    separation^2 - ||s_a(t) - p_k(t)||^2 for each known trajectory p_k of `problem.traffic`
+               (a free, t = 1..H)
 
 so that an external active set method can solve with any subset W of Q (`Stage.solver(mask)`). The
 symbolic graph, the all-constraints function and each solver are built once and re-solved with new
@@ -216,6 +218,10 @@ class Stage:
         add("obstacle", [_clearance_rows(obstacle, x[:m, :], prob.clearance).T
                          for x in self._x for obstacle in prob.obstacles],
             [label(k * n_obstacles + o, steps + 1) for k in range(len(self.free)) for o in range(n_obstacles)])
+        n_traffic = len(prob.traffic)
+        add("traffic", [prob.traffic_separation ** 2 - ca.sum1((x[:m, :] - ca.DM(path[1:].T)) ** 2).T
+                        for x in self._x for path in prob.traffic],
+            [label(k * n_traffic + o, steps + 1) for k in range(len(self.free)) for o in range(n_traffic)])
         return families, rows
 
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -246,8 +252,8 @@ class Stage:
         return selected
 
     def convex_mask(self) -> np.ndarray:
-        """Q without the nonconvex collision and obstacle rows: the warm-start problem."""
-        nonconvex = {"obstacle", "coupling"} if self.problem.coupling == "collision" else {"obstacle"}
+        """Q without the nonconvex collision, obstacle and traffic rows: the warm-start problem."""
+        nonconvex = {"obstacle", "traffic", "coupling"} if self.problem.coupling == "collision" else {"obstacle", "traffic"}
         names = [f.name for f in self.families if f.name not in nonconvex]
         return self.mask(*names) if names else np.zeros(self.n_inequalities, dtype=bool)
 

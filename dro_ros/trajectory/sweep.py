@@ -32,7 +32,7 @@ from dro_ros.core.carrier import Carrier, MessageMeta
 from dro_ros.core.codec import FloatArray, IntArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.core.topology import Topology
-from dro_ros.trajectory.eas import EasParameters, EasReport, solve_eas
+from dro_ros.trajectory.eas import EasParameters, EasReport, near_active, solve_eas
 from dro_ros.trajectory.prediction import PredictionError, predict
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import FleetProblem
@@ -94,10 +94,13 @@ class StageSolver:
     """One sweep stage (3.5, 3.7 or 3.11), built once: `free` agents optimized, `fixed` ones parameters."""
 
     def __init__(self, problem: FleetProblem, free: Sequence[int], fixed: Sequence[int],
-                 eas: EasParameters | None = None, *, warm_start: bool = False) -> None:
+                 eas: EasParameters | None = None, *, warm_start: bool = False,
+                 guessed: dict[int, np.ndarray] | None = None) -> None:
         """`warm_start`: `solve` will be given a starting point (a prediction): Ipopt's warm start with
-        `PREDICTED_IPOPT`."""
+        `PREDICTED_IPOPT`. `guessed`: states (H+1, 2m) of fixed agents whose solutions are not awaited but
+        known in advance (a receding horizon's previous plans of the agents later in the sweep)."""
         self.eas = eas
+        self.guessed = dict(guessed or {})
         self.stage = Stage(problem, free, fixed, ipopt=EAS_IPOPT if eas is not None else None)
         self._convex = self.stage.convex_mask()
         self.nonconvex = not self._convex.all()
@@ -106,24 +109,33 @@ class StageSolver:
         self._warm = Stage(problem, free, fixed, ipopt=options) if warm else None
         self._start: np.ndarray | None = None
         self._working: np.ndarray | None = None
+        self._warm_started = False
 
-    def prepare(self) -> SolveResult | None:
+    def prepare(self, start: dict[int, np.ndarray] | None = None) -> SolveResult | None:
         """The start-up work of the module docstring: build the solver(s) the stage needs and, for a
         nonconvex stage or an EAS stage with fixed agents, the solve kept as the starting point of
-        `solve` (returned; None when there is none)."""
+        `solve` (returned; None when there is none). `start` (the free agents' inputs, e.g. a receding
+        horizon's previous plans shifted) replaces rest as the starting point: without EAS it is kept as is
+        (no relaxation); with EAS the pre-solve starts from it, its near-active rows already in W."""
         problem = self.stage.problem
-        placeholder = self.stage.parameters(   # the fixed agents enter no row solved here
-            fixed={b: np.zeros((problem.horizon, problem.dim)) for b in self.stage.fixed})
+        placeholder = self.stage.parameters(   # the awaited fixed agents enter no row solved here
+            fixed={b: self.guessed.get(b, np.zeros((problem.horizon, problem.dim))) for b in self.stage.fixed})
+        guess = None if start is None else self.stage.guess(placeholder, start)
+        self._warm_started = guess is not None
         if self.eas is None:
             (self._warm or self.stage).solver()
-            if not self.nonconvex:
+            if not self.nonconvex or guess is not None:
+                self._start = guess
                 return None
             relaxed = self.stage.solve(placeholder, mask=self._convex)
         else:
-            if not self.stage.fixed:
+            allowed = self._without_fixed()
+            working = None if guess is None else near_active(self.stage, guess, placeholder) & allowed
+            if not set(self.stage.fixed) - set(self.guessed):
                 self.stage.base_functions()
+                self._start, self._working = guess, working
                 return None
-            relaxed, report = solve_eas(self.stage, placeholder, None, self.eas, allowed=self._without_fixed())
+            relaxed, report = solve_eas(self.stage, placeholder, guess, self.eas, allowed=allowed, working=working)
             self._working = report.working
         self._start = relaxed.primal
         return relaxed
@@ -133,25 +145,28 @@ class StageSolver:
               ) -> tuple[SolveResult, EasReport | None]:
         """Solve the stage with the fixed agents' states (H+1, 2m), from the free agents' inputs `start`
         if given, else from the prepared point if any; `progress` follows the EAS rounds (`solve_eas`)."""
-        parameters = self.stage.parameters(fixed=fixed)
+        parameters = self.stage.parameters(fixed={**self.guessed, **fixed})
         guess = self._start if start is None else self.stage.guess(parameters, start)
         if self.eas is not None:
-            return solve_eas(self.stage, parameters, guess, self.eas, working=self._working, progress=progress)
+            working = self._working
+            if self._warm_started and guess is not None:   # the rows to the fixed agents near-active from the start
+                working = near_active(self.stage, guess, parameters) | (False if working is None else working)
+            return solve_eas(self.stage, parameters, guess, self.eas, working=working, progress=progress)
         return (self._warm or self.stage).solve(parameters, guess), None
 
     def speculate(self, fixed: dict[int, np.ndarray]) -> SolveResult:
         """Solve the EAS stage with provisional fixed states and, if that succeeds, keep its point and working
         set as the starting point of the next solve."""
-        result, report = solve_eas(self.stage, self.stage.parameters(fixed=fixed), self._start, self.eas,
+        result, report = solve_eas(self.stage, self.stage.parameters(fixed={**self.guessed, **fixed}), self._start, self.eas,
                                    working=self._working)
         if result.ok:
             self._start, self._working = result.primal, report.working
         return result
 
     def _without_fixed(self) -> np.ndarray:
-        """Rows of Q that involve no fixed agent."""
+        """Rows of Q that involve no awaited fixed agent."""
         allowed = np.ones(self.stage.n_inequalities, dtype=bool)
-        fixed = set(self.stage.fixed)
+        fixed = set(self.stage.fixed) - set(self.guessed)
         for family in self.stage.families:
             if family.name == "coupling":
                 pairs = np.array([i in fixed or j in fixed for i, j in self.stage.pairs])
@@ -166,10 +181,11 @@ class SweepAgent:
 
     def __init__(self, problem: FleetProblem, me: int, names: Sequence[str], *, parent: int | None,
                  needs: set[int], solver: StageSolver | None, stage: int | None,
-                 prediction: int | None = None) -> None:
+                 prediction: int | None = None, guess: np.ndarray | None = None) -> None:
+        """`guess` (N, H, m): every agent's inputs to start from (`Scenario.guess`), or None (rest)."""
         self.problem, self.me, self.names = problem, me, list(names)
         self.parent, self.needs, self.solver, self.stage = parent, frozenset(needs), solver, stage
-        self.prediction = prediction
+        self.prediction, self.guess = prediction, guess
         self.known: dict[int, np.ndarray] = {}
         self.predicted: dict[int, np.ndarray] = {}   # coarse inputs (H / prediction, m) by agent
         self.clock = CriticalPath()
@@ -200,7 +216,8 @@ class SweepAgent:
         """The root of a sweep with prediction predicts the fleet; every stage then prepares."""
         if self.prediction is not None and self.parent is None:
             self.predicted = dict(enumerate(predict(self.problem, self.prediction)))
-        return self.solver.prepare()
+        start = None if self.guess is None else {a: self.guess[a] for a in self.solver.stage.free}
+        return self.solver.prepare(start)
 
     async def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
         if not isinstance(content, Solutions):
@@ -266,7 +283,8 @@ class SweepAgent:
         """Solve this agent's stage with the fixed solutions it holds; None (and a failure) unless SOLVED.
         `progress` follows the EAS rounds (`StageSolver.solve`)."""
         stage = self.solver.stage
-        fixed = {b: self.problem.rollout(self._inputs(b), self.problem.initial[b]) for b in stage.fixed}
+        fixed = {b: self.problem.rollout(self._inputs(b), self.problem.initial[b]) for b in stage.fixed
+                 if b not in self.solver.guessed}
         started = self.clock.ready
         start = {a: self._inputs(a) for a in stage.free} if self.prediction is not None else None
         (result, eas), seconds = await self.clock.compute(carrier, self.solver.solve, fixed, start, progress)

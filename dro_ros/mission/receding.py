@@ -1,0 +1,184 @@
+"""Receding-horizon missions: the settings, the scripted disturbances and the window problem.
+
+Every `period` seconds the fleet re-plans. Planning for switch time t_k starts at t_k - period from the
+measured states; it poses, per connected part C of the communication graph, the window problem
+
+    min  sum_{i in C} sum_{t=0}^{K-1} ||u_i(t)||^2 + w ||s_i(K) - g_i||^2
+    s.t. the dynamics (5.5) from x_i(0) = the state predicted at t_k, ||v|| <= v_bar, ||u|| <= u_bar,
+         the coupling of (5.8) inside C, the obstacles' clearance,
+         ||s_i(t) - p_j(t)|| >= r_min + margin for every robot j outside C (its committed plan p_j),
+         v_i(K) = 0,
+
+over K = `steps` samples of the mission's step (`trajectory.problem.GoalTerminal`), and solves it with the
+same distributed algorithms as one-shot planning. The obstacle constraints hold at the samples only, so
+the window keeps a larger clearance, `sampled_clearance`, chosen so that the straight chord between two
+samples, at most v_bar t_s long, keeps the mission's clearance too. g_i is robot i's goal: its fixed terminal position, or
+the centre of its terminal disc. Because every window ends at rest, a committed plan can be followed past
+its end: the robot stays where the plan leaves it, clear of obstacles and of the others' plans. That is the
+fallback when a replan is late or fails (`mission.receding_loop`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from dro_ros.trajectory.obstacles import DiscObstacle
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal
+
+
+class RecedingError(ValueError):
+    """Malformed receding-horizon settings or disturbances; the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class RecedingHorizon:
+    """The `receding_horizon:` keys of a scenario."""
+
+    steps: int                   # K: window length in steps of the mission's step
+    period: float                # seconds between replans; switch times t_k = k period
+    duration: float              # seconds the mission may take at most
+    goal_weight: float = 1.0     # w of the cost to go
+    goal_tolerance: float = 0.05   # metres beyond its terminal set at which a robot has reached its goal
+    stall: float = 2.0           # seconds a replan waits for a silent robot before dropping it
+    traffic_margin: float = 0.1  # metres added to r_min around robots outside the part being planned
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.steps, int) and not isinstance(self.steps, bool) and self.steps >= 2,
+                 "receding_horizon.steps", f"must be an integer >= 2, got {self.steps!r}")
+        for name in ("period", "duration", "goal_weight", "goal_tolerance", "stall"):
+            value = getattr(self, name)
+            _require(_number(value) and value > 0, f"receding_horizon.{name}", f"must be positive, got {value!r}")
+        _require(_number(self.traffic_margin) and self.traffic_margin >= 0, "receding_horizon.traffic_margin",
+                 f"must be >= 0, got {self.traffic_margin!r}")
+        _require(self.duration >= self.period, "receding_horizon.duration",
+                 f"must be at least one period ({self.period} s), got {self.duration}")
+
+    def check_against(self, problem: FleetProblem) -> None:
+        """What the mission's problem must allow: a window longer than a period, and long enough to brake
+        every robot from its start (||v_i(0)|| / u_bar seconds)."""
+        window = self.steps * problem.step
+        _require(window > self.period, "receding_horizon.steps",
+                 f"the window ({self.steps} steps of {problem.step:g} s = {window:g} s) must outlast the period "
+                 f"({self.period:g} s)")
+        if problem.max_input is not None:
+            braking = float(np.max(np.linalg.norm(problem.initial[:, problem.dim:], axis=1))) / problem.max_input
+            _require(window >= braking, "receding_horizon.steps",
+                     f"the window ({window:g} s) is shorter than the {braking:g} s a robot needs to brake from its "
+                     f"start speed at u_bar = {problem.max_input:g}")
+
+
+@dataclass(frozen=True)
+class Push:
+    """From `time` for `duration` seconds, robot `robot` drifts at `velocity` on top of its own motion."""
+
+    robot: int
+    time: float
+    velocity: tuple[float, ...]
+    duration: float = 1.0
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Robot `robot`'s agent is silent from `time` for `duration` seconds (its tracker keeps following its
+    committed plan)."""
+
+    robot: int
+    time: float
+    duration: float
+
+    def covers(self, t: float) -> bool:
+        return self.time <= t < self.time + self.duration
+
+
+Disturbance = Union[Push, Dropout]
+
+
+def receding_from_config(config: dict[str, Any], n_robots: int, dim: int
+                         ) -> tuple[RecedingHorizon | None, tuple[Disturbance, ...]]:
+    """The `receding_horizon:` and `disturbances:` keys of a scenario config (None when the first is absent)."""
+    spec = config.get("receding_horizon")
+    horizon = None
+    if spec is not None:
+        _require(isinstance(spec, dict), "receding_horizon", f"expected a mapping, got {spec!r}")
+        known = {"steps", "period", "duration", "goal_weight", "goal_tolerance", "stall", "traffic_margin"}
+        unknown = sorted(set(spec) - known)
+        _require(not unknown, f"receding_horizon.{unknown[0] if unknown else ''}",
+                 f"unknown key; expected {sorted(known)}")
+        for key in ("steps", "period", "duration"):
+            _require(key in spec, f"receding_horizon.{key}", "missing")
+        horizon = RecedingHorizon(**spec)
+    items = config.get("disturbances") or []
+    _require(isinstance(items, list), "disturbances", f"expected a list, got {items!r}")
+    return horizon, tuple(_disturbance(item, f"disturbances[{k}]", n_robots, dim) for k, item in enumerate(items))
+
+
+def _disturbance(item: Any, where: str, n_robots: int, dim: int) -> Disturbance:
+    _require(isinstance(item, dict), where, f"expected a mapping, got {item!r}")
+    robot, time = item.get("robot"), item.get("time")
+    _require(isinstance(robot, int) and not isinstance(robot, bool) and 0 <= robot < n_robots, f"{where}.robot",
+             f"expected a robot index in 0..{n_robots - 1}, got {robot!r}")
+    _require(_number(time) and time >= 0, f"{where}.time", f"must be >= 0, got {time!r}")
+    kind = item.get("kind")
+    if kind == "push":
+        velocity = item.get("velocity")
+        _require(isinstance(velocity, list) and len(velocity) == dim and all(_number(v) for v in velocity),
+                 f"{where}.velocity", f"expected {dim} finite numbers, got {velocity!r}")
+        duration = item.get("duration", 1.0)
+        _require(_number(duration) and duration > 0, f"{where}.duration", f"must be positive, got {duration!r}")
+        return Push(robot, float(time), tuple(float(v) for v in velocity), float(duration))
+    if kind == "dropout":
+        duration = item.get("duration")
+        _require(_number(duration) and duration > 0, f"{where}.duration", f"must be positive, got {duration!r}")
+        return Dropout(robot, float(time), float(duration))
+    raise RecedingError(f"{where}.kind: expected 'push' or 'dropout', got {kind!r}")
+
+
+def goal_of(problem: FleetProblem, robot: int) -> np.ndarray:
+    """g_i: the fixed terminal position, or the centre of the terminal disc."""
+    terminal = problem.terminals[robot]
+    if isinstance(terminal, FixedTerminal):
+        return terminal.position
+    if isinstance(terminal, BallTerminal):
+        return terminal.centre
+    return terminal.target
+
+
+def window_problem(mission: FleetProblem, horizon: RecedingHorizon, robots: list[int], initial: np.ndarray,
+                   traffic: list[np.ndarray], name: str) -> FleetProblem:
+    """The window problem of the module docstring for `robots` (their order is the window's agent order)
+    from `initial` (len(robots), 2m), with the other robots' committed positions `traffic` ((K+1, m) each)."""
+    zero = np.zeros(mission.dim)
+    terminals = tuple(GoalTerminal(goal_of(mission, i), horizon.goal_weight, zero) for i in robots)
+    clearance = sampled_clearance(mission)
+    return FleetProblem(
+        dim=mission.dim, horizon=horizon.steps, step=mission.step, initial=initial, terminals=terminals,
+        r_min=mission.r_min, coupling=mission.coupling, max_speed=mission.max_speed, max_input=mission.max_input,
+        name=name, obstacles=mission.obstacles, clearance=clearance, traffic=tuple(traffic),
+        traffic_separation=mission.r_min + horizon.traffic_margin)
+
+
+def sampled_clearance(mission: FleetProblem) -> float:
+    """The clearance to impose at the samples so that the chord between two samples (length at most
+    L = v_bar t_s) keeps the mission's clearance c. A chord whose ends are at distance R' from a point
+    passes it at sqrt(R'^2 - (L/2)^2) at least, so R' = sqrt(R^2 + (L/2)^2) keeps R: for a disc of radius r
+    the point is its centre and R = r + c; for a convex polygon the nearest point of a chord that stays
+    outside a face's half-plane is an end, so only a vertex matters, with R = c."""
+    c = mission.clearance
+    if not mission.obstacles or mission.max_speed is None:
+        return c
+    half = mission.max_speed * mission.step / 2
+    needed = [np.hypot(o.radius + c, half) - o.radius if isinstance(o, DiscObstacle) else np.hypot(c, half)
+              for o in mission.obstacles]
+    return float(max(needed))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _require(condition: bool, field_name: str, message: str) -> None:
+    if not condition:
+        raise RecedingError(f"{field_name}: {message}")

@@ -1,0 +1,122 @@
+"""Receding-horizon missions in process: the loop re-plans with CDS-PS + EAS past an obstacle, through a push
+and a dropout, and keeps the constraints when executed; bad settings are named before anything runs."""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from dro_ros.mission.receding import Dropout, Push, RecedingError, receding_from_config, sampled_clearance
+from dro_ros.mission.receding_loop import RecedingLoop
+from dro_ros.trajectory import EasParameters, run_path_sweep, scenario_from_config, solve_centralized
+from dro_ros.trajectory.obstacles import distances
+
+CONFIG = {
+    "name": "rh4", "dim": 2, "horizon": 100, "duration": 25.0, "r_min": 0.2, "max_speed": 1.0, "max_input": 0.4,
+    "initial": [[0, 0, 0, 0], [0, 1, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0]],
+    "terminal": [{"kind": "fixed", "position": [8, 8], "velocity": [0, 0]},
+                 {"kind": "fixed", "position": [8, 9], "velocity": [0, 0]},
+                 {"kind": "fixed", "position": [9, 8], "velocity": [0, 0]},
+                 {"kind": "fixed", "position": [9, 9], "velocity": [0, 0]}],
+    "communication": {"radius": 1.5},
+    "eas": {"epsilon_bar": 5.0, "delta_bar": 0.3, "n_iter": 100},
+    "obstacles": [{"kind": "disc", "centre": [4.5, 4.5], "radius": 0.8}],
+    "receding_horizon": {"steps": 20, "period": 1.0, "duration": 25.0},
+    "disturbances": [{"robot": 1, "time": 4.0, "kind": "push", "velocity": [0.4, -0.4], "duration": 0.5},
+                     {"robot": 3, "time": 6.0, "kind": "dropout", "duration": 3.0}],
+}
+
+
+def _loop(config, solver):
+    scenario = scenario_from_config(config)
+    horizon, disturbances = receding_from_config(config, scenario.problem.n_agents, 2)
+    return scenario, RecedingLoop(scenario.problem, horizon, solver, algorithm="test",
+                                  communication=config["communication"], eas=scenario.eas,
+                                  disturbances=disturbances)
+
+
+@pytest.fixture(scope="module")
+def sweep_run():
+    eas = EasParameters(epsilon_bar=5.0, delta_bar=0.3, n_iter=100)
+    scenario, loop = _loop(CONFIG, lambda s: run_path_sweep(s, eas=eas))
+    return scenario, loop.run()
+
+
+def test_every_robot_reaches_its_goal_past_the_obstacle_through_a_push_and_a_dropout(sweep_run):
+    scenario, run = sweep_run
+    assert run.succeeded, run.summary()
+    assert all(t is not None and t < 25.0 for t in run.reached.values())
+    assert max(run.summary()["final_goal_error_m"]) <= 0.1   # reached: within 0.05 m, nearly at rest
+
+
+def test_executed_paths_keep_separation_and_clearance_within_the_tracking_tolerance(sweep_run):
+    scenario, run = sweep_run
+    problem = scenario.problem
+    assert run.min_separation >= problem.r_min - 2e-3
+    assert run.min_clearance >= problem.clearance - 2e-3
+    straight = distances(problem.obstacles, np.linspace([0.5, 0.5], [8.5, 8.5], 50)).min()
+    assert straight < problem.clearance   # the obstacle is on the straight way: the plans went around it
+
+
+def test_a_silent_robot_stalls_one_replan_then_the_others_plan_around_it_and_it_rejoins(sweep_run):
+    _, run = sweep_run
+    stalled = [r for r in run.replans if r.stalled_on]
+    assert len(stalled) == 1 and stalled[0].stalled_on == [3] and 6.0 <= stalled[0].time < 7.0
+    during = [r for r in run.replans if 7.0 <= r.time < 9.0]
+    assert during and all(r.dropped == [3] and all(3 not in p.robots for p in r.parts) for r in during)
+    after = [r for r in run.replans if r.time >= 9.0 and r.parts]
+    assert after and any(3 in p.robots for p in after[0].parts)
+    assert run.summary()["missed_deadlines"] >= 1   # the stalled replan is counted
+
+
+def test_the_summary_reports_replans_and_critical_paths(sweep_run):
+    _, run = sweep_run
+    summary = run.summary()
+    assert summary["replans"] == len(run.replans) - 1 >= 10
+    assert 0 < summary["critical_path_s"]["p50"] <= summary["critical_path_s"]["max"]
+    assert summary["messages_per_replan"] > 0
+
+
+def test_the_centralized_loop_is_a_baseline_with_the_same_guarantees():
+    eas = EasParameters(epsilon_bar=5.0, delta_bar=0.3, n_iter=100)
+    config = {**CONFIG, "disturbances": []}
+    _, loop = _loop(config, lambda s: solve_centralized(s.problem, eas=eas, guess=s.guess))
+    run = loop.run()
+    assert run.succeeded and run.min_clearance >= 0.1 - 2e-3
+
+
+def test_the_window_clearance_covers_the_chord_between_samples():
+    scenario = scenario_from_config(CONFIG)
+    c, half = scenario.problem.clearance, 1.0 * scenario.problem.step / 2
+    assert sampled_clearance(scenario.problem) == pytest.approx(np.hypot(0.8 + c, half) - 0.8)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["receding_horizon"].update(steps=3), "receding_horizon.steps: the window"),
+    (lambda c: c["receding_horizon"].update(period=0), "receding_horizon.period: must be positive"),
+    (lambda c: c["receding_horizon"].update(horizon=3), "receding_horizon.horizon: unknown key"),
+    (lambda c: c["disturbances"].append({"robot": 9, "time": 1, "kind": "push", "velocity": [1, 0]}),
+     r"disturbances\[2\]\.robot"),
+    (lambda c: c["disturbances"].append({"robot": 0, "time": 1, "kind": "push", "velocity": [1]}),
+     r"disturbances\[2\]\.velocity"),
+    (lambda c: c["disturbances"].append({"robot": 0, "time": 1, "kind": "teleport"}), r"disturbances\[2\]\.kind"),
+])
+def test_bad_settings_are_named_before_anything_runs(change, message):
+    config = copy.deepcopy(CONFIG)
+    change(config)
+    with pytest.raises(RecedingError, match=message):
+        _loop(config, lambda s: None)
+
+
+def test_the_window_must_be_long_enough_to_brake_from_the_start():
+    config = copy.deepcopy(CONFIG)
+    config["initial"][0][2:] = [1.0, 0.0]   # 1 m/s at u_bar 0.4: 2.5 s to brake; window 20 x 0.25 = 5 s
+    config["receding_horizon"]["steps"] = 8   # 2 s
+    with pytest.raises(RecedingError, match="shorter than the 2.5 s"):
+        _loop(config, lambda s: None)
+
+
+def test_disturbances_parse_into_typed_records():
+    _, disturbances = receding_from_config(CONFIG, 4, 2)
+    assert disturbances == (Push(1, 4.0, (0.4, -0.4), 0.5), Dropout(3, 6.0, 3.0))
