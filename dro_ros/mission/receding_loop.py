@@ -14,7 +14,11 @@ with the clock held (as a one-shot mission plans before it moves); then, for k =
 3. build the communication graph on the predicted positions (unit disk, or the configured edges) of the
    robots not dropped and split it into connected parts;
 4. per part, solve the window problem (`mission.receding`) with the algorithm, the robots outside the part
-   entering as traffic along their committed plans; the part's critical path is the algorithm's;
+   entering as traffic along their committed plans; the part's critical path is the algorithm's. When the
+   graph is split, only the part holding robot k mod N replans at replan k (every part can tell from its
+   own members and the agreed replan count); the others keep their committed plans. Parts cannot hear each
+   other, so this turn-taking is what makes the traffic the replanning part avoids the plans the others
+   actually follow;
 5. a part whose solve succeeded within the period switches to its new plans at t_k; a part whose solve
    failed, was proven infeasible, or took longer than the period keeps its committed plans (a fallback,
    counted with its reason).
@@ -71,6 +75,7 @@ class Replan:
     dropped: list[int]
     parts: list[PartOutcome] = field(default_factory=list)
     stalled_on: list[int] = field(default_factory=list)   # silent robots this replan waited for
+    waiting: list[list[int]] = field(default_factory=list)  # parts that kept their plans (not their turn)
 
     @property
     def critical_path(self) -> float:
@@ -121,6 +126,7 @@ class RecedingRun:
             "algorithm": self.algorithm, "succeeded": self.succeeded, "replans": len(self.replans) - 1,
             "missed_deadlines": sum(r.missed_deadline for r in self.replans[1:]),
             "stalled_replans": sum(bool(r.stalled_on) for r in self.replans),
+            "parts_waiting_their_turn": sum(len(r.waiting) for r in self.replans),
             "fallbacks": fallbacks,
             "critical_path_s": {"p50": float(np.percentile(paths, 50)), "p95": float(np.percentile(paths, 95)),
                                 "max": float(paths.max())},
@@ -161,6 +167,7 @@ class RecedingLoop:
         self.executed_cost = 0.0
         self.switch_times: list[float] = []
         self._pending: dict[int, Plan] = {}            # plans waiting for their switch time
+        self._replans = 0                              # k of the replans so far (the split graph's turns)
 
     # --- the loop ------------------------------------------------------------------------------------
     def run(self) -> RecedingRun:
@@ -202,11 +209,14 @@ class RecedingLoop:
         self.dropped = silent
         active = [i for i in range(self.mission.n_agents) if i not in silent]
         states = np.hstack([positions, _clip_speed(velocities, self.mission.max_speed)])
-        graph = self._graph(positions[active])
-        for part in graph.components():
-            robots = [active[k] for k in part]
-            outcome = self._solve_part(robots, states[robots], switch, measured_at)
-            replan.parts.append(outcome)
+        parts = [[active[k] for k in part] for part in self._graph(positions[active]).components()]
+        turn = self._replans % self.mission.n_agents
+        self._replans += 1
+        for robots in parts:
+            if len(parts) > 1 and turn not in robots:
+                replan.waiting.append(robots)   # split graph: not this part's turn (module docstring)
+                continue
+            replan.parts.append(self._solve_part(robots, states[robots], switch, measured_at))
         return replan
 
     def _solve_part(self, robots: list[int], initial: np.ndarray, switch: float, measured_at: float) -> PartOutcome:
