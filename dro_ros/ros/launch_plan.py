@@ -97,7 +97,7 @@ def _trajectory_specs(config: TrajectoryFleet) -> list[AgentSpec]:
 
     scenario = config.parsed_scenario
     names = agent_names(scenario.problem.n_agents)
-    params = [{"scenario": config.scenario, "index": i, "names": names, **config.params} for i in range(len(names))]
+    params = [{"scenario": config.planned_scenario, "index": i, "names": names, **config.params} for i in range(len(names))]
     return [AgentSpec.from_dict(spec) for spec in fleet_specs(
         scenario.graph, names, config.algorithm, params, config.problem_id, config.timeouts.parameters())]
 
@@ -137,7 +137,7 @@ def node_list(config: FleetConfig | Mapping[str, Any], *, serve: bool = False) -
         nodes += [NodeDescription("tracker_node", "tracker", f"/{robot}", {"robot_id": robot,
                                                                          **config.tracker.parameters()})
                   for robot in robots]
-        supervisor.update(scenario=json.dumps(config.scenario), algorithm=config.algorithm, serve=serve)
+        supervisor.update(scenario=json.dumps(config.planned_scenario), algorithm=config.algorithm, serve=serve)
     agent = {"autostart": True, "plan_on_activate": False, **config.agent.parameters()}
     nodes += [NodeDescription("coordinator_node" if spec.algorithm == "admm_coordinator" else "agent_node",
                               "agent", f"/{spec.address}", {**spec.to_parameters(), **agent}) for spec in specs]
@@ -156,7 +156,7 @@ def recorder(config: FleetConfig) -> list[NodeDescription]:
         output = str(check_destination(config.record))
     except RecordingError as error:
         raise SpecError(f"record: {error}") from None
-    scenario = json.dumps(config.scenario) if isinstance(config, TrajectoryFleet) else ""
+    scenario = json.dumps(config.planned_scenario) if isinstance(config, TrajectoryFleet) else ""
     return [NodeDescription("recorder_node", "recorder", "/",
                             {**config.recorder.parameters(), "output": output, "scenario": scenario})]
 
