@@ -20,6 +20,7 @@ BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "cohda": "dro_ros.bench.cohda:run",
     "formation2d": "dro_ros.bench.formation:run",
     "mosaic": "dro_ros.bench.mosaic:run",
+    "mujoco-sim": "dro_ros.bench.mujoco_sim:run",
     "mosaic-compat": "dro_ros.bench.mosaic_compat:run",
     "platoon": "dro_ros.bench.platoon:run",
     "resource-scale": "dro_ros.bench.resource_scale:run",
