@@ -5,7 +5,9 @@ same list as OS processes. The config is validated once into its typed `FleetCon
 (`dro_ros.spec.fleet_config`, every field documented in `config/*.yaml`); its `kind` says what runs:
 
 - **trajectory**: one `agent_node` and one `tracker_node` per robot in `/<robot>`, the `fleet_sim_node`
-  and the `supervisor_node`. The scenario (a file relative to the config, or a mapping) gives the problem,
+  and the `supervisor_node`. Diff-drive robots (`robot: {kind: diff_drive, ...}`) give the simulator and
+  the trackers their geometry, the simulator their start headings, and the supervisor the tracked point's
+  offset and the ground-truth topic it verifies on. The scenario (a file relative to the config, or a mapping) gives the problem,
   the communication graph and the robots `robot_0..robot_{N-1}`.
 - **agents**: one `agent_node` per robot running `algorithm` with the shared `params` plus its own entry
   of `agents` (`initial: [...]` is short for `agents[i].initial`) on `topology`, and the
@@ -131,12 +133,16 @@ def node_list(config: FleetConfig | Mapping[str, Any], *, serve: bool = False) -
         initial = problem.initial.copy()
         if serve:
             initial[:, problem.dim:] = 0.0  # at rest, waiting for missions
+        robot = config.robot_parameters()
         simulator = {"robots": robots, "dim": problem.dim, "initial": [float(v) for v in initial.ravel()],
-                     "running": serve, **config.simulator.parameters()}
+                     "running": serve, **robot, **config.simulator.parameters()}
+        if robot:
+            simulator["heading"] = config.start_headings()
+            supervisor.update(tracked_offset=robot["offset"], truth_topic="ground_truth")
         nodes.append(NodeDescription("fleet_sim_node", "fleet_sim", "/", simulator))
-        nodes += [NodeDescription("tracker_node", "tracker", f"/{robot}", {"robot_id": robot,
-                                                                         **config.tracker.parameters()})
-                  for robot in robots]
+        nodes += [NodeDescription("tracker_node", "tracker", f"/{name}", {"robot_id": name, **robot,
+                                                                        **config.tracker.parameters()})
+                  for name in robots]
         supervisor.update(scenario=json.dumps(config.planned_scenario), algorithm=config.algorithm, serve=serve)
     agent = {"autostart": True, "plan_on_activate": False, **config.agent.parameters()}
     nodes += [NodeDescription("coordinator_node" if spec.algorithm == "admm_coordinator" else "agent_node",

@@ -61,7 +61,7 @@ class AgentSection(_Strict):
 
 
 class SimulatorSection(_Strict):
-    """`fleet_sim_node`: double integrators with a velocity loop."""
+    """`fleet_sim_node`: double integrators with a velocity loop, or diff-drive robots on `backend`."""
 
     rate: PositiveFloat | None = None
     lag: PositiveFloat | None = None
@@ -69,6 +69,8 @@ class SimulatorSection(_Strict):
     frame_id: str | None = None
     stop_odom: list[str] | None = None
     stop_odom_after: NonNegativeFloat | None = None
+    backend: Literal["kinematic", "mujoco"] | None = None   # diff-drive robots only
+    seed: int | None = None                                  # mujoco: the wheels' radius errors
 
 
 class TrackerSection(_Strict):
@@ -182,6 +184,13 @@ class TrajectoryFleet(_Fleet):
         self._planned = self.scenario
         if isinstance(self.robot, DiffDriveRobot):
             self._planned = {**self.scenario, "r_min": _check_diff_drive(self.robot, problem)}
+        if self.simulator.backend == "mujoco":
+            if not isinstance(self.robot, DiffDriveRobot):
+                raise ValueError("simulator.backend: mujoco simulates diff_drive robots (robot.kind)")
+            moving = [i for i, row in enumerate(problem.initial) if any(row[2:] != 0)]
+            if moving:
+                raise ValueError(f"simulator.backend: mujoco starts the robots at rest; scenario.initial gives "
+                                 f"robots {moving} a velocity")
         self._scenario = parse_scenario(self._planned, "scenario")
         return self
 
@@ -195,6 +204,13 @@ class TrajectoryFleet(_Fleet):
     def parsed_scenario(self) -> "Scenario":
         """The planned scenario, parsed once."""
         return self._scenario
+
+    def robot_parameters(self) -> dict[str, Any]:
+        """The `robot` section as the parameters of fleet_sim_node and tracker_node (`robot_kind`, ...);
+        empty for holonomic robots, the nodes' default."""
+        if not isinstance(self.robot, DiffDriveRobot):
+            return {}
+        return {"robot_kind": "diff_drive", **self.robot.model_dump(exclude={"kind", "heading"})}
 
     def start_headings(self) -> list[float]:
         """Each robot's start heading (rad); zeros for holonomic robots."""
