@@ -134,3 +134,10 @@ def axle_centre(point: np.ndarray, heading: np.ndarray | float, offset: float) -
     """c = p - d e(theta): where to put a robot whose tracked point is at `point` (..., 2)."""
     point, heading = np.asarray(point, float), np.asarray(heading, float)
     return point - offset * np.stack([np.cos(heading), np.sin(heading)], axis=-1)
+
+
+def in_world(origin: np.ndarray, pose: np.ndarray) -> np.ndarray:
+    """The world pose of `pose` (x, y, theta) given in a frame whose zero is at world pose `origin`."""
+    c, s = math.cos(origin[2]), math.sin(origin[2])
+    return np.array([origin[0] + c * pose[0] - s * pose[1], origin[1] + s * pose[0] + c * pose[1],
+                     origin[2] + pose[2]])

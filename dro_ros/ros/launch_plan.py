@@ -21,7 +21,7 @@ same list as OS processes. The config is validated once into its typed `FleetCon
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -180,13 +180,16 @@ def _flat(section: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class GazeboRobot:
-    """One robot for `gazebo.launch.py`: spawned at `position` with a velocity-controlled disc model
-    (`robot_sdf`), its topics bridged by ros_gz_bridge with `bridges` (ros_gz's `topic@ros_type[gz_type`
-    syntax: `[` gz -> ROS, `]` ROS -> gz)."""
+    """One robot for `gazebo.launch.py`: the model `sdf` spawned at `position` with yaw `heading` (a
+    velocity-controlled disc, `robot_sdf`, or a diff-drive model, `gazebo_models.diff_drive_sdf`), its
+    topics bridged by ros_gz_bridge with `bridges` (ros_gz's `topic@ros_type[gz_type` syntax: `[` gz ->
+    ROS, `]` ROS -> gz)."""
 
     name: str
     position: tuple[float, float, float]
     bridges: tuple[str, ...]
+    sdf: str = ""
+    heading: float = 0.0
 
 
 def gazebo_plan(config: FleetConfig | Mapping[str, Any]) -> tuple[list[NodeDescription], list[GazeboRobot]]:
@@ -197,13 +200,42 @@ def gazebo_plan(config: FleetConfig | Mapping[str, Any]) -> tuple[list[NodeDescr
         raise SpecError("kind: gazebo.launch.py runs trajectory fleets (kind: trajectory)")
     problem = config.parsed_scenario.problem
     nodes = [n for n in node_list(config) if n.executable != "fleet_sim_node"]
+    names = [n.namespace.strip("/") for n in nodes if n.executable == "agent_node"]
+    if config.robot_parameters():
+        return _diff_drive_gazebo(config, nodes, names)
     robots = []
-    for i, robot in enumerate(n.namespace.strip("/") for n in nodes if n.executable == "agent_node"):
+    for i, robot in enumerate(names):
         xyz = [0.0, 0.0, 0.0]
         xyz[:problem.dim] = [float(v) for v in problem.initial[i, :problem.dim]]
         robots.append(GazeboRobot(robot, (xyz[0], xyz[1], xyz[2]),
                                   (f"/{robot}/odom@nav_msgs/msg/Odometry[gz.msgs.Odometry",
-                                   f"/{robot}/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist")))
+                                   f"/{robot}/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist"),
+                                  robot_sdf(robot, problem.r_min / 2)))
+    return nodes, robots
+
+
+def _diff_drive_gazebo(config: TrajectoryFleet, nodes: list[NodeDescription],
+                       names: list[str]) -> tuple[list[NodeDescription], list[GazeboRobot]]:
+    """Diff-drive robots spawned with their axle centres behind the planned points at their start headings;
+    DiffDrive's odometry starts at zero there, so each tracker gets that pose as its `odom_origin`, and the
+    supervisor verifies on the bridged ground truth."""
+    from dro_ros.fleet.diff_drive import axle_centre
+    from dro_ros.ros.gazebo_models import diff_drive_sdf
+
+    geometry, headings = config.robot.geometry(), config.start_headings()
+    initial = config.parsed_scenario.problem.initial
+    frame = config.simulator.frame_id or "world"
+    robots, origins = [], {}
+    for i, name in enumerate(names):
+        x, y = (float(v) for v in axle_centre(initial[i, :2], headings[i], geometry.offset))
+        origins[f"/{name}"] = [x, y, headings[i]]
+        robots.append(GazeboRobot(name, (x, y, 0.0), (
+            f"/{name}/odom@nav_msgs/msg/Odometry[gz.msgs.Odometry",
+            f"/{name}/ground_truth@nav_msgs/msg/Odometry[gz.msgs.Odometry",
+            f"/{name}/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist"), diff_drive_sdf(name, geometry, frame),
+            headings[i]))
+    nodes = [replace(n, parameters={**n.parameters, "odom_origin": origins[n.namespace]})
+             if n.executable == "tracker_node" else n for n in nodes]
     return nodes, robots
 
 

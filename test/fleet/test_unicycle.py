@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from dro_ros.fleet.diff_drive import DiffDrive
+from dro_ros.fleet.diff_drive import DiffDrive, in_world
 from dro_ros.fleet.plan import Plan
 from dro_ros.fleet.unicycle import UnicycleLaw
 from dro_ros.fleet.unicycle_sim import UnicycleSimulator
@@ -102,3 +102,9 @@ def test_the_simulator_integrates_a_constant_twist_on_its_exact_arc():
     sim.step(2 * math.pi)
     assert sim.pose[0] == pytest.approx([0.0, 0.8, math.pi], abs=1e-9) or \
         sim.pose[0] == pytest.approx([0.0, 0.8, -math.pi], abs=1e-9)
+
+
+def test_odometry_that_starts_at_the_spawn_pose_maps_into_the_world():
+    """Gazebo's DiffDrive odometry is zero at the spawn pose (1, 2, pi/2): 0.5 m ahead in it is (1, 2.5)."""
+    assert in_world(np.array([1.0, 2.0, math.pi / 2]), np.array([0.5, 0.0, 0.1])) == \
+        pytest.approx([1.0, 2.5, math.pi / 2 + 0.1])

@@ -16,7 +16,9 @@ gets `UnicycleLaw`'s twist for its tracked point (`offset` ahead of the odometry
 and while odometry is stale, it publishes nothing (the robot holds its last command).
 
 Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
-`lag` (0.1 s), `odom_timeout` (0.5 s); diff-drive: `robot_kind` and the geometry of `dro_ros.fleet.DiffDrive`. A bad parameter is logged and the process exits with code 2.
+`lag` (0.1 s), `odom_timeout` (0.5 s); diff-drive: `robot_kind`, the geometry of `dro_ros.fleet.DiffDrive`,
+and `odom_origin` ([x, y, yaw] in the world of the odometry's zero, e.g. Gazebo DiffDrive's spawn pose;
+default [0, 0, 0]). A bad parameter is logged and the process exits with code 2.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from rclpy.node import Node
 from rclpy.time import Time
 
 from dro_ros.fleet import PlanError, TrackingLaw, UnicycleLaw
-from dro_ros.fleet.diff_drive import tracked_point
+from dro_ros.fleet.diff_drive import in_world, tracked_point
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter, read_robot, yaw_of
 from dro_ros.ros.nodes.spin import spin_node
@@ -51,6 +53,11 @@ class TrackerNode(Node):
             if not value > 0:
                 raise ParameterError(f"{name}: must be positive, got {value}")
         robot = read_robot(self)
+        origin = read_parameter(self, "odom_origin", "double_array", "world pose of the odometry's zero",
+                                [0.0, 0.0, 0.0])
+        if len(origin) != 3:
+            raise ParameterError(f"odom_origin: expected [x, y, yaw], got {origin}")
+        self.origin = np.array(origin)
         try:
             self.law = TrackingLaw(gain=gain, lag=lag) if robot is None else UnicycleLaw(robot, gain=gain)
         except ValueError as error:
@@ -115,7 +122,7 @@ class TrackerNode(Node):
         reference = plan.reference((stamp - start) * 1e-9)
         twist = Twist()
         if isinstance(self.law, UnicycleLaw):
-            pose = odom[[0, 1, 3]]
+            pose = in_world(self.origin, odom[[0, 1, 3]])
             self.error = float(np.linalg.norm(reference[0] - tracked_point(pose, self.law.robot.offset)))
             twist.linear.x, twist.angular.z = (float(v) for v in self.law.command(reference, pose))
         else:
