@@ -3,11 +3,11 @@ bodies that can touch, wheel odometry that drifts, and the true pose beside it.
 
 The model is MJCF written here (`fleet_mjcf`). Robot i is a free body: a chassis cylinder of `body_radius`
 about the axle centre, clear of the floor, with a ballast that puts the centre of mass 0.3 body_radius
-behind the axle (the caster carries part of the weight), two wheels of the *true* radius on hinges at +-wheel_base / 2 (axis y, so a positive
-wheel speed drives forward; each a sphere, so that it touches the floor at one point like a thin tyre: a
-cylinder's two rim contacts scrub when the robot turns), and a frictionless caster sphere behind the axle. Each wheel has a MuJoCo
-velocity actuator (torque kv (phi_cmd - phi'), clipped to +-`max_torque`, control range
-+-max_wheel_speed); the commanded wheel speeds ramp at most max_wheel_accel per second (a motor driver's
+behind the axle (the caster carries part of the weight); two wheels of the *true* radius on hinges at
++-wheel_base / 2 (axis y, so a positive wheel speed drives forward; each a sphere, so that it touches the
+floor at one point like a thin tyre: a cylinder's two rim contacts scrub when the robot turns); and a
+frictionless caster sphere behind the axle. Each wheel has a MuJoCo velocity actuator (torque
+kv (phi_cmd - phi'), clipped to +-`max_torque`, control range +-max_wheel_speed); the commanded wheel speeds ramp at most max_wheel_accel per second (a motor driver's
 ramp, applied every control period). Chassis cylinders collide only with each other (contype/conaffinity
 2), wheels and casters with the floor (1); a chassis-chassis contact is a body contact (`contacts`).
 
@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from dro_ros.fleet.diff_drive import DiffDrive, tracked_point, tracked_velocity
+from dro_ros.fleet.diff_drive import DiffDrive
+from dro_ros.fleet.unicycle_sim import DiffDriveFleet
 
 
 class MujocoModelError(ValueError):
@@ -95,7 +96,7 @@ def fleet_mjcf(pose: np.ndarray, robot: DiffDrive, radii: np.ndarray, settings: 
 """
 
 
-class MujocoFleet:
+class MujocoFleet(DiffDriveFleet):
     """The fleet in MuJoCo; the same verbs as `UnicycleSimulator` (set_command, step, min_distance), plus
     `odometry` (N, 3) and `odometry_twist`, the wheel odometry, and `contacts`, the body contacts so far."""
 
@@ -111,7 +112,7 @@ class MujocoFleet:
             raise MujocoModelError(f"model: MuJoCo did not load the generated MJCF: {error}") from None
         self.data = mujoco.MjData(self.model)
         mujoco.mj_forward(self.model, self.data)
-        self.robot, self.settings, self.n_robots = robot, settings, len(pose)
+        self.robot, self.settings = robot, settings
         self.substeps = max(1, round(settings.period / settings.timestep))
         self.period = self.substeps * settings.timestep
         name = lambda kind, text: mujoco.mj_name2id(self.model, kind, text)  # noqa: E731
@@ -133,14 +134,6 @@ class MujocoFleet:
         self.min_centre_distance = math.inf                # over every control period so far
         self.time = 0.0
         self._pending = 0.0
-
-    def set_command(self, i: int, v: float, omega: float) -> None:
-        """Robot i drives at body twist (v, omega) from now on (Twist linear.x, angular.z)."""
-        if not 0 <= i < self.n_robots:
-            raise IndexError(f"robot index {i} out of range 0..{self.n_robots - 1}")
-        if not (math.isfinite(v) and math.isfinite(omega)):
-            raise ValueError(f"twist: expected finite (v, omega), got ({v}, {omega})")
-        self.command[i] = (v, omega)
 
     @property
     def pose(self) -> np.ndarray:
@@ -191,22 +184,3 @@ class MujocoFleet:
         self.contacts += [(self.time, i, j) for i, j in sorted(touching - self._touching)]
         self._touching = touching
         self.min_centre_distance = min(self.min_centre_distance, self.min_distance()[0])
-
-    def points(self, odometry: bool = False) -> np.ndarray:
-        """The tracked points (N, 2) of the true poses, or of the odometry."""
-        return tracked_point(self.odometry if odometry else self.pose, self.robot.offset)
-
-    def point_velocities(self) -> np.ndarray:
-        """The true tracked points' velocities (N, 2)."""
-        v, omega = self.twist()
-        return tracked_velocity(self.pose[:, 2], v, omega, self.robot.offset)
-
-    def min_distance(self) -> tuple[float, tuple[int, int] | None]:
-        """The smallest true distance between two axle centres and the pair (i, j), i < j."""
-        if self.n_robots < 2:
-            return math.inf, None
-        centres = self.pose[:, :2]
-        i, j = np.triu_indices(self.n_robots, k=1)
-        distances = np.linalg.norm(centres[i] - centres[j], axis=1)
-        best = int(np.argmin(distances))
-        return float(distances[best]), (int(i[best]), int(j[best]))

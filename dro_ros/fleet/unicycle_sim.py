@@ -19,7 +19,53 @@ import numpy as np
 from dro_ros.fleet.diff_drive import DiffDrive, tracked_point, tracked_velocity
 
 
-class UnicycleSimulator:
+class DiffDriveFleet:
+    """What every diff-drive simulator offers: commands (N, 2) = (v, omega), true poses `pose` (N, 3) and
+    body twists `twist()`, and from them the tracked points and the closest pair of centres."""
+
+    robot: DiffDrive
+    command: np.ndarray
+
+    @property
+    def n_robots(self) -> int:
+        return len(self.command)
+
+    @property
+    def pose(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def twist(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def set_command(self, i: int, v: float, omega: float) -> None:
+        """Robot i drives at body twist (v, omega) from now on (Twist linear.x, angular.z)."""
+        if not 0 <= i < self.n_robots:
+            raise IndexError(f"robot index {i} out of range 0..{self.n_robots - 1}")
+        if not (math.isfinite(v) and math.isfinite(omega)):
+            raise ValueError(f"twist: expected finite (v, omega), got ({v}, {omega})")
+        self.command[i] = (v, omega)
+
+    def points(self) -> np.ndarray:
+        """The true tracked points (N, 2)."""
+        return tracked_point(self.pose, self.robot.offset)
+
+    def point_velocities(self) -> np.ndarray:
+        """The true tracked points' velocities (N, 2)."""
+        v, omega = self.twist()
+        return tracked_velocity(self.pose[:, 2], v, omega, self.robot.offset)
+
+    def min_distance(self) -> tuple[float, tuple[int, int] | None]:
+        """The smallest true distance between two axle centres and the pair (i, j), i < j; (inf, None) for one."""
+        if self.n_robots < 2:
+            return math.inf, None
+        centres = self.pose[:, :2]
+        i, j = np.triu_indices(self.n_robots, k=1)
+        distances = np.linalg.norm(centres[i] - centres[j], axis=1)
+        best = int(np.argmin(distances))
+        return float(distances[best]), (int(i[best]), int(j[best]))
+
+
+class UnicycleSimulator(DiffDriveFleet):
     """State `pose` (N, 3) = (x, y, theta) of the axle centres and `wheels` (N, 2) = (right, left) rad/s;
     `command` (N, 2) = (v, omega) starts at the initial wheels' twist; `time` is the integrated time."""
 
@@ -35,7 +81,7 @@ class UnicycleSimulator:
             raise ValueError("pose, wheels: contain a non-finite value")
         if not (math.isfinite(max_substep) and max_substep > 0):
             raise ValueError(f"max_substep: must be positive, got {max_substep}")
-        self.robot, self.pose, self.wheels, self.max_substep = robot, pose, wheels, float(max_substep)
+        self.robot, self._pose, self.wheels, self.max_substep = robot, pose, wheels, float(max_substep)
         self.command = np.column_stack(robot.twist(wheels[:, 0], wheels[:, 1]))
         self.time = 0.0
 
@@ -53,16 +99,9 @@ class UnicycleSimulator:
         return cls(np.column_stack([centres, headings]), robot, wheels)
 
     @property
-    def n_robots(self) -> int:
-        return self.pose.shape[0]
-
-    def set_command(self, i: int, v: float, omega: float) -> None:
-        """Robot i drives at body twist (v, omega) from now on (Twist linear.x, angular.z)."""
-        if not 0 <= i < self.n_robots:
-            raise IndexError(f"robot index {i} out of range 0..{self.n_robots - 1}")
-        if not (math.isfinite(v) and math.isfinite(omega)):
-            raise ValueError(f"twist: expected finite (v, omega), got ({v}, {omega})")
-        self.command[i] = (v, omega)
+    def pose(self) -> np.ndarray:
+        """The axle poses (N, 3), integrated in place by `step`."""
+        return self._pose
 
     def twist(self) -> tuple[np.ndarray, np.ndarray]:
         """(v, omega) (N,) of the current wheel speeds."""
@@ -88,21 +127,3 @@ class UnicycleSimulator:
             self.pose[:, 1] += chord * np.sin(mid)
             self.pose[:, 2] = np.angle(np.exp(1j * (self.pose[:, 2] + 2 * half)))
         self.time += dt
-
-    def points(self) -> np.ndarray:
-        """The tracked points (N, 2)."""
-        return tracked_point(self.pose, self.robot.offset)
-
-    def point_velocities(self) -> np.ndarray:
-        """The tracked points' velocities (N, 2)."""
-        v, omega = self.twist()
-        return tracked_velocity(self.pose[:, 2], v, omega, self.robot.offset)
-
-    def min_distance(self) -> tuple[float, tuple[int, int] | None]:
-        """The smallest distance between two axle centres and the pair (i, j), i < j; (inf, None) for one."""
-        if self.n_robots < 2:
-            return math.inf, None
-        i, j = np.triu_indices(self.n_robots, k=1)
-        distances = np.linalg.norm(self.pose[i, :2] - self.pose[j, :2], axis=1)
-        best = int(np.argmin(distances))
-        return float(distances[best]), (int(i[best]), int(j[best]))

@@ -67,13 +67,18 @@ def diff_drive_sdf(name: str, robot: DiffDrive, frame_id: str = "world", mass: f
       <child_frame_id>{name}/base_link</child_frame_id>
       <odom_publish_frequency>50</odom_publish_frequency>
     </plugin>
-    <plugin filename="gz-sim-odometry-publisher-system" name="gz::sim::systems::OdometryPublisher">
-      <odom_topic>/{name}/ground_truth</odom_topic>
-      <odom_frame>{frame_id}</odom_frame>
-      <robot_base_frame>{name}/base_link</robot_base_frame>
-      <odom_publish_frequency>50</odom_publish_frequency>
-      <dimensions>2</dimensions>
-    </plugin>
+    {odometry_publisher(f"/{name}/ground_truth", frame_id, f"{name}/base_link", 2)}
   </model>
 </sdf>
 """
+
+
+def odometry_publisher(topic: str, frame_id: str, base_frame: str, dimensions: int) -> str:
+    """gz-sim's OdometryPublisher system: the model's true pose and twist on `topic`, 50 Hz."""
+    return f"""<plugin filename="gz-sim-odometry-publisher-system" name="gz::sim::systems::OdometryPublisher">
+      <odom_topic>{topic}</odom_topic>
+      <odom_frame>{frame_id}</odom_frame>
+      <robot_base_frame>{base_frame}</robot_base_frame>
+      <odom_publish_frequency>50</odom_publish_frequency>
+      <dimensions>{dimensions}</dimensions>
+    </plugin>"""

@@ -7,8 +7,8 @@ same list as OS processes. The config is validated once into its typed `FleetCon
 - **trajectory**: one `agent_node` and one `tracker_node` per robot in `/<robot>`, the `fleet_sim_node`
   and the `supervisor_node`. Diff-drive robots (`robot: {kind: diff_drive, ...}`) give the simulator and
   the trackers their geometry, the simulator their start headings, and the supervisor the tracked point's
-  offset and the ground-truth topic it verifies on. The scenario (a file relative to the config, or a mapping) gives the problem,
-  the communication graph and the robots `robot_0..robot_{N-1}`.
+  offset and the ground-truth topic it verifies on. The scenario (a file relative to the config, or a
+  mapping) gives the problem, the communication graph and the robots `robot_0..robot_{N-1}`.
 - **agents**: one `agent_node` per robot running `algorithm` with the shared `params` plus its own entry
   of `agents` (`initial: [...]` is short for `agents[i].initial`) on `topology`, and the
   `supervisor_node`, which starts the run and prints each robot's result.
@@ -99,7 +99,8 @@ def _trajectory_specs(config: TrajectoryFleet) -> list[AgentSpec]:
 
     scenario = config.parsed_scenario
     names = agent_names(scenario.problem.n_agents)
-    params = [{"scenario": config.planned_scenario, "index": i, "names": names, **config.params} for i in range(len(names))]
+    params = [{"scenario": config.planned_scenario, "index": i, "names": names, **config.params}
+              for i in range(len(names))]
     return [AgentSpec.from_dict(spec) for spec in fleet_specs(
         scenario.graph, names, config.algorithm, params, config.problem_id, config.timeouts.parameters())]
 
@@ -242,6 +243,8 @@ def _diff_drive_gazebo(config: TrajectoryFleet, nodes: list[NodeDescription],
 def robot_sdf(name: str, radius: float) -> str:
     """A disc of `radius` (r_min / 2) that follows `/<name>/cmd_vel` in the world frame (gz-sim
     VelocityControl) and publishes `/<name>/odom` (OdometryPublisher, 50 Hz)."""
+    from dro_ros.ros.gazebo_models import odometry_publisher
+
     return f"""<?xml version="1.0"?>
 <sdf version="1.9">
   <model name="{name}">
@@ -254,13 +257,7 @@ def robot_sdf(name: str, radius: float) -> str:
     <plugin filename="gz-sim-velocity-control-system" name="gz::sim::systems::VelocityControl">
       <topic>/{name}/cmd_vel</topic>
     </plugin>
-    <plugin filename="gz-sim-odometry-publisher-system" name="gz::sim::systems::OdometryPublisher">
-      <odom_topic>/{name}/odom</odom_topic>
-      <odom_frame>world</odom_frame>
-      <robot_base_frame>{name}/base_link</robot_base_frame>
-      <odom_publish_frequency>50</odom_publish_frequency>
-      <dimensions>3</dimensions>
-    </plugin>
+    {odometry_publisher(f"/{name}/odom", "world", f"{name}/base_link", 3)}
   </model>
 </sdf>
 """

@@ -14,9 +14,10 @@ live in `dro_ros.mission.Mission`; this node adapts them to ROS 2 (`RosFleet` be
 
 Robots talk to it through `/diagnostics` (agent status: ready, planning, done, failed), the
 `/<robot>/agent/start_plan` and `abort_plan` services, the latched `/<robot>/plan`, `/<robot>/odom` and
-`/fleet/min_distance` (and, for diff-drive robots, `/<robot>/<truth_topic>` and `/fleet/contacts`); it publishes `/fleet/start` (latched) and, to stop a cancelled mission, braking
-plans on `/<robot>/plan`. Every wait has a timeout (`ready_timeout`, `plan_timeout`, `rejoin_timeout`,
-`odom_timeout`, see `MissionSettings`).
+`/fleet/min_distance` (and, for diff-drive robots, `/<robot>/<truth_topic>` and `/fleet/contacts`); it
+publishes `/fleet/start` (latched) and, to stop a cancelled mission, braking plans on `/<robot>/plan`.
+Every wait has a timeout (`ready_timeout`, `plan_timeout`, `rejoin_timeout`, `odom_timeout`, see
+`MissionSettings`).
 """
 from __future__ import annotations
 
@@ -107,8 +108,8 @@ class RosFleet:
         self.plan_out = {r: node.create_publisher(TrajectoryPlan, f"/{r}/plan", LATCHED) for r in robots}
         for robot in robots:
             node.create_subscription(TrajectoryPlan, f"/{robot}/plan", self._on_plan, LATCHED, callback_group=group)
-            node.create_subscription(Odometry, f"/{robot}/odom", lambda m, r=robot: self._on_odom(r, m, not truth_topic),
-                                     50, callback_group=group)
+            node.create_subscription(Odometry, f"/{robot}/odom",
+                                     lambda m, r=robot: self._on_odom(r, m, not truth_topic), 50, callback_group=group)
             if truth_topic:
                 node.create_subscription(Odometry, f"/{robot}/{truth_topic}",
                                          lambda m, r=robot: self._on_truth(r, m), 50, callback_group=group)
