@@ -7,9 +7,10 @@ behind the axle (the caster carries part of the weight); two wheels of the *true
 +-wheel_base / 2 (axis y, so a positive wheel speed drives forward; each a sphere, so that it touches the
 floor at one point like a thin tyre: a cylinder's two rim contacts scrub when the robot turns); and a
 frictionless caster sphere behind the axle. Each wheel has a MuJoCo velocity actuator (torque
-kv (phi_cmd - phi'), clipped to +-`max_torque`, control range +-max_wheel_speed); the commanded wheel speeds ramp at most max_wheel_accel per second (a motor driver's
-ramp, applied every control period). Chassis cylinders collide only with each other (contype/conaffinity
-2), wheels and casters with the floor (1); a chassis-chassis contact is a body contact (`contacts`).
+kv (phi_cmd - phi'), clipped to +-`max_torque`, control range +-max_wheel_speed); the commanded wheel
+speeds ramp at most max_wheel_accel per second (a motor driver's ramp, applied every control period).
+Chassis cylinders collide only with each other (contype/conaffinity 2), wheels and casters with the floor
+(1); a chassis-chassis contact is a body contact (`contacts`).
 
 Wheel odometry, as a real base computes it: every control period `period` the encoder increments dphi_r,
 dphi_l of the hinges give, with the *nominal* wheel radius r and base b, ds = r (dphi_r + dphi_l) / 2,
