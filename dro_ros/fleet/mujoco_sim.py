@@ -124,8 +124,9 @@ class MujocoFleet(DiffDriveFleet):
                                     for i in range(len(pose))])
         self.wheel_dof = np.array([[self.model.jnt_dofadr[name(joint, f"{side}_{i}")] for side in ("right", "left")]
                                    for i in range(len(pose))])
-        chassis = [name(mujoco.mjtObj.mjOBJ_GEOM, f"chassis_{i}") for i in range(len(pose))]
-        self.chassis_robot = {geom: i for i, geom in enumerate(chassis)}
+        self.robot_of_geom = np.full(self.model.ngeom, -1)   # geom id -> robot whose chassis it is, else -1
+        for i in range(len(pose)):
+            self.robot_of_geom[name(mujoco.mjtObj.mjOBJ_GEOM, f"chassis_{i}")] = i
         self.command = np.zeros((len(pose), 2))   # (v, omega)
         self.odometry = pose.copy()
         self.odometry_twist = (np.zeros(len(pose)), np.zeros(len(pose)))
@@ -177,11 +178,9 @@ class MujocoFleet(DiffDriveFleet):
         self.odometry_twist = self.robot.twist(speeds[:, 0], speeds[:, 1])
 
     def _check_contacts(self) -> None:
-        touching = set()
-        for contact in self.data.contact[:self.data.ncon]:
-            i, j = self.chassis_robot.get(contact.geom[0]), self.chassis_robot.get(contact.geom[1])
-            if i is not None and j is not None:
-                touching.add((min(i, j), max(i, j)))
+        robots = self.robot_of_geom[self.data.contact.geom[:self.data.ncon]].reshape(-1, 2)
+        pairs = np.sort(robots[(robots >= 0).all(axis=1)], axis=1)
+        touching = {(int(i), int(j)) for i, j in pairs}
         self.contacts += [(self.time, i, j) for i, j in sorted(touching - self._touching)]
         self._touching = touching
         self.min_centre_distance = min(self.min_centre_distance, self.min_distance()[0])

@@ -12,6 +12,7 @@ odometry is the pose (`mujoco_sim` has slip and wheel odometry).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -59,10 +60,16 @@ class DiffDriveFleet:
         if self.n_robots < 2:
             return math.inf, None
         centres = self.pose[:, :2]
-        i, j = np.triu_indices(self.n_robots, k=1)
+        i, j = _pairs(self.n_robots)
         distances = np.linalg.norm(centres[i] - centres[j], axis=1)
         best = int(np.argmin(distances))
         return float(distances[best]), (int(i[best]), int(j[best]))
+
+
+@functools.lru_cache(maxsize=8)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j), i < j, of n robots."""
+    return np.triu_indices(n, k=1)
 
 
 class UnicycleSimulator(DiffDriveFleet):

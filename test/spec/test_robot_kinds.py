@@ -68,3 +68,31 @@ def test_an_initial_velocity_the_wheels_cannot_give_at_the_start_heading_is_refu
     data["scenario"]["initial"][0] = [0, 0, 0.9, 0]
     with pytest.raises(SpecError, match=r"^robot.heading\[0\]: at 1.5708 rad the initial velocity"):
         parse_fleet_config(data)
+
+
+def test_the_mujoco_backend_is_refused_for_holonomic_robots_and_moving_starts():
+    data = read_fleet_file(ROOT / "config" / "formation_small.yaml")
+    data["simulator"]["backend"] = "mujoco"
+    with pytest.raises(SpecError, match=r"^simulator.backend: mujoco simulates diff_drive robots \(robot.kind\)"):
+        parse_fleet_config(data)
+    data = diffdrive()
+    data["scenario"]["initial"][1] = [1, 0, 0.1, 0]
+    with pytest.raises(SpecError, match=r"^simulator.backend: mujoco starts the robots at rest; scenario.initial "
+                                        r"gives robots \[1\] a velocity"):
+        parse_fleet_config(data)
+    data["simulator"]["backend"] = "gazebo"
+    with pytest.raises(SpecError, match="^simulator.backend: Input should be 'kinematic' or 'mujoco'"):
+        parse_fleet_config(data)
+
+
+def test_diff_drive_parameters_reach_the_simulator_the_trackers_and_the_supervisor():
+    from dro_ros.ros.launch_plan import node_list
+
+    nodes = {(n.executable, n.namespace): n.parameters for n in node_list(parse_fleet_config(diffdrive()))}
+    simulator, tracker = nodes[("fleet_sim_node", "/")], nodes[("tracker_node", "/robot_1")]
+    assert simulator["backend"] == "mujoco" and simulator["heading"] == [0.0, 1.5708, 3.1416, -1.5708]
+    for parameters in (simulator, tracker):
+        assert {k: parameters[k] for k in ("robot_kind", "wheel_base", "offset")} == \
+            {"robot_kind": "diff_drive", "wheel_base": 0.16, "offset": 0.1}
+    assert '"r_min": 0.5' in nodes[("supervisor_node", "/")]["scenario"]
+    assert '"r_min": 0.5' in nodes[("agent_node", "/robot_0")]["params"]
