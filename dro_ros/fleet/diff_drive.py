@@ -141,3 +141,8 @@ def in_world(origin: np.ndarray, pose: np.ndarray) -> np.ndarray:
     c, s = math.cos(origin[2]), math.sin(origin[2])
     return np.array([origin[0] + c * pose[0] - s * pose[1], origin[1] + s * pose[0] + c * pose[1],
                      origin[2] + pose[2]])
+
+
+def yaw(w, x, y, z):
+    """The yaw (rad) of unit quaternions (w, x, y, z): scalars or arrays."""
+    return np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from dro_ros.fleet.diff_drive import DiffDrive
+from dro_ros.fleet.diff_drive import DiffDrive, yaw
 from dro_ros.fleet.unicycle_sim import DiffDriveFleet
 
 
@@ -141,8 +141,7 @@ class MujocoFleet(DiffDriveFleet):
     def pose(self) -> np.ndarray:
         """The true axle poses (N, 3) = (x, y, yaw)."""
         q = self.data.qpos[self.qpos[:, None] + np.arange(7)]
-        w, x, y, z = q[:, 3], q[:, 4], q[:, 5], q[:, 6]
-        return np.column_stack([q[:, 0], q[:, 1], np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))])
+        return np.column_stack([q[:, 0], q[:, 1], yaw(q[:, 3], q[:, 4], q[:, 5], q[:, 6])])
 
     def twist(self) -> tuple[np.ndarray, np.ndarray]:
         """The true body twists (v, omega) (N,): forward speed and yaw rate."""

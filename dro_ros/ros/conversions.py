@@ -15,6 +15,7 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
 from dro_ros.fleet import DiffDrive, DiffDriveError, Plan
+from dro_ros.fleet.diff_drive import yaw
 from dro_ros.fleet.plan import plan_from_message as plan_from_msg  # noqa: F401 (the nodes' name)
 from dro_ros.msg import TrajectoryPlan
 
@@ -78,11 +79,10 @@ def read_robot(node: Node) -> DiffDrive | None:
 
 def yaw_of(orientation: Any) -> float:
     """The yaw (rad) of a geometry_msgs/Quaternion."""
-    q = orientation
-    return math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
+    return float(yaw(orientation.w, orientation.x, orientation.y, orientation.z))
 
 
-def set_yaw(orientation: Any, yaw: float) -> None:
-    """Write the rotation by `yaw` about z into a geometry_msgs/Quaternion."""
+def set_yaw(orientation: Any, angle: float) -> None:
+    """Write the rotation by `angle` about z into a geometry_msgs/Quaternion."""
     orientation.x, orientation.y = 0.0, 0.0
-    orientation.z, orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
+    orientation.z, orientation.w = math.sin(angle / 2), math.cos(angle / 2)

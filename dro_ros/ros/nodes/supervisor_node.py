@@ -291,7 +291,8 @@ class RosFleet:
                   timeout)
 
     def release(self, run_id: str, lead: float, scenario: dict[str, Any]) -> None:
-        self.scenario_out.publish(String(data=json.dumps(scenario)))
+        recorded = {**scenario, "tracked_offset": self.offset} if self.offset else scenario  # for `fleet report`
+        self.scenario_out.publish(String(data=json.dumps(recorded)))
         start = self.node.get_clock().now() + Duration(seconds=lead)
         with self.lock:
             self.samples = {r: [] for r in self.robots}
