@@ -20,6 +20,7 @@ BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "cohda": "dro_ros.bench.cohda:run",
     "formation2d": "dro_ros.bench.formation:run",
     "mosaic": "dro_ros.bench.mosaic:run",
+    "mujoco-sim": "dro_ros.bench.mujoco_sim:run",
     "mosaic-compat": "dro_ros.bench.mosaic_compat:run",
     "mpc": "dro_ros.bench.mpc:run",
     "platoon": "dro_ros.bench.platoon:run",
@@ -182,10 +183,13 @@ def _fleet_report(args: argparse.Namespace) -> int:
     lines = [f"bag {args.bag}: {sum(run.counts.values())} messages on {len(run.counts)} topics over "
              f"{run.duration:.1f} s" + (" (not closed: read up to where it was cut)" if run.recovered else ""),
              f"run {run.run_id} of {len(run.robots)} robots: {'SUCCEEDED' if summary.ok else 'FAILED'}"]
-    lines += [f"  {key:26} {value:.6g}" for key, value in summary.as_dict().items() if isinstance(value, float)]
+    centres = {} if run.min_centre_distance is None else {"min_centre_separation": run.min_centre_distance}
+    lines += [f"  {key:26} {value:.6g}" for key, value in {**summary.as_dict(), **centres}.items()
+              if isinstance(value, float)]
     lines += [f"  problem: {p}" for p in summary.problems] + [f"figure: {figure}"]
     print("\n".join(lines))
-    print(json.dumps({"bag": str(args.bag), "run_id": run.run_id, **summary.as_dict(), "topics": run.counts}))
+    print(json.dumps({"bag": str(args.bag), "run_id": run.run_id, **summary.as_dict(), **centres,
+                      "topics": run.counts}))
     return 0 if summary.ok else 1
 
 

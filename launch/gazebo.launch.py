@@ -4,11 +4,13 @@
 
 Needs a full ROS 2 install with ros_gz (ros_gz_sim, ros_gz_bridge) and Gazebo; neither installs on the
 pip-only machines this package is developed on, so this file is checked for structure only. What it
-starts comes from `dro_ros.ros.launch_plan.gazebo_plan` (tested): Gazebo with `world`; per robot a disc
-model spawned at its initial position (VelocityControl on `/<robot>/cmd_vel`, OdometryPublisher on
-`/<robot>/odom`, the topics `fleet_sim_node` uses) and one ros_gz_bridge for those topics; then the
-config's agents, trackers and supervisor. VelocityControl applies the commanded velocity at once, so give
-the trackers a small `lag` (e.g. 0.01 s) in the config. The run ends when the supervisor exits.
+starts comes from `dro_ros.ros.launch_plan.gazebo_plan` (tested): Gazebo with `world`; per robot its model
+spawned at its initial pose and one ros_gz_bridge for its topics (the ones `fleet_sim_node` uses); then
+the config's agents, trackers and supervisor. Holonomic robots are discs (VelocityControl on
+`/<robot>/cmd_vel`, OdometryPublisher on `/<robot>/odom`; VelocityControl applies the commanded velocity
+at once, so give the trackers a small `lag`, e.g. 0.01 s). Diff-drive robots (`robot: {kind: diff_drive}`)
+are two-wheeled models with a caster (`dro_ros.ros.gazebo_models`: DiffDrive on `/<robot>/cmd_vel` and
+`/<robot>/odom`, OdometryPublisher on `/<robot>/ground_truth`). The run ends when the supervisor exits.
 """
 import os
 
@@ -19,19 +21,18 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from dro_ros.ros.launch_plan import gazebo_plan, load_config, robot_sdf
+from dro_ros.ros.launch_plan import gazebo_plan, load_config
 
 
 def _fleet(context):
     config = load_config(LaunchConfiguration("config").perform(context))
     nodes, robots = gazebo_plan(config)
-    radius = config.parsed_scenario.problem.r_min / 2
     actions = []
     for robot in robots:
         x, y, z = robot.position
         actions.append(Node(package="ros_gz_sim", executable="create", output="screen",
-                            arguments=["-name", robot.name, "-string", robot_sdf(robot.name, radius),
-                                       "-x", str(x), "-y", str(y), "-z", str(z)]))
+                            arguments=["-name", robot.name, "-string", robot.sdf,
+                                       "-x", str(x), "-y", str(y), "-z", str(z), "-Y", str(robot.heading)]))
         actions.append(Node(package="ros_gz_bridge", executable="parameter_bridge", name=f"{robot.name}_bridge",
                             arguments=list(robot.bridges), output="screen"))
     actions += [Node(package="dro_ros", executable=n.executable, name=n.name, namespace=n.namespace,

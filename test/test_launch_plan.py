@@ -146,3 +146,40 @@ def test_record_starts_the_recorder_first_and_refuses_a_taken_file(tmp_path):
     (tmp_path / "run.mcap").write_bytes(b"")
     with pytest.raises(SpecError, match="record: .*run.mcap exists"):
         node_list(config)
+
+
+def test_gazebo_plan_spawns_diff_drive_models_on_the_simulator_topics():
+    """Each robot's model (checked as XML): DiffDrive on the wheel joints it defines with the config's
+    geometry and the limits its wheels give, on /<robot>/cmd_vel and /<robot>/odom; OdometryPublisher on
+    /<robot>/ground_truth; spawned with its axle centre offset behind the planned point at its heading,
+    which its tracker gets as the odometry's origin."""
+    import xml.etree.ElementTree as ElementTree
+
+    config = load_config(ROOT / "config" / "formation_small_diffdrive.yaml")
+    nodes, robots = gazebo_plan(config)
+    assert "fleet_sim_node" not in {n.executable for n in nodes}
+    robot = robots[2]   # planned point (0, 1), heading 3.1416: the axle 0.1 m further along +x
+    assert robot.position == pytest.approx((0.1, 1.0, 0.0), abs=1e-4) and robot.heading == 3.1416
+    assert robot.bridges == ("/robot_2/odom@nav_msgs/msg/Odometry[gz.msgs.Odometry",
+                             "/robot_2/ground_truth@nav_msgs/msg/Odometry[gz.msgs.Odometry",
+                             "/robot_2/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist")
+    [tracker] = [n for n in nodes if n.executable == "tracker_node" and n.namespace == "/robot_2"]
+    assert tracker.parameters["odom_origin"] == pytest.approx([0.1, 1.0, 3.1416], abs=1e-4)
+    assert tracker.parameters["robot_kind"] == "diff_drive" and tracker.parameters["offset"] == 0.1
+    supervisor = nodes[-1].parameters
+    assert (supervisor["tracked_offset"], supervisor["truth_topic"]) == (0.1, "ground_truth")
+    model = ElementTree.fromstring(robot.sdf.split("?>", 1)[1]).find("model")
+    plugins = {p.get("name"): p for p in model.findall("plugin")}
+    drive = plugins["gz::sim::systems::DiffDrive"]
+    joints = {j.get("name"): j for j in model.findall("joint")}
+    assert {drive.findtext("left_joint"), drive.findtext("right_joint")} == set(joints)
+    assert {j.findtext("child") for j in joints.values()} <= {link.get("name") for link in model.findall("link")}
+    assert float(drive.findtext("wheel_separation")) == 0.16 and float(drive.findtext("wheel_radius")) == 0.033
+    assert float(drive.findtext("max_linear_velocity")) == pytest.approx(0.033 * 20.0)
+    assert float(drive.findtext("max_angular_velocity")) == pytest.approx(2 * 0.033 * 20.0 / 0.16)
+    assert (drive.findtext("topic"), drive.findtext("odom_topic")) == ("/robot_2/cmd_vel", "/robot_2/odom")
+    truth = plugins["gz::sim::systems::OdometryPublisher"]
+    assert truth.findtext("odom_topic") == "/robot_2/ground_truth"
+    tree = ast.parse((ROOT / "launch" / "gazebo.launch.py").read_text())
+    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+    assert {"-Y", "-string", "ros_gz_sim", "ros_gz_bridge", "parameter_bridge"} <= strings

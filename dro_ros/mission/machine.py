@@ -99,10 +99,14 @@ class PlanningOutcome:
 @dataclass(frozen=True)
 class Execution:
     """What was recorded since the release: tracks per robot (times relative to the release) and the
-    simulator's running minimum distance, when one is published."""
+    simulator's running minimum distance of the robots' centres, when one is published. Diff-drive robots
+    (`offset` > 0) track a point `offset` ahead of their centre: their centres must stay r_min - 2 offset
+    apart (`fleet.diff_drive`); `contacts` counts the simulator's body contacts, when it reports them."""
 
     tracks: dict[str, Track]
     min_distance: float | None = None
+    offset: float = 0.0
+    contacts: int | None = None
 
 
 class FleetPort(Protocol):
@@ -348,13 +352,31 @@ class Mission:
         record = self.port.execution()
         index = {r: i for i, r in enumerate(self.port.robots)}
         summary = summarize(problem, {index[r]: p for r, p in plans.items()},
-                            {index[r]: track for r, track in record.tracks.items()}, record.min_distance,
+                            {index[r]: track for r, track in record.tracks.items()},
+                            None if record.offset else record.min_distance,
                             position_tolerance=s.position_tolerance, velocity_tolerance=s.velocity_tolerance,
                             separation_tolerance=s.separation_tolerance)
         self.summary.update(summary.as_dict())
         self.summary.pop("ok", None)
-        if summary.problems:
-            raise _Ended(MissionStatus.FAILED, "; ".join(summary.problems))
+        problems = summary.problems + self._bodies(problem, record)
+        if problems:
+            raise _Ended(MissionStatus.FAILED, "; ".join(problems))
+
+    def _bodies(self, problem: FleetProblem, record: Execution) -> list[str]:
+        """Body contacts (none allowed) and, for diff-drive robots, the centres' separation against
+        r_min - 2 offset; into the summary, with what is wrong."""
+        problems = []
+        if record.contacts is not None:
+            self.summary["contacts"] = record.contacts
+            if record.contacts:
+                problems.append(f"{record.contacts} body contact(s)")
+        if record.offset and record.min_distance is not None:
+            required = problem.r_min - 2 * record.offset
+            self.summary.update(min_centre_separation=record.min_distance, r_centre=required)
+            if record.min_distance < required - self.settings.separation_tolerance:
+                problems.append(f"centre separation {record.min_distance:.4f} m < {required:g} m - "
+                                f"{self.settings.separation_tolerance}")
+        return problems
 
     def _stop(self, problem: FleetProblem) -> None:
         self._enter(Phase.STOPPING)

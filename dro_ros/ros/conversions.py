@@ -1,4 +1,5 @@
-"""ROS values to and from the pure layer: TrajectoryPlan <-> `dro_ros.fleet.Plan`, and node parameters.
+"""ROS values to and from the pure layer: TrajectoryPlan <-> `dro_ros.fleet.Plan`, node parameters (the
+robots' kind among them), and yaw <-> quaternion.
 
 Malformed input raises an error whose message starts with the offending field or parameter name, so a node
 can log it and carry on (a bad message) or exit with code 2 (a bad parameter).
@@ -6,13 +7,15 @@ can log it and carry on (a bad message) or exit with code 2 (a bad parameter).
 from __future__ import annotations
 
 import array
+import math
 from typing import Any
 
 from builtin_interfaces.msg import Time
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
-from dro_ros.fleet import Plan
+from dro_ros.fleet import DiffDrive, DiffDriveError, Plan
+from dro_ros.fleet.diff_drive import yaw
 from dro_ros.fleet.plan import plan_from_message as plan_from_msg  # noqa: F401 (the nodes' name)
 from dro_ros.msg import TrajectoryPlan
 
@@ -53,3 +56,33 @@ def read_parameter(node: Node, name: str, kind: str, description: str, default: 
     if kind == "double_array" and sequence and all(number(x) for x in value):
         return [float(x) for x in value]
     raise ParameterError(f"{name}: expected a {kind.replace('_', ' ')} ({description}), got {value!r}")
+
+
+DIFF_DRIVE = ("body_radius", "wheel_base", "wheel_radius", "max_wheel_speed", "max_wheel_accel", "offset")
+
+
+def read_robot(node: Node) -> DiffDrive | None:
+    """The robots' kind from parameter `robot_kind` (holonomic: None) and, for `diff_drive`, its geometry
+    and limits from the parameters named as `DiffDrive`'s fields (the config's `robot` section)."""
+    kind = read_parameter(node, "robot_kind", "string", "holonomic | diff_drive", "holonomic")
+    if kind not in ("holonomic", "diff_drive"):
+        raise ParameterError(f"robot_kind: expected holonomic or diff_drive, got {kind!r}")
+    values = {name: read_parameter(node, name, "double", f"diff-drive {name} (fleet.diff_drive)", 0.0)
+              for name in DIFF_DRIVE}
+    if kind == "holonomic":
+        return None
+    try:
+        return DiffDrive(**values)
+    except DiffDriveError as error:
+        raise ParameterError(str(error)) from error
+
+
+def yaw_of(orientation: Any) -> float:
+    """The yaw (rad) of a geometry_msgs/Quaternion."""
+    return float(yaw(orientation.w, orientation.x, orientation.y, orientation.z))
+
+
+def set_yaw(orientation: Any, angle: float) -> None:
+    """Write the rotation by `angle` about z into a geometry_msgs/Quaternion."""
+    orientation.x, orientation.y = 0.0, 0.0
+    orientation.z, orientation.w = math.sin(angle / 2), math.cos(angle / 2)

@@ -5,8 +5,10 @@ same list as OS processes. The config is validated once into its typed `FleetCon
 (`dro_ros.spec.fleet_config`, every field documented in `config/*.yaml`); its `kind` says what runs:
 
 - **trajectory**: one `agent_node` and one `tracker_node` per robot in `/<robot>`, the `fleet_sim_node`
-  and the `supervisor_node`. The scenario (a file relative to the config, or a mapping) gives the problem,
-  the communication graph and the robots `robot_0..robot_{N-1}`.
+  and the `supervisor_node`. Diff-drive robots (`robot: {kind: diff_drive, ...}`) give the simulator and
+  the trackers their geometry, the simulator their start headings, and the supervisor the tracked point's
+  offset and the ground-truth topic it verifies on. The scenario (a file relative to the config, or a
+  mapping) gives the problem, the communication graph and the robots `robot_0..robot_{N-1}`.
 - **agents**: one `agent_node` per robot running `algorithm` with the shared `params` plus its own entry
   of `agents` (`initial: [...]` is short for `agents[i].initial`) on `topology`, and the
   `supervisor_node`, which starts the run and prints each robot's result.
@@ -19,7 +21,7 @@ same list as OS processes. The config is validated once into its typed `FleetCon
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -97,7 +99,8 @@ def _trajectory_specs(config: TrajectoryFleet) -> list[AgentSpec]:
 
     scenario = config.parsed_scenario
     names = agent_names(scenario.problem.n_agents)
-    params = [{"scenario": config.scenario, "index": i, "names": names, **config.params} for i in range(len(names))]
+    params = [{"scenario": config.planned_scenario, "index": i, "names": names, **config.params}
+              for i in range(len(names))]
     return [AgentSpec.from_dict(spec) for spec in fleet_specs(
         scenario.graph, names, config.algorithm, params, config.problem_id, config.timeouts.parameters())]
 
@@ -131,13 +134,17 @@ def node_list(config: FleetConfig | Mapping[str, Any], *, serve: bool = False) -
         initial = problem.initial.copy()
         if serve:
             initial[:, problem.dim:] = 0.0  # at rest, waiting for missions
+        robot = config.robot_parameters()
         simulator = {"robots": robots, "dim": problem.dim, "initial": [float(v) for v in initial.ravel()],
-                     "running": serve, **config.simulator.parameters()}
+                     "running": serve, **robot, **config.simulator.parameters()}
+        if robot:
+            simulator["heading"] = config.start_headings()
+            supervisor.update(tracked_offset=robot["offset"], truth_topic="ground_truth")
         nodes.append(NodeDescription("fleet_sim_node", "fleet_sim", "/", simulator))
-        nodes += [NodeDescription("tracker_node", "tracker", f"/{robot}", {"robot_id": robot,
-                                                                         **config.tracker.parameters()})
-                  for robot in robots]
-        supervisor.update(scenario=json.dumps(config.scenario), algorithm=config.algorithm, serve=serve)
+        nodes += [NodeDescription("tracker_node", "tracker", f"/{name}", {"robot_id": name, **robot,
+                                                                        **config.tracker.parameters()})
+                  for name in robots]
+        supervisor.update(scenario=json.dumps(config.planned_scenario), algorithm=config.algorithm, serve=serve)
     agent = {"autostart": True, "plan_on_activate": False, **config.agent.parameters()}
     nodes += [NodeDescription("coordinator_node" if spec.algorithm == "admm_coordinator" else "agent_node",
                               "agent", f"/{spec.address}", {**spec.to_parameters(), **agent}) for spec in specs]
@@ -156,7 +163,7 @@ def recorder(config: FleetConfig) -> list[NodeDescription]:
         output = str(check_destination(config.record))
     except RecordingError as error:
         raise SpecError(f"record: {error}") from None
-    scenario = json.dumps(config.scenario) if isinstance(config, TrajectoryFleet) else ""
+    scenario = json.dumps(config.planned_scenario) if isinstance(config, TrajectoryFleet) else ""
     return [NodeDescription("recorder_node", "recorder", "/",
                             {**config.recorder.parameters(), "output": output, "scenario": scenario})]
 
@@ -174,13 +181,16 @@ def _flat(section: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class GazeboRobot:
-    """One robot for `gazebo.launch.py`: spawned at `position` with a velocity-controlled disc model
-    (`robot_sdf`), its topics bridged by ros_gz_bridge with `bridges` (ros_gz's `topic@ros_type[gz_type`
-    syntax: `[` gz -> ROS, `]` ROS -> gz)."""
+    """One robot for `gazebo.launch.py`: the model `sdf` spawned at `position` with yaw `heading` (a
+    velocity-controlled disc, `robot_sdf`, or a diff-drive model, `gazebo_models.diff_drive_sdf`), its
+    topics bridged by ros_gz_bridge with `bridges` (ros_gz's `topic@ros_type[gz_type` syntax: `[` gz ->
+    ROS, `]` ROS -> gz)."""
 
     name: str
     position: tuple[float, float, float]
     bridges: tuple[str, ...]
+    sdf: str = ""
+    heading: float = 0.0
 
 
 def gazebo_plan(config: FleetConfig | Mapping[str, Any]) -> tuple[list[NodeDescription], list[GazeboRobot]]:
@@ -191,19 +201,50 @@ def gazebo_plan(config: FleetConfig | Mapping[str, Any]) -> tuple[list[NodeDescr
         raise SpecError("kind: gazebo.launch.py runs trajectory fleets (kind: trajectory)")
     problem = config.parsed_scenario.problem
     nodes = [n for n in node_list(config) if n.executable != "fleet_sim_node"]
+    names = [n.namespace.strip("/") for n in nodes if n.executable == "agent_node"]
+    if config.robot_parameters():
+        return _diff_drive_gazebo(config, nodes, names)
     robots = []
-    for i, robot in enumerate(n.namespace.strip("/") for n in nodes if n.executable == "agent_node"):
+    for i, robot in enumerate(names):
         xyz = [0.0, 0.0, 0.0]
         xyz[:problem.dim] = [float(v) for v in problem.initial[i, :problem.dim]]
         robots.append(GazeboRobot(robot, (xyz[0], xyz[1], xyz[2]),
                                   (f"/{robot}/odom@nav_msgs/msg/Odometry[gz.msgs.Odometry",
-                                   f"/{robot}/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist")))
+                                   f"/{robot}/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist"),
+                                  robot_sdf(robot, problem.r_min / 2)))
+    return nodes, robots
+
+
+def _diff_drive_gazebo(config: TrajectoryFleet, nodes: list[NodeDescription],
+                       names: list[str]) -> tuple[list[NodeDescription], list[GazeboRobot]]:
+    """Diff-drive robots spawned with their axle centres behind the planned points at their start headings;
+    DiffDrive's odometry starts at zero there, so each tracker gets that pose as its `odom_origin`, and the
+    supervisor verifies on the bridged ground truth."""
+    from dro_ros.fleet.diff_drive import axle_centre
+    from dro_ros.ros.gazebo_models import diff_drive_sdf
+
+    geometry, headings = config.robot.geometry(), config.start_headings()
+    initial = config.parsed_scenario.problem.initial
+    frame = config.simulator.frame_id or "world"
+    robots, origins = [], {}
+    for i, name in enumerate(names):
+        x, y = (float(v) for v in axle_centre(initial[i, :2], headings[i], geometry.offset))
+        origins[f"/{name}"] = [x, y, headings[i]]
+        robots.append(GazeboRobot(name, (x, y, 0.0), (
+            f"/{name}/odom@nav_msgs/msg/Odometry[gz.msgs.Odometry",
+            f"/{name}/ground_truth@nav_msgs/msg/Odometry[gz.msgs.Odometry",
+            f"/{name}/cmd_vel@geometry_msgs/msg/Twist]gz.msgs.Twist"), diff_drive_sdf(name, geometry, frame),
+            headings[i]))
+    nodes = [replace(n, parameters={**n.parameters, "odom_origin": origins[n.namespace]})
+             if n.executable == "tracker_node" else n for n in nodes]
     return nodes, robots
 
 
 def robot_sdf(name: str, radius: float) -> str:
     """A disc of `radius` (r_min / 2) that follows `/<name>/cmd_vel` in the world frame (gz-sim
     VelocityControl) and publishes `/<name>/odom` (OdometryPublisher, 50 Hz)."""
+    from dro_ros.ros.gazebo_models import odometry_publisher
+
     return f"""<?xml version="1.0"?>
 <sdf version="1.9">
   <model name="{name}">
@@ -216,13 +257,7 @@ def robot_sdf(name: str, radius: float) -> str:
     <plugin filename="gz-sim-velocity-control-system" name="gz::sim::systems::VelocityControl">
       <topic>/{name}/cmd_vel</topic>
     </plugin>
-    <plugin filename="gz-sim-odometry-publisher-system" name="gz::sim::systems::OdometryPublisher">
-      <odom_topic>/{name}/odom</odom_topic>
-      <odom_frame>world</odom_frame>
-      <robot_base_frame>{name}/base_link</robot_base_frame>
-      <odom_publish_frequency>50</odom_publish_frequency>
-      <dimensions>3</dimensions>
-    </plugin>
+    {odometry_publisher(f"/{name}/odom", "world", f"{name}/base_link", 3)}
   </model>
 </sdf>
 """

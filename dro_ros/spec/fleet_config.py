@@ -3,7 +3,8 @@
 The variant is explicit, `kind:` (a pydantic discriminated union), never guessed from which keys exist:
 
     kind: trajectory    robots planning trajectories (`scenario`, CDS-PS / CDS-BS / NC-ADMM), with the
-                        simulator, a tracker per robot and the supervisor
+                        simulator, a tracker per robot and the supervisor; `robot: {kind: holonomic}`
+                        (default) or `{kind: diff_drive, ...}` says what the robots are
     kind: agents        one agent per robot on a `topology` (averaging, COHDA, ...)
     kind: coordinated   an ADMM coordinator and one agent per robot in a star
     kind: scheduler     the MOSAIC scheduler service
@@ -15,6 +16,7 @@ started without a config (`ros2 run`) behaves the same. Pure Python: no rclpy.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
@@ -25,6 +27,9 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFl
 from dro_ros.spec.registry import SpecError, parse_scenario, trajectory_algorithms
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from dro_ros.fleet.diff_drive import DiffDrive
     from dro_ros.trajectory.scenarios import Scenario
 
 
@@ -56,7 +61,7 @@ class AgentSection(_Strict):
 
 
 class SimulatorSection(_Strict):
-    """`fleet_sim_node`: double integrators with a velocity loop."""
+    """`fleet_sim_node`: double integrators with a velocity loop, or diff-drive robots on `backend`."""
 
     rate: PositiveFloat | None = None
     lag: PositiveFloat | None = None
@@ -64,6 +69,8 @@ class SimulatorSection(_Strict):
     frame_id: str | None = None
     stop_odom: list[str] | None = None
     stop_odom_after: NonNegativeFloat | None = None
+    backend: Literal["kinematic", "mujoco"] | None = None   # diff-drive robots only
+    seed: int | None = None                                  # mujoco: the wheels' radius errors
 
 
 class TrackerSection(_Strict):
@@ -114,27 +121,138 @@ class _Fleet(_Strict):
     recorder: RecorderSection = RecorderSection()
 
 
+class HolonomicRobot(_Strict):
+    """A robot that takes a world-frame velocity on `cmd_vel` (`linear`); the planned point is its centre."""
+
+    kind: Literal["holonomic"] = "holonomic"
+
+
+class DiffDriveRobot(_Strict):
+    """A differential-drive robot (`fleet.diff_drive`): `cmd_vel` linear.x and angular.z only. The planned
+    point is `offset` m ahead of the axle; the scenario's `initial` positions are that point's."""
+
+    kind: Literal["diff_drive"]
+    body_radius: PositiveFloat       # m, the body disc about the axle centre
+    wheel_base: PositiveFloat        # m, between the wheels
+    wheel_radius: PositiveFloat      # m
+    max_wheel_speed: PositiveFloat   # rad/s
+    max_wheel_accel: PositiveFloat   # rad/s^2
+    offset: PositiveFloat            # m, the tracked point ahead of the axle centre
+    heading: float | list[float] | None = None   # rad, at the start: one for all, one per robot, or none
+
+    def geometry(self) -> "DiffDrive":
+        from dro_ros.fleet.diff_drive import DiffDrive
+
+        return DiffDrive(self.body_radius, self.wheel_base, self.wheel_radius, self.max_wheel_speed,
+                         self.max_wheel_accel, self.offset)
+
+    def headings(self, initial: "np.ndarray", goals: "np.ndarray") -> list[float]:
+        """Start headings (rad) per robot: as given, else along the initial velocity of the tracked point,
+        or, at rest, towards its goal `goals` (N, 2)."""
+        import numpy as np
+
+        if isinstance(self.heading, list):
+            return [float(h) for h in self.heading]
+        if self.heading is not None:
+            return [float(self.heading)] * len(initial)
+        position, velocity = initial[:, :2], initial[:, 2:4]
+        moving = np.linalg.norm(velocity, axis=1) > 1e-9
+        direction = np.where(moving[:, None], velocity, goals - position)
+        return [float(h) for h in np.arctan2(direction[:, 1], direction[:, 0])]
+
+
+Robot = Annotated[Union[HolonomicRobot, DiffDriveRobot], Field(discriminator="kind")]
+
+
 class TrajectoryFleet(_Fleet):
     kind: Literal["trajectory"]
     problem_id: str = "fleet"
     scenario: dict[str, Any]
     algorithm: str = "path_sweep"
+    robot: Robot = HolonomicRobot()
     simulator: SimulatorSection = SimulatorSection()
     tracker: TrackerSection = TrackerSection()
     _scenario: "Scenario" = PrivateAttr()
+    _planned: dict[str, Any] = PrivateAttr()
 
     @model_validator(mode="after")
     def _parse(self) -> "TrajectoryFleet":
         if self.algorithm not in trajectory_algorithms():
             raise ValueError(f"algorithm: a trajectory fleet runs one of {trajectory_algorithms()}, "
                              f"got {self.algorithm!r}")
-        self._scenario = parse_scenario(self.scenario, "scenario")
+        problem = parse_scenario(self.scenario, "scenario").problem
+        self._planned = self.scenario
+        if isinstance(self.robot, DiffDriveRobot):
+            self._planned = {**self.scenario, "r_min": _check_diff_drive(self.robot, problem)}
+        if self.simulator.backend == "mujoco":
+            if not isinstance(self.robot, DiffDriveRobot):
+                raise ValueError("simulator.backend: mujoco simulates diff_drive robots (robot.kind)")
+            moving = [i for i, row in enumerate(problem.initial) if any(row[2:] != 0)]
+            if moving:
+                raise ValueError(f"simulator.backend: mujoco starts the robots at rest; scenario.initial gives "
+                                 f"robots {moving} a velocity")
+        self._scenario = parse_scenario(self._planned, "scenario")
         return self
 
     @property
+    def planned_scenario(self) -> dict[str, Any]:
+        """The scenario the agents plan: `scenario`, with a diff-drive fleet's r_min inflated to the
+        tracked points' separation (`DiffDrive.planned_separation`)."""
+        return self._planned
+
+    @property
     def parsed_scenario(self) -> "Scenario":
-        """The scenario, parsed once."""
+        """The planned scenario, parsed once."""
         return self._scenario
+
+    def robot_parameters(self) -> dict[str, Any]:
+        """The `robot` section as the parameters of fleet_sim_node and tracker_node (`robot_kind`, ...);
+        empty for holonomic robots, the nodes' default."""
+        if not isinstance(self.robot, DiffDriveRobot):
+            return {}
+        return {"robot_kind": "diff_drive", **self.robot.model_dump(exclude={"kind", "heading"})}
+
+    def start_headings(self) -> list[float]:
+        """Each robot's start heading (rad); zeros for holonomic robots."""
+        problem = self._scenario.problem
+        if not isinstance(self.robot, DiffDriveRobot):
+            return [0.0] * problem.n_agents
+        return self.robot.headings(problem.initial, _goals(problem))
+
+
+def _goals(problem: Any) -> "np.ndarray":
+    """Each robot's terminal position (a ball's centre)."""
+    import numpy as np
+
+    return np.array([getattr(t, "centre", getattr(t, "position", None))[:2] for t in problem.terminals])
+
+
+def _check_diff_drive(robot: DiffDriveRobot, problem: Any) -> float:
+    """The tracked points' separation, after checking that the robots can honour the scenario's bounds;
+    a ValueError names the field."""
+    from dro_ros.fleet.diff_drive import DiffDriveError
+
+    if problem.dim != 2:
+        raise ValueError(f"robot.kind: diff_drive robots move in the plane; the scenario has dim {problem.dim}")
+    geometry = robot.geometry()
+    try:
+        geometry.require_trackable(problem.r_min, problem.max_speed, problem.max_input)
+    except DiffDriveError as error:
+        field_name = str(error).split(":")[0]
+        raise ValueError(f"{'scenario' if field_name in ('max_speed', 'max_input') else 'robot'}.{error}") from None
+    if isinstance(robot.heading, list) and len(robot.heading) != problem.n_agents:
+        raise ValueError(f"robot.heading: expected {problem.n_agents} headings, one per robot, "
+                         f"got {len(robot.heading)}")
+    for i, heading in enumerate(robot.headings(problem.initial, _goals(problem))):
+        if not math.isfinite(heading):
+            raise ValueError(f"robot.heading[{i}]: must be finite, got {heading}")
+        v, omega = geometry.body_twist(heading, problem.initial[i, 2:4])
+        right, left = geometry.wheel_speeds(v, omega)
+        if max(abs(float(right)), abs(float(left))) > robot.max_wheel_speed:
+            raise ValueError(f"robot.heading[{i}]: at {heading:g} rad the initial velocity "
+                             f"{list(problem.initial[i, 2:4])} needs wheel speeds ({float(right):.3g}, "
+                             f"{float(left):.3g}) rad/s, beyond max_wheel_speed {robot.max_wheel_speed}")
+    return geometry.planned_separation(problem.r_min)
 
 
 class Topology(_Strict):

@@ -32,7 +32,9 @@ def definitions():
     return InterfaceDefinitions()
 
 
-def odometry(definitions, stamp, x, vx=0.0):
+def odometry(definitions, stamp, x, vx=0.0, heading=0.0, turn=0.0):
+    """A nav_msgs/Odometry: position x, linear velocity vx (world or body frame), yaw `heading`, yaw rate
+    `turn`."""
     types = definitions.typestore.types
     msg = types["nav_msgs/msg/Odometry"](
         header=types["std_msgs/msg/Header"](stamp=types["builtin_interfaces/msg/Time"](
@@ -41,11 +43,11 @@ def odometry(definitions, stamp, x, vx=0.0):
         pose=types["geometry_msgs/msg/PoseWithCovariance"](
             pose=types["geometry_msgs/msg/Pose"](position=types["geometry_msgs/msg/Point"](x=x[0], y=x[1], z=0.0),
                                                  orientation=types["geometry_msgs/msg/Quaternion"](
-                                                     x=0.0, y=0.0, z=0.0, w=1.0)),
+                                                     x=0.0, y=0.0, z=np.sin(heading / 2), w=np.cos(heading / 2))),
             covariance=np.zeros(36)),
         twist=types["geometry_msgs/msg/TwistWithCovariance"](
             twist=types["geometry_msgs/msg/Twist"](linear=types["geometry_msgs/msg/Vector3"](x=vx[0], y=vx[1], z=0.0),
-                                                   angular=types["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=0.0)),
+                                                   angular=types["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=turn)),
             covariance=np.zeros(36)))
     return serialize(definitions, msg, "nav_msgs/msg/Odometry")
 
@@ -146,9 +148,12 @@ def test_a_killed_recording_keeps_every_message_up_to_its_last_flush(tmp_path, d
         read_run(tmp_path / "killed.mcap")
 
 
-def test_a_recorded_run_gives_the_summary_of_its_plans_and_tracks(tmp_path, definitions):
-    """Robots on straight constant-velocity plans (zero input), odometry exactly on them at 50 Hz, released
-    at T0 + 2 s: the bag's summary is the one of the same plans and tracks, with zero tracking error."""
+def write_straight_run(path, definitions, offset=0.0, odom_error=0.0):
+    """Robots on straight constant-velocity plans (zero input) of config/trajectory/formation4.yaml, released
+    at T0 + 2 s, their odometry at 50 Hz exactly on the plans from T0 + 1 s. With `offset`, diff-drive
+    robots: the scenario carries `tracked_offset`, the true poses on /<robot>/ground_truth put the planned
+    point `offset` ahead of the axle, heading along the velocity, and /<robot>/odom is off by `odom_error` m
+    in x. Returns (scenario config, robots, plans, release)."""
     scenario_config = yaml.safe_load((ROOT / "config" / "trajectory" / "formation4.yaml").read_text())
     problem = scenario_from_config(scenario_config).problem
     robots = [f"robot_{i}" for i in range(problem.n_agents)]
@@ -162,8 +167,9 @@ def test_a_recorded_run_gives_the_summary_of_its_plans_and_tracks(tmp_path, defi
     types = definitions.typestore.types
     for name in ("dro_ros/msg/TrajectoryPlan", "dro_ros/msg/FleetStart"):
         definitions.require(name)
-    with BagWriter(tmp_path / "run.mcap", definitions) as bag:
-        bag.write_text("/fleet/scenario", json.dumps(scenario_config), T0)
+    recorded = {**scenario_config, "tracked_offset": offset} if offset else scenario_config
+    with BagWriter(path, definitions) as bag:
+        bag.write_text("/fleet/scenario", json.dumps(recorded), T0)
         for i, robot in enumerate(robots):
             plan = types["dro_ros/msg/TrajectoryPlan"](
                 stamp=time_msg(definitions, T0), robot=robot, run_id="r/0", frame_id="world", step=step, dim=2,
@@ -179,12 +185,29 @@ def test_a_recorded_run_gives_the_summary_of_its_plans_and_tracks(tmp_path, defi
             t = (stamp - release) / SECOND
             for i, robot in enumerate(robots):
                 s, v, _ = plans[i].reference(t)
-                bag.write(f"/{robot}/odom", "nav_msgs/msg/Odometry", odometry(definitions, stamp, s, v), stamp)
+                if not offset:
+                    bag.write(f"/{robot}/odom", "nav_msgs/msg/Odometry", odometry(definitions, stamp, s, v), stamp)
+                    continue
+                heading, speed = np.arctan2(v[1], v[0]), np.linalg.norm(v)
+                centre = s - offset * np.array([np.cos(heading), np.sin(heading)])
+                for topic, error in (("ground_truth", 0.0), ("odom", odom_error)):
+                    bag.write(f"/{robot}/{topic}", "nav_msgs/msg/Odometry",
+                              odometry(definitions, stamp, centre + [error, 0.0], [speed, 0.0], heading), stamp)
+            bag.write("/fleet/min_distance", "std_msgs/msg/Float64",
+                      message(definitions, "std_msgs/msg/Float64", data=0.42), stamp)
+    return scenario_config, robots, plans, release
+
+
+def test_a_recorded_run_gives_the_summary_of_its_plans_and_tracks(tmp_path, definitions):
+    """Odometry exactly on the plans: the bag's summary is the one of the same plans and tracks, with zero
+    tracking error."""
+    _, robots, plans, _ = write_straight_run(tmp_path / "run.mcap", definitions)
     run = read_run(tmp_path / "run.mcap")
     assert run.run_id == "r/0" and run.robots == robots and not run.recovered
-    assert run.counts["/robot_0/odom"] == 700 and run.min_distance is None
+    assert run.counts["/robot_0/odom"] == 700 and run.min_distance == 0.42
     assert all(np.allclose(run.plans[i].position, plans[i].position) for i in plans)
     summary = summarize(run.problem, run.plans, run.tracks)
+    horizon, step = run.plans[0].horizon, run.plans[0].step
     duration = horizon * step
     grid = np.linspace(0.0, duration, 201)
     expected = min(np.linalg.norm(plans[a].reference_many(grid)[0] - plans[b].reference_many(grid)[0], axis=1).min()
@@ -192,6 +215,17 @@ def test_a_recorded_run_gives_the_summary_of_its_plans_and_tracks(tmp_path, defi
     assert summary.min_separation == pytest.approx(expected, abs=1e-3)
     assert summary.max_tracking_error < 1e-9 and summary.terminal_position_error < 1e-9
     assert run.tracks[0].times[0] == pytest.approx(-1.0) and run.tracks[0].times[-1] <= duration + 1.0
+
+
+def test_a_diff_drive_run_is_read_on_the_tracked_point_of_its_ground_truth(tmp_path, definitions):
+    """Diff-drive robots whose planned point (0.1 m ahead of the axle) is exactly on the plans while their
+    wheel odometry is 5 cm off: the run is read from the ground truth, as the point: zero tracking error;
+    the simulator's distance of centres is kept apart from the points' separation."""
+    write_straight_run(tmp_path / "run.mcap", definitions, offset=0.1, odom_error=0.05)
+    run = read_run(tmp_path / "run.mcap")
+    summary = summarize(run.problem, run.plans, run.tracks, run.min_distance)
+    assert summary.max_tracking_error < 1e-9 and summary.terminal_velocity_error < 1e-9
+    assert run.min_distance is None and run.min_centre_distance == 0.42
 
 
 def test_a_bag_without_a_release_says_so(tmp_path, definitions):

@@ -55,6 +55,10 @@ def test_plan_messages_round_trip_and_malformed_ones_name_the_field():
     ("fleet_sim_node", ["-p", "robots:=[robot_0]", "-p", "initial:=[0,0,0,0]", "-p", "stop_odom:=[robot_9]"],
      "stop_odom"),
     ("tracker_node", ["-r", "__ns:=/robot_0", "-p", "odom_timeout:=0.0"], "odom_timeout"),
+    ("fleet_sim_node", ["-p", "robots:=[robot_0]", "-p", "initial:=[0,0,0,0]", "-p", "backend:=mujoco"], "backend"),
+    ("fleet_sim_node", ["-p", "robots:=[robot_0]", "-p", "initial:=[0,0,0,0]", "-p", "robot_kind:=tank"],
+     "robot_kind"),
+    ("tracker_node", ["-r", "__ns:=/robot_0", "-p", "robot_kind:=diff_drive"], "body_radius"),
 ])
 def test_a_bad_parameter_exits_with_code_2_naming_it(node, args, parameter):
     process = subprocess.run([sys.executable, "-m", f"dro_ros.ros.nodes.{node}", "--ros-args", *args],

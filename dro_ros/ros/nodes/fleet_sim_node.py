@@ -1,22 +1,33 @@
-"""`fleet_sim`: a fleet of simulated robots (`dro_ros.fleet.FleetSimulator`), standing in for Gazebo + ros_gz.
+"""`fleet_sim`: a fleet of simulated robots, standing in for Gazebo + ros_gz.
 
-Each robot is a double integrator with a velocity loop a = (v_cmd - v) / lag. Topics, with the robot topics
-named as a ros_gz bridge names them:
-- `/<robot>/cmd_vel` (geometry_msgs/Twist, in): `linear` is the commanded velocity in the world frame (its
-  first `dim` components);
+Holonomic robots (default, `robot_kind: holonomic`) are double integrators with a velocity loop
+a = (v_cmd - v) / lag (`dro_ros.fleet.FleetSimulator`). Diff-drive robots (`robot_kind: diff_drive`, the
+geometry parameters of `dro_ros.fleet.DiffDrive`) run on `backend` `kinematic` (`UnicycleSimulator`) or
+`mujoco` (`MujocoFleet`: rigid bodies, wheel odometry that drifts, body contacts). Topics, with the robot
+topics named as a ros_gz bridge names them:
+- `/<robot>/cmd_vel` (geometry_msgs/Twist, in): holonomic: `linear` is the commanded velocity in the world
+  frame (its first `dim` components); diff-drive: `linear.x` and `angular.z`, the body twist;
 - `/fleet/start` (dro_ros/msg/FleetStart, in, RELIABLE + TRANSIENT_LOCAL depth 1): releases the robots;
-- `/<robot>/odom` (nav_msgs/Odometry, out, every tick): stamp = the simulated instant, pose and twist in the
-  world frame `frame_id` (orientation identity), child frame `<robot>/base_link`;
-- `/fleet/min_distance` (std_msgs/Float64, out, every tick); `/tf` only when tf2_msgs is installed.
+- `/<robot>/odom` (nav_msgs/Odometry, out, every tick): stamp = the simulated instant, frame `frame_id`,
+  child frame `<robot>/base_link`. Holonomic: pose and twist in the world frame (orientation identity).
+  Diff-drive: the axle centre's pose (yaw in the orientation) and the body twist (linear.x, angular.z),
+  from wheel odometry on `mujoco` (as a real base), the true state on `kinematic`;
+- `/<robot>/ground_truth` (nav_msgs/Odometry, out, diff-drive only): the true pose and body twist;
+- `/fleet/min_distance` (std_msgs/Float64, out, every tick): the smallest true distance of two robot centres;
+- `/fleet/contacts` (std_msgs/UInt32, out, every tick, `mujoco`): body contacts since the start, each also
+  logged with its pair; `/tf` only when tf2_msgs is installed.
 Until FleetStart.start the robots hold their initial states, unless `running` is true (a fleet serving
 missions: the robots are simulated from the first tick, at rest until commanded). From then on the
 simulation follows ROS time: each tick steps by now - (last stepped instant), so timer jitter never
 accumulates. Later FleetStarts are ignored.
 
 Parameters: `robots` (string array, required), `dim` (2), `initial` (double array, required: per robot its
-position then velocity, N * 2 dim values), `rate` (100.0 Hz), `lag` (0.1 s), `max_accel` (0.0 = no limit),
-`frame_id` (world), `running` (false), `stop_odom` (string array: robots whose odometry stops, fault injection) and
-`stop_odom_after` (0.0 s after the start). A bad parameter is logged and the process exits with code 2.
+position then velocity, N * 2 dim values; of the tracked point for diff-drive robots), `rate` (100.0 Hz),
+`lag` (0.1 s), `max_accel` (0.0 = no limit), `frame_id` (world), `running` (false), `stop_odom` (string
+array: robots whose odometry stops, fault injection) and `stop_odom_after` (0.0 s after the start);
+diff-drive: `robot_kind`, `body_radius`, `wheel_base`, `wheel_radius`, `max_wheel_speed`,
+`max_wheel_accel`, `offset`, `heading` (double array, rad per robot; default 0), `backend` (kinematic) and
+`seed` (0, the MuJoCo wheels' radius errors). A bad parameter is logged and the process exits with code 2.
 """
 from __future__ import annotations
 
@@ -28,11 +39,12 @@ from nav_msgs.msg import Odometry
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
-from std_msgs.msg import Float64
+from std_msgs.msg import Float64, UInt32
 
-from dro_ros.fleet import FleetSimulator
+from dro_ros.fleet import DiffDrive, FleetSimulator, UnicycleSimulator
+from dro_ros.fleet.diff_drive import axle_centre
 from dro_ros.msg import FleetStart
-from dro_ros.ros.conversions import ParameterError, read_parameter
+from dro_ros.ros.conversions import ParameterError, read_parameter, read_robot, set_yaw
 from dro_ros.ros.nodes.spin import spin_node
 from dro_ros.ros.qos import LATCHED
 
@@ -57,6 +69,10 @@ class FleetSimNode(Node):
         self.running = read_parameter(self, "running", "bool", "simulate from the first tick", False)
         self.stop_odom = read_parameter(self, "stop_odom", "string_array", "robots whose odometry stops", [])
         stop_after = read_parameter(self, "stop_odom_after", "double", "when odometry stops, s after start", 0.0)
+        self.robot = read_robot(self)
+        heading = read_parameter(self, "heading", "double_array", "diff-drive start headings, rad", [])
+        backend = read_parameter(self, "backend", "string", "diff-drive simulator: kinematic | mujoco", "kinematic")
+        seed = read_parameter(self, "seed", "integer", "seed of the MuJoCo wheels' radius errors", 0)
         bad = [name for name in self.robots if not ROBOT_NAME.fullmatch(name)]
         _require(bool(self.robots) and not bad and len(set(self.robots)) == len(self.robots), "robots",
                  f"expected distinct ROS names, got {self.robots}")
@@ -67,11 +83,18 @@ class FleetSimNode(Node):
         _require(rate > 0, "rate", f"must be positive, got {rate}")
         _require(set(self.stop_odom) <= set(self.robots), "stop_odom", f"unknown robots in {self.stop_odom}")
         _require(stop_after >= 0, "stop_odom_after", f"must be >= 0, got {stop_after}")
+        _require(backend in ("kinematic", "mujoco"), "backend", f"expected kinematic or mujoco, got {backend!r}")
+        _require(backend == "kinematic" or self.robot is not None, "backend",
+                 "mujoco simulates diff-drive robots (robot_kind: diff_drive)")
         rows = np.reshape(initial, (len(self.robots), width))
         try:
-            self.sim = FleetSimulator(rows[:, :self.dim], rows[:, self.dim:], lag=lag, max_accel=max_accel)
+            if self.robot is None:
+                self.sim = FleetSimulator(rows[:, :self.dim], rows[:, self.dim:], lag=lag, max_accel=max_accel)
+            else:
+                self.sim = _diff_drive_fleet(self.robot, rows, heading or [0.0] * len(self.robots), backend, seed)
         except ValueError as error:
             raise ParameterError(str(error)) from error
+        self.contacts_seen = 0
         self.stop_after_ns = Duration(seconds=stop_after).nanoseconds
         self.start_ns: int | None = None
         self.sim_ns: int | None = None  # start + integrated time
@@ -80,6 +103,9 @@ class FleetSimNode(Node):
             self.create_subscription(Twist, f"/{robot}/cmd_vel", lambda msg, i=i: self._on_cmd_vel(i, msg), 10)
         self.create_subscription(FleetStart, "/fleet/start", self._on_start, LATCHED)
         self.min_distance = self.create_publisher(Float64, "/fleet/min_distance", 10)
+        self.truth = ([self.create_publisher(Odometry, f"/{robot}/ground_truth", 10) for robot in self.robots]
+                      if self.robot is not None else [])
+        self.contacts = self.create_publisher(UInt32, "/fleet/contacts", 10) if backend == "mujoco" else None
         self.tf = self.create_publisher(TFMessage, "/tf", 100) if TFMessage else None
         if self.tf is None:
             self.get_logger().info("tf2_msgs is not installed: not publishing /tf")
@@ -87,6 +113,8 @@ class FleetSimNode(Node):
 
     def _on_cmd_vel(self, i: int, msg: Twist) -> None:
         try:
+            if self.robot is not None:
+                return self.sim.set_command(i, msg.linear.x, msg.angular.z)
             self.sim.set_command(i, [msg.linear.x, msg.linear.y, msg.linear.z][:self.dim])
         except ValueError as error:
             self.get_logger().warning(f"{self.robots[i]}/cmd_vel ignored: {error}")
@@ -107,30 +135,78 @@ class FleetSimNode(Node):
             self.sim_ns = now
         stamp = Time(nanoseconds=now).to_msg()
         silent = set(self.stop_odom) if started and now - self.start_ns >= self.stop_after_ns else set()
+        odometry = self._odometries(stamp)
         for i, robot in enumerate(self.robots):
             if robot not in silent:
-                self.odom[i].publish(self._odometry(i, stamp))
+                self.odom[i].publish(odometry[i])
+        if self.truth:
+            for i, message in enumerate(self._body_odometries(stamp, self.sim.pose, *self.sim.twist())):
+                self.truth[i].publish(message)
         self.min_distance.publish(Float64(data=self.sim.min_distance()[0]))
+        if self.contacts is not None:
+            for t, i, j in self.sim.contacts[self.contacts_seen:]:
+                self.get_logger().warning(f"body contact: {self.robots[i]} and {self.robots[j]} at t = {t:.2f} s")
+            self.contacts_seen = len(self.sim.contacts)
+            self.contacts.publish(UInt32(data=self.contacts_seen))
         if self.tf is not None:
             self.tf.publish(TFMessage(transforms=[self._transform(i, stamp) for i in range(len(self.robots))]))
 
-    def _odometry(self, i: int, stamp) -> Odometry:
+    def _odometries(self, stamp) -> list[Odometry]:
+        """Each robot's odometry: holonomic in the world frame; diff-drive the base's (wheel odometry on
+        mujoco)."""
+        if isinstance(self.sim, FleetSimulator):
+            messages = [self._message(stamp, i) for i in range(len(self.robots))]
+            for msg, position, velocity in zip(messages, self.sim.position, self.sim.velocity):
+                msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = _xyz(position)
+                msg.pose.pose.orientation.w = 1.0
+                msg.twist.twist.linear.x, msg.twist.twist.linear.y, msg.twist.twist.linear.z = _xyz(velocity)
+            return messages
+        if isinstance(self.sim, UnicycleSimulator):
+            return self._body_odometries(stamp, self.sim.pose, *self.sim.twist())
+        return self._body_odometries(stamp, self.sim.odometry, *self.sim.odometry_twist)
+
+    def _body_odometries(self, stamp, poses: np.ndarray, v: np.ndarray, omega: np.ndarray) -> list[Odometry]:
+        messages = [self._message(stamp, i) for i in range(len(self.robots))]
+        for msg, (x, y, yaw), speed, turn in zip(messages, poses, v, omega):
+            msg.pose.pose.position.x, msg.pose.pose.position.y = float(x), float(y)
+            set_yaw(msg.pose.pose.orientation, float(yaw))
+            msg.twist.twist.linear.x, msg.twist.twist.angular.z = float(speed), float(turn)
+        return messages
+
+    def _message(self, stamp, i: int) -> Odometry:
         msg = Odometry()
         msg.header.stamp, msg.header.frame_id = stamp, self.frame_id
         msg.child_frame_id = f"{self.robots[i]}/base_link"
-        msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = _xyz(self.sim.position[i])
-        msg.pose.pose.orientation.w = 1.0
-        msg.twist.twist.linear.x, msg.twist.twist.linear.y, msg.twist.twist.linear.z = _xyz(self.sim.velocity[i])
         return msg
 
     def _transform(self, i: int, stamp) -> TransformStamped:
         msg = TransformStamped()
         msg.header.stamp, msg.header.frame_id = stamp, self.frame_id
         msg.child_frame_id = f"{self.robots[i]}/base_link"
-        msg.transform.translation.x, msg.transform.translation.y, msg.transform.translation.z = \
-            _xyz(self.sim.position[i])
-        msg.transform.rotation.w = 1.0
+        if isinstance(self.sim, FleetSimulator):
+            msg.transform.translation.x, msg.transform.translation.y, msg.transform.translation.z = \
+                _xyz(self.sim.position[i])
+            msg.transform.rotation.w = 1.0
+        else:
+            x, y, yaw = self.sim.pose[i]
+            msg.transform.translation.x, msg.transform.translation.y = float(x), float(y)
+            set_yaw(msg.transform.rotation, float(yaw))
         return msg
+
+
+def _diff_drive_fleet(robot: DiffDrive, rows: np.ndarray, heading: list[float], backend: str, seed: int):
+    """The diff-drive simulator of `backend`, robots placed so that their tracked points are at the initial
+    positions `rows[:, :2]`, moving at `rows[:, 2:]` (the mujoco backend starts at rest)."""
+    _require(rows.shape[1] == 4, "dim", "diff-drive robots move in the plane: dim must be 2")
+    _require(len(heading) == len(rows), "heading", f"expected {len(rows)} headings, got {len(heading)}")
+    if backend == "kinematic":
+        return UnicycleSimulator.at_points(rows[:, :2], np.array(heading), robot, rows[:, 2:])
+    from dro_ros.fleet.mujoco_sim import MujocoFleet, MujocoSettings
+
+    moving = [i for i, row in enumerate(rows) if np.any(row[2:] != 0)]
+    _require(not moving, "initial", f"the mujoco backend starts robots at rest; robots {moving} have a velocity")
+    centres = axle_centre(rows[:, :2], np.array(heading), robot.offset)
+    return MujocoFleet(np.column_stack([centres, heading]), robot, MujocoSettings(seed=seed))
 
 
 def _xyz(vector: np.ndarray) -> list[float]:

@@ -14,9 +14,10 @@ live in `dro_ros.mission.Mission`; this node adapts them to ROS 2 (`RosFleet` be
 
 Robots talk to it through `/diagnostics` (agent status: ready, planning, done, failed), the
 `/<robot>/agent/start_plan` and `abort_plan` services, the latched `/<robot>/plan`, `/<robot>/odom` and
-`/fleet/min_distance`; it publishes `/fleet/start` (latched) and, to stop a cancelled mission, braking
-plans on `/<robot>/plan`. Every wait has a timeout (`ready_timeout`, `plan_timeout`, `rejoin_timeout`,
-`odom_timeout`, see `MissionSettings`).
+`/fleet/min_distance` (and, for diff-drive robots, `/<robot>/<truth_topic>` and `/fleet/contacts`); it
+publishes `/fleet/start` (latched) and, to stop a cancelled mission, braking plans on `/<robot>/plan`.
+Every wait has a timeout (`ready_timeout`, `plan_timeout`, `rejoin_timeout`, `odom_timeout`, see
+`MissionSettings`).
 """
 from __future__ import annotations
 
@@ -37,10 +38,11 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
-from std_msgs.msg import Float64, String
+from std_msgs.msg import Float64, String, UInt32
 from std_srvs.srv import Trigger
 
 from dro_ros.action import Mission as MissionAction
+from dro_ros.fleet.diff_drive import tracked_point, tracked_velocity
 from dro_ros.fleet.plan import Plan
 from dro_ros.fleet.recording import SCENARIO_TOPIC
 from dro_ros.fleet.summary import Track
@@ -48,7 +50,7 @@ from dro_ros.mission import (GoalError, Mission, MissionGoal, MissionResult, Mis
                              PlanningOutcome, RobotState)
 from dro_ros.mission.machine import Execution
 from dro_ros.msg import FleetStart, TrajectoryPlan
-from dro_ros.ros.conversions import ParameterError, plan_from_msg, plan_to_msg, read_parameter
+from dro_ros.ros.conversions import ParameterError, plan_from_msg, plan_to_msg, read_parameter, yaw_of
 from dro_ros.ros.nodes.spin import spin_in_thread
 from dro_ros.ros.qos import LATCHED
 from dro_ros.spec import AgentState, AgentStatus
@@ -75,14 +77,19 @@ PARAMETERS: dict[str, tuple[str, str, Any]] = {  # name: (kind, description, def
     "frame_id": ("string", "frame of published plans", "world"),
     "output": ("string", "trajectory figure (PNG) of a one-shot run; empty = none", ""),
     "summary": ("string", "summary JSON of each mission; empty = none", ""),
+    "tracked_offset": ("double", "m ahead of a diff-drive odometry's pose: the planned point; 0 = holonomic", 0.0),
+    "truth_topic": ("string", "verify on /<robot>/<truth_topic> (nav_msgs/Odometry) instead of odom", ""),
 }
 
 
 class RosFleet:
     """The mission's `FleetPort` over ROS 2 topics and services (see the module docstring)."""
 
-    def __init__(self, node: Node, robots: list[str], dim: int, stale_after: float) -> None:
+    def __init__(self, node: Node, robots: list[str], dim: int, stale_after: float, offset: float = 0.0,
+                 truth_topic: str = "") -> None:
         self.node, self.robots, self.dim, self.stale_after = node, robots, dim, stale_after
+        self.offset = offset     # > 0: diff-drive robots; odometry is the base's pose, the plans its point's
+        self.contacts: tuple[int, int] | None = None   # body contacts from the simulator: (so far, at release)
         self.lock = threading.Lock()
         self.status: dict[str, tuple[float, AgentStatus]] = {}          # robot -> (received, status)
         self.plans: dict[tuple[str, str], TrajectoryPlan] = {}         # (robot, run_id) -> plan
@@ -101,9 +108,13 @@ class RosFleet:
         self.plan_out = {r: node.create_publisher(TrajectoryPlan, f"/{r}/plan", LATCHED) for r in robots}
         for robot in robots:
             node.create_subscription(TrajectoryPlan, f"/{robot}/plan", self._on_plan, LATCHED, callback_group=group)
-            node.create_subscription(Odometry, f"/{robot}/odom", lambda m, r=robot: self._on_odom(r, m), 50,
-                                     callback_group=group)
+            node.create_subscription(Odometry, f"/{robot}/odom",
+                                     lambda m, r=robot: self._on_odom(r, m, not truth_topic), 50, callback_group=group)
+            if truth_topic:
+                node.create_subscription(Odometry, f"/{robot}/{truth_topic}",
+                                         lambda m, r=robot: self._on_truth(r, m), 50, callback_group=group)
         node.create_subscription(Float64, "/fleet/min_distance", self._on_min_distance, 50, callback_group=group)
+        node.create_subscription(UInt32, "/fleet/contacts", self._on_contacts, 50, callback_group=group)
 
     # --- callbacks (executor threads) ---------------------------------------------------------------
     def _on_diagnostics(self, message: DiagnosticArray) -> None:
@@ -122,14 +133,33 @@ class RosFleet:
         with self.lock:
             self.plans[(message.robot, message.run_id)] = message
 
-    def _on_odom(self, robot: str, message: Odometry) -> None:
+    def _point(self, message: Odometry) -> tuple[np.ndarray, np.ndarray]:
+        """The planned point's position and velocity: the odometry's (holonomic), or those of the point
+        `offset` ahead of a diff-drive base's pose (`fleet.diff_drive`, eq. 1)."""
         p, v = message.pose.pose.position, message.twist.twist.linear
-        s, velocity = np.array([p.x, p.y, p.z])[:self.dim], np.array([v.x, v.y, v.z])[:self.dim]
+        if not self.offset:
+            return np.array([p.x, p.y, p.z])[:self.dim], np.array([v.x, v.y, v.z])[:self.dim]
+        yaw = yaw_of(message.pose.pose.orientation)
+        return (tracked_point(np.array([p.x, p.y, yaw]), self.offset),
+                tracked_velocity(yaw, v.x, message.twist.twist.angular.z, self.offset))
+
+    def _on_odom(self, robot: str, message: Odometry, record: bool = True) -> None:
+        s, velocity = self._point(message)
         with self.lock:
             self.latest[robot] = (time.monotonic(), s, velocity)
+        if record:
+            self._on_truth(robot, message)
+
+    def _on_truth(self, robot: str, message: Odometry) -> None:
+        s, velocity = self._point(message)
+        with self.lock:
             if self.released_at is not None:
                 stamp = Time.from_msg(message.header.stamp, clock_type=self.released_at.clock_type)
                 self.samples[robot].append(((stamp - self.released_at).nanoseconds * 1e-9, s, velocity))
+
+    def _on_contacts(self, message: UInt32) -> None:
+        with self.lock:
+            self.contacts = (message.data, self.contacts[1] if self.contacts else 0)
 
     def _on_min_distance(self, message: Float64) -> None:
         if self.released_at is not None:
@@ -261,11 +291,14 @@ class RosFleet:
                   timeout)
 
     def release(self, run_id: str, lead: float, scenario: dict[str, Any]) -> None:
-        self.scenario_out.publish(String(data=json.dumps(scenario)))
+        recorded = {**scenario, "tracked_offset": self.offset} if self.offset else scenario  # for `fleet report`
+        self.scenario_out.publish(String(data=json.dumps(recorded)))
         start = self.node.get_clock().now() + Duration(seconds=lead)
         with self.lock:
             self.samples = {r: [] for r in self.robots}
             self.released_at, self.min_distance = start, float("inf")
+            if self.contacts:
+                self.contacts = (self.contacts[0], self.contacts[0])
         self.go.publish(FleetStart(start=start.to_msg(), run_id=run_id, robots=self.robots))
         self.node.get_logger().info(f"run {run_id}: robots released in {lead:g} s")
 
@@ -286,7 +319,8 @@ class RosFleet:
             tracks = {r: Track(*(np.array(column) for column in zip(*rows))) for r, rows in self.samples.items()
                       if rows}
             closest = self.min_distance
-        return Execution(tracks, closest if np.isfinite(closest) else None)
+            contacts = self.contacts[0] - self.contacts[1] if self.contacts else None
+        return Execution(tracks, closest if np.isfinite(closest) else None, offset=self.offset, contacts=contacts)
 
 
 class SupervisorNode(Node):
@@ -301,7 +335,8 @@ class SupervisorNode(Node):
 
             dim = scenario_from_config(self.scenario).problem.dim
         self.dim = dim
-        self.fleet = RosFleet(self, self.robots, dim, self.p["stale_after"])
+        self.fleet = RosFleet(self, self.robots, dim, self.p["stale_after"], self.p["tracked_offset"],
+                              self.p["truth_topic"])
         self.settings = MissionSettings(**{name: self.p[name] for name in (
             "algorithm", "odom_timeout", "plan_timeout", "retries", "rejoin_timeout", "lead", "settle",
             "position_tolerance", "velocity_tolerance", "separation_tolerance", "stop_decel")})

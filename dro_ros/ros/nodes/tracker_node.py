@@ -6,15 +6,19 @@ Topics (relative names resolve to /<robot>/...):
 - `/fleet/start` (dro_ros/msg/FleetStart, in, latched): starts the plan whose run_id it names (an empty
   run_id on either side matches). A robot keeps following its current plan (extrapolated at its terminal
   velocity after T) until the next start instant, so a new mission's plan never leaves it uncommanded;
-- `odom` (nav_msgs/Odometry, in) and `cmd_vel` (geometry_msgs/Twist, out, world-frame `linear`);
+- `odom` (nav_msgs/Odometry, in) and `cmd_vel` (geometry_msgs/Twist, out): holonomic robots get a
+  world-frame `linear`; diff-drive robots (`robot_kind: diff_drive`) `linear.x` and `angular.z` only;
 - `/diagnostics` (diagnostic_msgs/DiagnosticArray, out, once a second): status `dro_ros/<robot>/tracker`,
   level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start).
 Each tick from the start on, with fresh odometry (received within `odom_timeout`), it publishes
-v_cmd = v_ref + lag a_ref + gain (s_ref - s), the reference taken at the odometry's stamp. Before the start,
+v_cmd = v_ref + lag a_ref + gain (s_ref - s), the reference taken at the odometry's stamp; a diff-drive robot
+gets `UnicycleLaw`'s twist for its tracked point (`offset` ahead of the odometry's pose). Before the start,
 and while odometry is stale, it publishes nothing (the robot holds its last command).
 
 Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
-`lag` (0.1 s), `odom_timeout` (0.5 s). A bad parameter is logged and the process exits with code 2.
+`lag` (0.1 s), `odom_timeout` (0.5 s); diff-drive: `robot_kind`, the geometry of `dro_ros.fleet.DiffDrive`,
+and `odom_origin` ([x, y, yaw] in the world of the odometry's zero, e.g. Gazebo DiffDrive's spawn pose;
+default [0, 0, 0]). A bad parameter is logged and the process exits with code 2.
 """
 from __future__ import annotations
 
@@ -26,9 +30,10 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
 
-from dro_ros.fleet import PlanError, TrackingLaw
+from dro_ros.fleet import PlanError, TrackingLaw, UnicycleLaw
+from dro_ros.fleet.diff_drive import in_world, tracked_point
 from dro_ros.msg import FleetStart, TrajectoryPlan
-from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter
+from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter, read_robot, yaw_of
 from dro_ros.ros.nodes.spin import spin_node
 from dro_ros.ros.qos import LATCHED
 
@@ -47,8 +52,14 @@ class TrackerNode(Node):
         for name, value in (("rate", rate), ("odom_timeout", timeout)):
             if not value > 0:
                 raise ParameterError(f"{name}: must be positive, got {value}")
+        robot = read_robot(self)
+        origin = read_parameter(self, "odom_origin", "double_array", "world pose of the odometry's zero",
+                                [0.0, 0.0, 0.0])
+        if len(origin) != 3:
+            raise ParameterError(f"odom_origin: expected [x, y, yaw], got {origin}")
+        self.origin = np.array(origin)
         try:
-            self.law = TrackingLaw(gain=gain, lag=lag)
+            self.law = TrackingLaw(gain=gain, lag=lag) if robot is None else UnicycleLaw(robot, gain=gain)
         except ValueError as error:
             raise ParameterError(str(error)) from error
         self.timeout_ns = Duration(seconds=timeout).nanoseconds
@@ -56,7 +67,7 @@ class TrackerNode(Node):
         self.plan = None                                 # the plan being followed
         self.plan_start = 0                              # its start instant (ns)
         self.start: tuple[int, str] | None = None       # the latest FleetStart: (start, run_id)
-        self.odom: tuple[int, int, np.ndarray] | None = None  # (received, stamp, position)
+        self.odom: tuple[int, int, np.ndarray] | None = None  # (received, stamp, (x, y, z, yaw))
         self.state, self.error, self.t = "waiting_for_plan", float("nan"), float("nan")
         self.create_subscription(TrajectoryPlan, "plan", self._on_plan, LATCHED)
         self.create_subscription(FleetStart, "/fleet/start", self._on_start, LATCHED)
@@ -86,7 +97,7 @@ class TrackerNode(Node):
     def _on_odom(self, msg: Odometry) -> None:
         p = msg.pose.pose.position
         self.odom = (self.get_clock().now().nanoseconds, Time.from_msg(msg.header.stamp).nanoseconds,
-                     np.array([p.x, p.y, p.z]))
+                     np.array([p.x, p.y, p.z, yaw_of(msg.pose.pose.orientation)]))
 
     def _started_plan(self, now: int):
         """The plan named by the latest FleetStart once its instant has come, else None."""
@@ -107,12 +118,17 @@ class TrackerNode(Node):
         self.t = (now - start) * 1e-9
         if self.odom is None or now - self.odom[0] > self.timeout_ns:
             return self._enter("stale")
-        _, stamp, position = self.odom
+        _, stamp, odom = self.odom
         reference = plan.reference((stamp - start) * 1e-9)
-        self.error = float(np.linalg.norm(reference[0] - position[:plan.dim]))
-        v_cmd = list(self.law.command(reference, position[:plan.dim])) + [0.0] * (3 - plan.dim)
         twist = Twist()
-        twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in v_cmd)
+        if isinstance(self.law, UnicycleLaw):
+            pose = in_world(self.origin, odom[[0, 1, 3]])
+            self.error = float(np.linalg.norm(reference[0] - tracked_point(pose, self.law.robot.offset)))
+            twist.linear.x, twist.angular.z = (float(v) for v in self.law.command(reference, pose))
+        else:
+            self.error = float(np.linalg.norm(reference[0] - odom[:plan.dim]))
+            v_cmd = list(self.law.command(reference, odom[:plan.dim])) + [0.0] * (3 - plan.dim)
+            twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in v_cmd)
         self.cmd_vel.publish(twist)
         self._enter("done" if self.t >= plan.duration else "tracking")
 
