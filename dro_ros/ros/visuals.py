@@ -1,6 +1,7 @@
 """What RViz shows of a robot's agent: its plan as `nav_msgs/Path` and a `MarkerArray` with the plan, the
 communication links (eq. 5.13, from the initial positions) and the safety disc of radius r_min / 2, drawn
-in the robot's `<robot>/base_link` frame so it moves with the robot's TF."""
+in the robot's `<robot>/base_link` frame so it moves with the robot's TF; and the scenario's static
+obstacles (namespace `obstacles`, the same from every agent)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -15,6 +16,7 @@ from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from dro_ros.fleet.plan import Plan
+from dro_ros.trajectory.obstacles import DiscObstacle, Obstacle
 
 
 def _point(xyz: np.ndarray) -> Point:
@@ -34,8 +36,9 @@ def path_msg(plan: Plan, stamp: Time, frame_id: str, start_ns: int = 0) -> Path:
 
 
 def agent_markers(plan: Plan, stamp: Time, frame_id: str, neighbours: Sequence[np.ndarray], r_min: float,
-                  position: np.ndarray) -> MarkerArray:
-    """Markers in namespace `<robot>`: 0 = planned path, 1 = links to the neighbours, 2 = safety disc."""
+                  position: np.ndarray, obstacles: Sequence[Obstacle] = ()) -> MarkerArray:
+    """Markers in namespace `<robot>`: 0 = planned path, 1 = links to the neighbours, 2 = safety disc; then
+    `obstacle_markers`."""
     header = Header(stamp=stamp, frame_id=frame_id)
     planned = Marker(header=header, ns=plan.robot, id=0, type=Marker.LINE_STRIP, action=Marker.ADD,
                      scale=Vector3(x=0.05), color=ColorRGBA(r=0.1, g=0.4, b=0.9, a=1.0),
@@ -47,4 +50,23 @@ def agent_markers(plan: Plan, stamp: Time, frame_id: str, neighbours: Sequence[n
                   type=Marker.CYLINDER, action=Marker.ADD, frame_locked=True,
                   scale=Vector3(x=r_min, y=r_min, z=0.01), color=ColorRGBA(r=0.9, g=0.2, b=0.2, a=0.4))
     disc.pose.orientation.w = 1.0
-    return MarkerArray(markers=[planned, links, disc])
+    return MarkerArray(markers=[planned, links, disc, *obstacle_markers(obstacles, Header(stamp=stamp, frame_id=frame_id))])
+
+
+def obstacle_markers(obstacles: Sequence[Obstacle], header: Header) -> list[Marker]:
+    """Namespace `obstacles`, id k for obstacle k: a grey cylinder for a disc, a closed outline for a polygon."""
+    markers = []
+    grey = ColorRGBA(r=0.4, g=0.4, b=0.4, a=0.8)
+    for k, obstacle in enumerate(obstacles):
+        if isinstance(obstacle, DiscObstacle):
+            marker = Marker(header=header, ns="obstacles", id=k, type=Marker.CYLINDER, action=Marker.ADD,
+                            scale=Vector3(x=2 * obstacle.radius, y=2 * obstacle.radius, z=0.3), color=grey)
+            marker.pose.position = _point(obstacle.centre)
+            marker.pose.orientation.w = 1.0
+        else:
+            ring = [*obstacle.vertices, obstacle.vertices[0]]
+            marker = Marker(header=header, ns="obstacles", id=k, type=Marker.LINE_STRIP, action=Marker.ADD,
+                            scale=Vector3(x=0.05), color=grey, points=[_point(v) for v in ring])
+            marker.pose.orientation.w = 1.0
+        markers.append(marker)
+    return markers

@@ -237,7 +237,8 @@ class AgentNode(LifecycleNode):
         spec = self.run_spec
         me = spec.fleet.index(spec.address)
         links = [problem.initial[spec.fleet.index(n), :problem.dim] for n in spec.neighbours]
-        self.markers.publish(agent_markers(plan, stamp, frame, links, problem.r_min, problem.initial[me, :problem.dim]))
+        self.markers.publish(agent_markers(plan, stamp, frame, links, problem.r_min, problem.initial[me, :problem.dim],
+                                           problem.obstacles))
 
     # --- status -----------------------------------------------------------------------------------
     def _set_state(self, state: AgentState, **values: Any) -> None:
