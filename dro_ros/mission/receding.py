@@ -25,7 +25,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from dro_ros.trajectory.obstacles import DiscObstacle
+from dro_ros.trajectory.obstacles import DiscObstacle, distances
 from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal
 
 
@@ -152,12 +152,29 @@ def window_problem(mission: FleetProblem, horizon: RecedingHorizon, robots: list
     from `initial` (len(robots), 2m), with the other robots' committed positions `traffic` ((K+1, m) each)."""
     zero = np.zeros(mission.dim)
     terminals = tuple(GoalTerminal(goal_of(mission, i), horizon.goal_weight, zero) for i in robots)
-    clearance = sampled_clearance(mission)
+    start = np.asarray(initial, dtype=float)[:, :mission.dim]
+    pairs = np.triu_indices(len(robots), 1)
+    gaps = np.linalg.norm(start[pairs[0]] - start[pairs[1]], axis=-1)
+    passing = [np.linalg.norm(start[:, None] - np.stack([p[0] for p in traffic])[None], axis=-1)] if traffic else []
     return FleetProblem(
         dim=mission.dim, horizon=horizon.steps, step=mission.step, initial=initial, terminals=terminals,
-        r_min=mission.r_min, coupling=mission.coupling, max_speed=mission.max_speed, max_input=mission.max_input,
-        name=name, obstacles=mission.obstacles, clearance=clearance, traffic=tuple(traffic),
-        traffic_separation=mission.r_min + horizon.traffic_margin)
+        r_min=_as_reached(mission.r_min, gaps), coupling=mission.coupling, max_speed=mission.max_speed,
+        max_input=mission.max_input, name=name, obstacles=mission.obstacles,
+        clearance=_as_reached(sampled_clearance(mission), distances(mission.obstacles, start)),
+        traffic=tuple(traffic), traffic_separation=_as_reached(mission.r_min + horizon.traffic_margin, *passing))
+
+
+START_TOLERANCE = 1e-3
+"""Metres a window's start may fall short of a separation or clearance (the previous plan ends exactly on
+it, and Ipopt's and the tracker's last digits do not): that bound is then the start's own for the window."""
+
+
+def _as_reached(bound: float, *starts: np.ndarray) -> float:
+    """`bound`, or the smallest of the `starts` distances when it is short of `bound` by at most
+    START_TOLERANCE (a start further short stays infeasible and is reported as such)."""
+    values = [np.min(s) for s in starts if np.size(s)]
+    smallest = float(min(values, default=bound))
+    return max(0.0, smallest - 1e-9) if bound - START_TOLERANCE <= smallest < bound else bound
 
 
 def sampled_clearance(mission: FleetProblem) -> float:

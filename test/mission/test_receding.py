@@ -120,3 +120,20 @@ def test_the_window_must_be_long_enough_to_brake_from_the_start():
 def test_disturbances_parse_into_typed_records():
     _, disturbances = receding_from_config(CONFIG, 4, 2)
     assert disturbances == (Push(1, 4.0, (0.4, -0.4), 0.5), Dropout(3, 6.0, 3.0))
+
+
+def test_a_window_start_short_of_a_bound_by_rounding_keeps_its_own_distance_and_more_is_refused():
+    from dro_ros.mission.receding import window_problem
+    from dro_ros.trajectory import diagnose
+
+    scenario = scenario_from_config(CONFIG)
+    horizon, _ = receding_from_config(CONFIG, 4, 2)
+    clearance = sampled_clearance(scenario.problem)
+    states = scenario.problem.initial.copy()
+    states[0, :2] = [4.5 - 0.8 - clearance + 5e-4, 4.5]          # 0.5 mm inside the window's clearance
+    window = window_problem(scenario.problem, horizon, [0, 1, 2, 3], states, [], "w")
+    assert window.clearance == pytest.approx(clearance - 5e-4) and not diagnose(window)
+    states[0, :2] = [4.5 - 0.8 - clearance + 0.05, 4.5]          # 5 cm inside: refused, naming the robot
+    window = window_problem(scenario.problem, horizon, [0, 1, 2, 3], states, [], "w")
+    assert window.clearance == pytest.approx(clearance)
+    assert any("agent 1 starts" in r.reason for r in diagnose(window))
