@@ -2,9 +2,10 @@
 centralized.
 
 The scenario (default: config/trajectory/mpc_formation.yaml, the thesis formation flown past three discs,
-a push at t = 10 s) runs twice through the same loop: with CDS-PS + EAS on the in-process carrier (the
-fleet's critical-path clock decides whether a plan makes its switch time), and with the centralized EAS
-solve (its wall time decides). Per run: replans, missed deadlines and fallbacks with their reasons,
+a push at t = 10 s) runs twice through the same loop: with the distributed algorithm (default CDS-PS +
+EAS; `algorithm=branch_sweep|nc_admm` as in a fleet config) on the in-process carrier (the fleet's
+critical-path clock decides whether a plan makes its switch time), and with the centralized EAS solve
+(its wall time decides). Per run: replans, missed deadlines and fallbacks with their reasons,
 critical path per replan (p50, p95, max), messages and bytes per replan, executed minimum separation
 (50 Hz), minimum obstacle distance, goal reached per robot and when, executed cost sum ||u||^2; the
 ratio of the two executed costs; and a PNG of the executed paths, obstacles and switch times.
@@ -17,19 +18,22 @@ from typing import Any
 import numpy as np
 import yaml
 
+from dro_ros.mission.in_process import solve
 from dro_ros.mission.receding import receding_from_config
 from dro_ros.mission.receding_loop import RecedingLoop, RecedingRun
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.obstacles import draw_obstacles
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
+from dro_ros.trajectory.scenarios import scenario_from_config
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "config" / "trajectory" / "mpc_formation.yaml"
 
 
-def run(scenario: str = str(DEFAULT_SCENARIO), figure: str = "bench_results/mpc.png",
-        baseline: bool = True) -> dict[str, Any]:
+def run(scenario: str = str(DEFAULT_SCENARIO), figure: str = "bench_results/mpc.png", baseline: bool = True,
+        algorithm: str = "path_sweep", params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`algorithm` and `params` as in a fleet config (`spec.registry`; default CDS-PS with EAS): the
+    distributed run; `baseline` adds the centralized EAS loop."""
     config = yaml.safe_load(Path(scenario).read_text())
     loaded = scenario_from_config(config)
     horizon, disturbances = receding_from_config(config, loaded.problem.n_agents, loaded.problem.dim)
@@ -41,7 +45,8 @@ def run(scenario: str = str(DEFAULT_SCENARIO), figure: str = "bench_results/mpc.
         return RecedingLoop(loaded.problem, horizon, solver, algorithm=name, communication=config["communication"],
                             eas=loaded.eas, disturbances=disturbances).run()
 
-    runs = {"CDS-PS, EAS": loop("CDS-PS, EAS", lambda s: _path_sweep(s, eas))}
+    settings = {"eas": True} if params is None and algorithm == "path_sweep" else dict(params or {})
+    runs = {algorithm: loop(algorithm, lambda s: solve(s, algorithm, settings))}
     if baseline:
         runs["centralized, EAS"] = loop("centralized, EAS",
                                         lambda s: solve_centralized(s.problem, eas=eas, guess=s.guess))
@@ -51,15 +56,9 @@ def run(scenario: str = str(DEFAULT_SCENARIO), figure: str = "bench_results/mpc.
                            "period_s": horizon.period, "r_min": loaded.problem.r_min,
                            "clearance": loaded.problem.clearance, "runs": rows}
     if baseline:
-        out["cost_vs_centralized"] = rows["CDS-PS, EAS"]["executed_cost"] / rows["centralized, EAS"]["executed_cost"]
+        out["cost_vs_centralized"] = rows[algorithm]["executed_cost"] / rows["centralized, EAS"]["executed_cost"]
     out["figure"] = str(_figure(loaded.problem, runs, figure))
     return out
-
-
-def _path_sweep(scenario: Scenario, eas: EasParameters):
-    from dro_ros.trajectory.path_sweep import run_path_sweep
-
-    return run_path_sweep(scenario, eas=eas)
 
 
 def _figure(problem: FleetProblem, runs: dict[str, RecedingRun], out: str) -> Path:

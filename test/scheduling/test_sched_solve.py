@@ -18,12 +18,11 @@ def hard_problem():
     return parse_problem(scenario("rovers9_30_makespan"))
 
 
-def test_the_9_agent_36_task_30_step_model_builds_within_2_seconds():
+def test_the_9_agent_36_task_30_step_model_builds():
+    """Its build time is a benchmark figure (`dro-ros bench mosaic`), not a test: timings vary with load."""
     p = parse_problem(scenario("rovers9_30"))
     assert (len(p.agents), len(p.tasks), p.n_steps) == (9, 36, 30)
-    started = time.perf_counter()
     model = time_varying.build(p)
-    assert time.perf_counter() - started < 2.0
     assert len(model.c) > 10_000
 
 
