@@ -40,7 +40,8 @@ from dro_ros.fleet.summary import Track, summarize
 from dro_ros.mission.goal import GoalError, MissionGoal
 from dro_ros.mission.scenario import mission_scenario
 from dro_ros.trajectory.checker import check, diagnose
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem, ProblemError
+from dro_ros.trajectory.constraints import terminal_position_excess
+from dro_ros.trajectory.problem import FleetProblem, ProblemError
 from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
 
 
@@ -419,12 +420,6 @@ def _min_separation(positions: np.ndarray) -> float:
 
 def _distance_to_goal(problem: FleetProblem, positions: np.ndarray) -> float:
     """max_i of the distance from s_i to robot i's terminal set (eq. 5.15, or the fixed position)."""
-    gaps = []
-    for terminal, position in zip(problem.terminals, positions):
-        if isinstance(terminal, BallTerminal):
-            gaps.append(max(0.0, float(np.linalg.norm(position - terminal.centre)) - terminal.radius))
-        else:
-            gaps.append(float(np.linalg.norm(position - terminal.position)))
-    return max(gaps)
+    return max(max(0.0, float(terminal_position_excess(t, s))) for t, s in zip(problem.terminals, positions))
 
 
