@@ -26,7 +26,7 @@ from typing import Any, Union
 import numpy as np
 
 from dro_ros.trajectory.obstacles import DiscObstacle, distances
-from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem
 
 
 class RecedingError(ValueError):
@@ -146,22 +146,33 @@ def goal_of(problem: FleetProblem, robot: int) -> np.ndarray:
     return terminal.target
 
 
-def window_problem(mission: FleetProblem, horizon: RecedingHorizon, robots: list[int], initial: np.ndarray,
-                   traffic: list[np.ndarray], name: str) -> FleetProblem:
-    """The window problem of the module docstring for `robots` (their order is the window's agent order)
-    from `initial` (len(robots), 2m), with the other robots' committed positions `traffic` ((K+1, m) each)."""
-    zero = np.zeros(mission.dim)
-    terminals = tuple(GoalTerminal(goal_of(mission, i), horizon.goal_weight, zero) for i in robots)
+def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[int], initial: np.ndarray,
+                  traffic: list[np.ndarray], name: str, *, edges: list[tuple[int, int]],
+                  eas: dict[str, float] | None = None, guess: np.ndarray | None = None) -> dict[str, Any]:
+    """The window problem of the module docstring as a scenario config (the form an agent receives), for
+    `robots` (their order is the window's agent order) from `initial` (len(robots), 2m), with the other
+    robots' committed positions `traffic` ((K+1, m) each), the communication `edges` among `robots`
+    (window indices), and the warm start `guess` (len(robots), K, m)."""
     start = np.asarray(initial, dtype=float)[:, :mission.dim]
     pairs = np.triu_indices(len(robots), 1)
     gaps = np.linalg.norm(start[pairs[0]] - start[pairs[1]], axis=-1)
     passing = [np.linalg.norm(start[:, None] - np.stack([p[0] for p in traffic])[None], axis=-1)] if traffic else []
-    return FleetProblem(
-        dim=mission.dim, horizon=horizon.steps, step=mission.step, initial=initial, terminals=terminals,
-        r_min=_as_reached(mission.r_min, gaps), coupling=mission.coupling, max_speed=mission.max_speed,
-        max_input=mission.max_input, name=name, obstacles=mission.obstacles,
-        clearance=_as_reached(sampled_clearance(mission), distances(mission.obstacles, start)),
-        traffic=tuple(traffic), traffic_separation=_as_reached(mission.r_min + horizon.traffic_margin, *passing))
+    config: dict[str, Any] = {
+        "name": name, "dim": mission.dim, "horizon": horizon.steps, "duration": horizon.steps * mission.step,
+        "r_min": _as_reached(mission.r_min, gaps), "coupling": mission.coupling, "max_speed": mission.max_speed,
+        "max_input": mission.max_input, "initial": np.asarray(initial, dtype=float).tolist(),
+        "terminal": [{"kind": "goal", "target": goal_of(mission, i).tolist(), "weight": horizon.goal_weight,
+                      "velocity": [0.0] * mission.dim} for i in robots],
+        "communication": {"edges": [list(e) for e in edges]},
+        "obstacles": [o.to_config() for o in mission.obstacles],
+        "clearance": _as_reached(sampled_clearance(mission), distances(mission.obstacles, start)),
+        "traffic": [np.asarray(p, dtype=float).tolist() for p in traffic],
+        "traffic_separation": _as_reached(mission.r_min + horizon.traffic_margin, *passing)}
+    if eas:
+        config["eas"] = dict(eas)
+    if guess is not None:
+        config["guess"] = np.asarray(guess, dtype=float).tolist()
+    return config
 
 
 START_TOLERANCE = 1e-3

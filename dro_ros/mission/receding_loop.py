@@ -38,13 +38,13 @@ from dro_ros.core.topology import Topology, unit_disk
 from dro_ros.fleet.plan import Plan
 from dro_ros.fleet.simulator import FleetSimulator
 from dro_ros.fleet.tracker import TrackingLaw
-from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingHorizon, window_problem
+from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingHorizon, window_config
 from dro_ros.trajectory.checker import InfeasibleProblem, require_feasible_data
 from dro_ros.trajectory.constraints import terminal_position_excess
 from dro_ros.trajectory.obstacles import distances
 from dro_ros.trajectory.outcome import FleetResult
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.scenarios import Scenario
+from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
 
 Solver = Callable[[Scenario], FleetResult]
 REST_SPEED = 0.05   # m/s: a robot slower than this, within its goal tolerance, has arrived
@@ -209,7 +209,7 @@ class RecedingLoop:
         self.dropped = silent
         active = [i for i in range(self.mission.n_agents) if i not in silent]
         states = np.hstack([positions, _clip_speed(velocities, self.mission.max_speed)])
-        parts = [[active[k] for k in part] for part in self._graph(positions[active]).components()]
+        parts = [[active[k] for k in part] for part in self._parts(positions[active])]
         turn = self._replans % self.mission.n_agents
         self._replans += 1
         for robots in parts:
@@ -225,12 +225,13 @@ class RecedingLoop:
         traffic = [self._committed_positions(j, window_times) for j in others]
         name = f"{self.mission.name}@{switch:.2f}"
         try:
-            problem = window_problem(self.mission, self.horizon, robots, initial, traffic, name)
+            scenario = scenario_from_config(window_config(
+                self.mission, self.horizon, robots, initial, traffic, name, edges=self._edges(initial[:, :self.mission.dim]),
+                eas=self.eas, guess=self._shifted(robots, switch)))
+            problem = scenario.problem
             require_feasible_data(problem)
         except (ValueError, InfeasibleProblem) as error:
             return PartOutcome(robots, False, 0.0, 0, 0, f"window infeasible: {error}")
-        graph = Topology.from_edges(len(robots), self._edges(initial[:, :self.mission.dim]))
-        scenario = Scenario(problem, graph, eas=self.eas, guess=self._shifted(robots, switch))
         started = time.perf_counter()
         result = self.solver(scenario)
         wall = time.perf_counter() - started
@@ -273,8 +274,9 @@ class RecedingLoop:
         self._pending = {}
 
     # --- graph ---------------------------------------------------------------------------------------
-    def _graph(self, positions: np.ndarray) -> Topology:
-        return Topology.from_edges(len(positions), self._edges(positions))
+    def _parts(self, positions: np.ndarray) -> list[list[int]]:
+        """The connected parts of the graph on `positions` (indices into them)."""
+        return Topology.from_edges(len(positions), self._edges(positions)).components()
 
     def _edges(self, positions: np.ndarray) -> list[tuple[int, int]]:
         if "radius" in self.communication:

@@ -22,6 +22,10 @@ Every field is validated and an error names it (`ProblemError`).
       - {kind: disc, centre: [12, 10], radius: 1.5}
       - {kind: polygon, vertices: [[-1, -1], [1, -1], [1, 1], [-1, 1]]}   # convex
     clearance: 0.1                              # robot to obstacle (default r_min / 2)
+
+A receding-horizon window (`mission.receding.window_config`) also uses `terminal: {kind: goal, target,
+weight, velocity}` (the cost to go), `traffic` (positions (H+1, m) of robots outside the problem, kept
+`traffic_separation` away, default r_min) and `guess` (inputs (N, H, m) every solve starts from).
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ import yaml
 from dro_ros.core.topology import Topology, TopologyError, unit_disk
 from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.obstacles import Obstacle, ObstacleError, obstacles_from_config
-from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, ProblemError, Terminal
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal, ProblemError, Terminal
 
 FORMATION_INITIAL = [  # eq. 5.14, agents 1..8
     (6.5, 1, 1, 1.5), (5, 1, 1, 1.3), (3, 1, 1, 1.2), (1, 1, 1, 1),
@@ -135,11 +139,23 @@ def scenario_from_config(config: dict[str, Any]) -> Scenario:
         dim=dim, horizon=horizon, step=_number(config, "duration", float) / horizon, initial=initial,
         terminals=terminals, r_min=_number(config, "r_min", float), coupling=config.get("coupling", "collision"),
         max_speed=_optional(config, "max_speed"), max_input=_optional(config, "max_input"),
-        name=str(config.get("name", "fleet")), obstacles=_obstacles(config), clearance=_optional(config, "clearance"))
+        name=str(config.get("name", "fleet")), obstacles=_obstacles(config), clearance=_optional(config, "clearance"),
+        traffic=tuple(np.asarray(p, dtype=float) for p in config.get("traffic") or ()),
+        traffic_separation=_optional(config, "traffic_separation"))
     path = tuple(int(v) for v in sweep["path"]) if "path" in sweep else None
     return Scenario(problem, _graph(config, problem), path=path,
                     root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"),
-                    prediction=prediction)
+                    prediction=prediction, guess=_guess(config, problem))
+
+
+def _guess(config: dict[str, Any], problem: FleetProblem) -> np.ndarray | None:
+    if config.get("guess") is None:
+        return None
+    guess = np.asarray(config["guess"], dtype=float)
+    shape = (problem.n_agents, problem.horizon, problem.dim)
+    if guess.shape != shape or not np.all(np.isfinite(guess)):
+        raise ProblemError(f"guess: expected finite inputs of shape {shape}, got {guess.shape}")
+    return guess
 
 
 def _obstacles(config: dict[str, Any]) -> tuple[Obstacle, ...]:
@@ -170,7 +186,10 @@ def _terminal(spec: Any, where: str) -> Terminal:
                             velocity=_field(spec, "velocity", where))
     if kind == "fixed":
         return FixedTerminal(position=_field(spec, "position", where), velocity=_field(spec, "velocity", where))
-    raise ProblemError(f"{where}.kind: expected 'ball' or 'fixed', got {kind!r}")
+    if kind == "goal":
+        return GoalTerminal(target=_field(spec, "target", where), weight=_number(spec, "weight", float, where=where),
+                            velocity=_field(spec, "velocity", where))
+    raise ProblemError(f"{where}.kind: expected 'ball', 'fixed' or 'goal', got {kind!r}")
 
 
 def _field(mapping: dict[str, Any], key: str, where: str = "") -> Any:

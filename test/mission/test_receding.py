@@ -123,8 +123,11 @@ def test_disturbances_parse_into_typed_records():
 
 
 def test_a_window_start_short_of_a_bound_by_rounding_keeps_its_own_distance_and_more_is_refused():
-    from dro_ros.mission.receding import window_problem
+    from dro_ros.mission.receding import window_config
     from dro_ros.trajectory import diagnose
+
+    def window_problem(*args):
+        return scenario_from_config(window_config(*args, edges=[(0, 1), (1, 2), (2, 3)])).problem
 
     scenario = scenario_from_config(CONFIG)
     horizon, _ = receding_from_config(CONFIG, 4, 2)
@@ -137,3 +140,23 @@ def test_a_window_start_short_of_a_bound_by_rounding_keeps_its_own_distance_and_
     window = window_problem(scenario.problem, horizon, [0, 1, 2, 3], states, [], "w")
     assert window.clearance == pytest.approx(clearance)
     assert any("agent 1 starts" in r.reason for r in diagnose(window))
+
+
+def test_a_window_travels_as_json_and_reads_back_as_the_same_problem():
+    import json
+
+    from dro_ros.mission.receding import window_config
+
+    scenario = scenario_from_config(CONFIG)
+    horizon, _ = receding_from_config(CONFIG, 4, 2)
+    traffic = [np.linspace([5.0, 0.0], [5.0, 3.0], horizon.steps + 1)]
+    guess = np.full((3, horizon.steps, 2), 0.1)
+    config = window_config(scenario.problem, horizon, [0, 1, 2], scenario.problem.initial[:3], traffic, "w",
+                           edges=[(0, 1), (0, 2)], eas=scenario.eas, guess=guess)
+    window = scenario_from_config(json.loads(json.dumps(config)))
+    assert window.problem.n_agents == 3 and window.problem.horizon == horizon.steps
+    np.testing.assert_array_equal(window.problem.traffic[0], traffic[0])
+    np.testing.assert_array_equal(window.guess, guess)
+    assert [t.target.tolist() for t in window.problem.terminals] == [[8, 8], [8, 9], [9, 8]]
+    assert window.graph.edges == [(0, 1), (0, 2)]
+    assert [o.to_config() for o in window.problem.obstacles] == [o.to_config() for o in scenario.problem.obstacles]
