@@ -57,12 +57,19 @@ class RecedingHorizon:
                  f"must be at least one period ({self.period} s), got {self.duration}")
 
     def check_against(self, problem: FleetProblem) -> None:
-        """What the mission's problem must allow: a window longer than a period, and long enough to brake
-        every robot from its start (||v_i(0)|| / u_bar seconds)."""
+        """What the mission's problem must allow: a window longer than a period and long enough to brake
+        every robot from its start (||v_i(0)|| / u_bar seconds), and goals clear of the obstacles."""
         window = self.steps * problem.step
         _require(window > self.period, "receding_horizon.steps",
                  f"the window ({self.steps} steps of {problem.step:g} s = {window:g} s) must outlast the period "
                  f"({self.period:g} s)")
+        if problem.obstacles:
+            goals = np.stack([goal_of(problem, i) for i in range(problem.n_agents)])
+            gaps = distances(problem.obstacles, goals)
+            for i, k in zip(*np.nonzero(gaps < problem.clearance)):
+                raise RecedingError(f"terminal[{i}]: robot {i}'s goal {goals[i].tolist()} (where the cost to go pulls "
+                                    f"it) lies {gaps[i, k]:.3g} m from obstacle {k}, within the clearance "
+                                    f"{problem.clearance:g} m")
         if problem.max_input is not None:
             braking = float(np.max(np.linalg.norm(problem.initial[:, problem.dim:], axis=1))) / problem.max_input
             _require(window >= braking, "receding_horizon.steps",

@@ -160,3 +160,13 @@ def test_a_window_travels_as_json_and_reads_back_as_the_same_problem():
     assert [t.target.tolist() for t in window.problem.terminals] == [[8, 8], [8, 9], [9, 8]]
     assert window.graph.edges == [(0, 1), (0, 2)]
     assert [o.to_config() for o in window.problem.obstacles] == [o.to_config() for o in scenario.problem.obstacles]
+
+
+def test_a_goal_inside_an_obstacle_is_refused_naming_the_robot():
+    """A goal disc reaching out of an obstacle is feasible one-shot, but its centre (where the cost to go
+    pulls) lies inside: refused before anything runs."""
+    config = copy.deepcopy(CONFIG)
+    config["terminal"] = {"kind": "ball", "centre": [9, 9], "radius": 1.5, "velocity": [0, 0]}
+    config["obstacles"].append({"kind": "polygon", "vertices": [[8.5, 8.5], [9.5, 8.5], [9.5, 9.5]]})
+    with pytest.raises(RecedingError, match=r"terminal\[0\]: robot 0's goal \[9.0, 9.0\]"):
+        _loop(config, lambda s: None)
