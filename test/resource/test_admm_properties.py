@@ -31,26 +31,31 @@ def one_to_many_instances(draw, quadratic=st.just(False)):
             "target": value(-6, 6, 3), "weights": value(1, 3, 3)}
 
 
+def scaled(low, high):
+    """Floats in [low, high] that are 0 or at least 0.01 in magnitude: HiGHS, the reference, drops smaller
+    matrix entries and its QP solver fails on bounds of 1e-5 (it reports a solve error)."""
+    return st.one_of(st.just(0.0), st.floats(max(low, 0.01), high), st.floats(low, min(high, -0.01))) \
+        if low < 0 < high else st.one_of(st.just(0.0), st.floats(max(low, 0.01), high))
+
+
 @st.composite
 def polytope_instances(draw):
     """General actors: 1-3 actors, 3 outputs, a box lb <= 0 <= u within +-10, 0-3 rows of C with entries
-    0 or 0.01 <= |c| <= 1 (HiGHS, the reference, drops smaller matrix entries) and d = C x0 + slack
-    (slack 0 allowed: x0 on a face) for a point x0 of the box, and optionally an equality as two opposite
-    rows (as the reference writes one); costs S in [-1, 1]."""
-    value = lambda low, high, size: vector(draw, low, high, size)
-    entry = st.one_of(st.just(0.0), st.floats(0.01, 1), st.floats(-1, -0.01))
-    row = lambda count: np.array(draw(st.lists(entry, min_size=3 * count, max_size=3 * count))).reshape(-1, 3)
+    in [-1, 1] and d = C x0 + slack (slack 0 allowed: x0 on a face) for a point x0 of the box, and
+    optionally an equality as two opposite rows (as the reference writes one); costs S in [-1, 1];
+    every number 0 or at least 0.01 in magnitude (`scaled`)."""
+    value = lambda low, high, size: np.array(draw(st.lists(scaled(low, high), min_size=size, max_size=size)))
     polytopes = []
     for _ in range(draw(st.integers(1, 3))):
-        lb, ub = value(-10, 0, 3), value(0, 10, 3)
+        lb, ub = -value(0, 10, 3), value(0, 10, 3)
         x0 = lb + value(0, 1, 3) * (ub - lb)
-        rows = row(draw(st.integers(0, 3)))
+        rows = value(-1, 1, 3 * draw(st.integers(0, 3))).reshape(-1, 3)
         d = rows @ x0 + value(0, 2, len(rows))
         if draw(st.booleans()):
-            equality = row(1)[0]
+            equality = value(-1, 1, 3)
             rows, d = np.vstack([rows, equality, -equality]), np.concatenate([d, [equality @ x0, -equality @ x0]])
         polytopes.append(admm_polytope.Polytope(lb, ub, rows, d, value(-1, 1, 3)))
-    return admm_polytope.PolytopeInstance(polytopes, value(-6, 6, 3), value(1, 3, 3))
+    return admm_polytope.PolytopeInstance(polytopes, value(-6, 6, 3), 1 + value(0, 2, 3))
 
 
 def solve(data, coordinator):
