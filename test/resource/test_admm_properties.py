@@ -68,6 +68,12 @@ def relative_error(value, optimum):
     return abs(value - optimum) / max(abs(optimum), 1.0)
 
 
+def assert_converged_to(result, agents, optimum):
+    """Converged, says so in every actor, and within the bench's miss tolerance of the optimum."""
+    assert result.status is AdmmStatus.CONVERGED and all(actor.converged for actor in agents)
+    assert relative_error(result.objective, optimum) <= MISS_TOLERANCE
+
+
 PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -75,18 +81,15 @@ PROPERTY = settings(max_examples=20, deadline=None, suppress_health_check=[Healt
 @PROPERTY
 @given(one_to_many_instances())
 def test_default_sharing_reaches_the_lp_optimum(data):
-    result, flex = solve(data, create_sharing_target_distance_admm_coordinator())
-    assert result.status is AdmmStatus.CONVERGED and all(actor.converged for actor in flex)
-    assert relative_error(result.objective, centralized_sharing(data)) <= MISS_TOLERANCE
+    assert_converged_to(*solve(data, create_sharing_target_distance_admm_coordinator()), centralized_sharing(data))
 
 
 @seed(17)
 @PROPERTY
 @given(one_to_many_instances(quadratic=st.booleans()), st.sampled_from([1.0, 100.0]))
 def test_default_consensus_reaches_the_qp_optimum(data, penalty):
-    result, flex = solve(data, create_consensus_target_reach_admm_coordinator(penalty))
-    assert result.status is AdmmStatus.CONVERGED and all(actor.converged for actor in flex)
-    assert relative_error(result.objective, centralized_consensus(data, penalty)) <= MISS_TOLERANCE
+    assert_converged_to(*solve(data, create_consensus_target_reach_admm_coordinator(penalty)),
+                        centralized_consensus(data, penalty))
 
 
 def solve_general(data, coordinator):
@@ -106,8 +109,7 @@ def assert_in_polytopes(general, data):
 @given(polytope_instances())
 def test_default_sharing_of_general_actors_reaches_the_lp_optimum(data):
     result, general = solve_general(data, create_sharing_target_distance_admm_coordinator())
-    assert result.status is AdmmStatus.CONVERGED and all(actor.converged for actor in general)
-    assert relative_error(result.objective, admm_polytope.centralized_sharing(data)) <= MISS_TOLERANCE
+    assert_converged_to(result, general, admm_polytope.centralized_sharing(data))
     assert_in_polytopes(general, data)
 
 
@@ -116,8 +118,7 @@ def test_default_sharing_of_general_actors_reaches_the_lp_optimum(data):
 @given(polytope_instances(), st.sampled_from([1.0, 100.0]))
 def test_default_consensus_of_general_actors_reaches_the_qp_optimum(data, penalty):
     result, general = solve_general(data, create_consensus_target_reach_admm_coordinator(penalty))
-    assert result.status is AdmmStatus.CONVERGED and all(actor.converged for actor in general)
-    assert relative_error(result.objective, admm_polytope.centralized_consensus(data, penalty)) <= MISS_TOLERANCE
+    assert_converged_to(result, general, admm_polytope.centralized_consensus(data, penalty))
     assert_in_polytopes(general, data)
 
 
