@@ -8,12 +8,11 @@ The ADMM x-update (Boyd et al. 2011, eq. 7.6 per actor) is the strictly convex Q
     x <- argmin_{x in X}  S . x + rho/2 ||x - a||^2,    a = z_i - u_i,
 
 i.e. the Euclidean projection of a - S / rho onto X: argmin_{x in X} 1/2 ||x||^2 + (S / rho - a) . x,
-whose Hessian is I whatever rho. It is solved exactly (to round-off: the KKT system of the final
-active set) by DAQP's dual active-set method (Arnstrom, Bemporad, Axehill 2022), made for small dense
-strictly convex QPs: about 15 us per step. (HiGHS's QP solver, used before, cycled forever on some
-projections onto a segment, e.g. the ratio rows of a one-to-many actor at small rho.) An empty X is
-refused when the actor is built, with the name of the actor in the message, never discovered as a
-failed step mid-run.
+whose Hessian is I whatever rho. It is solved exactly (the KKT system of the final active set, to
+round-off; rows violated by at most `PRIMAL_TOLERANCE`) by DAQP's dual active-set method (Arnstrom,
+Bemporad, Axehill 2022), made for small dense strictly convex QPs, with the rows of C scaled to unit
+norm. An empty X is refused when the actor is built, with the name of the actor in the message, never
+discovered as a failed step mid-run.
 """
 from __future__ import annotations
 
