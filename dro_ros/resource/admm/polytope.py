@@ -38,18 +38,24 @@ class PolytopeFlexActor(LocalActor):
 
     def __init__(self, lb: Any, ub: Any, C: Any, d: Any, S: Any, *, name: str = "flex actor") -> None:
         self.name = name
-        self.lb, self.ub, self.S = (self._vector(value, field) for value, field in ((lb, "lb"), (ub, "u"), (S, "S")))
+        self.lb, self.ub, self.S = (self._array(name, field, value, 1) for field, value in (("lb", lb), ("u", ub), ("S", S)))
         m = self.lb.size
         for value, field in ((self.ub, "u"), (self.S, "S")):
             if value.size != m:
                 raise InfeasibleActorError(f"{name}.{field}: has {value.size} entries, lb has {m}")
-        self.C = np.atleast_2d(np.asarray(C, dtype=float)) if np.size(C) else np.zeros((0, m))
-        self.d = np.asarray(d, dtype=float).reshape(-1)
+        self.C = self._array(name, "C", C, 2)
+        if self.C.size == 0:  # [] or np.zeros((0, m)): no rows
+            self.C = np.zeros((0, m))
+        self.d = self._array(name, "d", d, 1)
         if self.C.shape[1] != m or self.C.shape[0] != self.d.size:
             raise InfeasibleActorError(f"{name}.C: shape {self.C.shape} does not match {m} outputs and "
                                        f"{self.d.size} rows of d")
-        if np.any(np.isnan(self.C)) or np.any(np.isnan(self.d)):
-            raise InfeasibleActorError(f"{name}.C/d: contain NaN")
+        # +inf in u and d, -inf in lb mean "no bound"; any other infinite value cannot be meant
+        for field, values, allowed in (("lb", self.lb, -np.inf), ("u", self.ub, np.inf), ("d", self.d, np.inf),
+                                       ("S", self.S, None), ("C", self.C, None)):
+            bad = np.isinf(values) & (values != allowed)
+            if bad.any():
+                raise InfeasibleActorError(f"{name}.{field}: infinite entry at {np.argwhere(bad)[0].tolist()}")
         if np.any(self.lb > self.ub):
             bad = int(np.argmax(self.lb > self.ub))
             raise InfeasibleActorError(f"{name}: lb[{bad}] = {self.lb[bad]} > u[{bad}] = {self.ub[bad]}")
@@ -64,11 +70,18 @@ class PolytopeFlexActor(LocalActor):
         self.solve(np.zeros(m), 1.0)  # refuses an empty feasible set now, naming the actor
 
     @staticmethod
-    def _vector(value: Any, field: str) -> np.ndarray:
-        vector = np.asarray(value, dtype=float).reshape(-1)
-        if np.any(np.isnan(vector)):
-            raise InfeasibleActorError(f"{field}: contains NaN")
-        return vector
+    def _array(name: str, field: str, value: Any, ndim: int) -> np.ndarray:
+        """`value` as a float vector (ndim 1) or matrix (ndim 2) without NaN, else the error names it."""
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise InfeasibleActorError(f"{name}.{field}: expected numbers in a {'vector' if ndim == 1 else 'matrix'}, "
+                                       f"got {value!r}") from None
+        array = array.reshape(-1) if ndim == 1 else np.atleast_2d(array)
+        if array.ndim != ndim or np.any(np.isnan(array)):
+            raise InfeasibleActorError(f"{name}.{field}: expected a {'vector' if ndim == 1 else 'matrix'} "
+                                       f"without NaN, got {value!r}")
+        return array
 
     def _unit_rows(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """C x <= d with every row scaled to unit norm (the same set; a row of 1e-8 entries would sit
