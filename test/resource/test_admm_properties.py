@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from dro_ros.bench import admm_polytope
 from dro_ros.bench.admm import MISS_TOLERANCE, actors, centralized_consensus, centralized_sharing
-from dro_ros.resource.admm import (AdmmStatus, InfeasibleActorError, PolytopeFlexActor, create_admm_sharing_data, create_admm_start,
+from dro_ros.resource.admm import (AdmmStatus, InfeasibleActorError, PolytopeFlexActor, create_admm_sharing_data,
+                                   create_admm_start,
                                    create_consensus_target_reach_admm_coordinator,
                                    create_sharing_target_distance_admm_coordinator, start_coordinated_optimization)
 

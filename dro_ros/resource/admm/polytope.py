@@ -38,7 +38,8 @@ class PolytopeFlexActor(LocalActor):
 
     def __init__(self, lb: Any, ub: Any, C: Any, d: Any, S: Any, *, name: str = "flex actor") -> None:
         self.name = name
-        self.lb, self.ub, self.S = (self._array(name, field, value, 1) for field, value in (("lb", lb), ("u", ub), ("S", S)))
+        self.lb, self.ub, self.S = (self._array(name, field, value, 1)
+                                    for field, value in (("lb", lb), ("u", ub), ("S", S)))
         m = self.lb.size
         for value, field in ((self.ub, "u"), (self.S, "S")):
             if value.size != m:
@@ -75,8 +76,8 @@ class PolytopeFlexActor(LocalActor):
         try:
             array = np.asarray(value, dtype=float)
         except (TypeError, ValueError):
-            raise InfeasibleActorError(f"{name}.{field}: expected numbers in a {'vector' if ndim == 1 else 'matrix'}, "
-                                       f"got {value!r}") from None
+            raise InfeasibleActorError(f"{name}.{field}: expected numbers in a "
+                                       f"{'vector' if ndim == 1 else 'matrix'}, got {value!r}") from None
         array = array.reshape(-1) if ndim == 1 else np.atleast_2d(array)
         if array.ndim != ndim or np.any(np.isnan(array)):
             raise InfeasibleActorError(f"{name}.{field}: expected a {'vector' if ndim == 1 else 'matrix'} "
