@@ -11,9 +11,10 @@ Two seeded instance families of n flex actors with m = 3 outputs:
   weights 1 (the instances of issue 17, on which unrestricted residual balancing missed half the time).
 Consensus instances add a quadratic input cost U[0.01, 0.1] to every actor.
 
-`dro-ros bench admm-random` runs many "small" instances (sharing, and consensus with the default penalty,
-without quadratic cost) with the default coordinators and counts misses: objective not within 1e-4
-relative of the centralized optimum (relative to max(|optimum|, 1), as an exact target match has optimum 0).
+`dro-ros bench admm-random` runs many instances of the "small" family and of the general-actor families
+of `admm_polytope` ("polytope", "ratio") (sharing, and consensus with the default penalty, without
+quadratic cost) with the default coordinators and counts misses: objective not within 1e-4 relative of
+the centralized optimum (relative to max(|optimum|, 1), as an exact target match has optimum 0).
 
 Centralized references, in the input variables p (x_i = eta_i p_i, 0 <= p_i <= P_i):
 - sharing: the LP  min c.p + w.s  s.t.  -s <= A p - t <= s  (scipy linprog, HiGHS);
@@ -29,6 +30,7 @@ import numpy as np
 import highspy
 from scipy.optimize import linprog
 
+from dro_ros.bench import admm_polytope
 from dro_ros.resource.admm.api import (create_admm_sharing_data, create_admm_start,
                                   create_consensus_target_reach_admm_coordinator,
                                   create_sharing_target_distance_admm_coordinator, start_coordinated_optimization)
@@ -145,36 +147,55 @@ def run_consensus(seed: int = 1) -> dict[str, Any]:
 MISS_TOLERANCE = 1e-4
 
 
-def run_random(instances: int = 500, seed: int = 0) -> dict[str, Any]:
-    """`instances` seeded "small" instances per problem (seeds seed .. seed + instances - 1)."""
-    if not (isinstance(instances, int) and instances >= 1):
-        raise ValueError(f"instances: expected an integer >= 1, got {instances!r}")
-    report: dict[str, Any] = {"benchmark": "admm-random", "family": "small", "instances": instances,
-                              "first_seed": seed, "miss_tolerance": MISS_TOLERANCE}
-    for kind in ("sharing", "consensus"):
-        rows = []
-        for k in range(seed, seed + instances):
-            data = instance("small", 0, k, quadratic=False)
-            coordinator = (create_sharing_target_distance_admm_coordinator() if kind == "sharing"
-                           else create_consensus_target_reach_admm_coordinator())
-            start = create_admm_start(create_admm_sharing_data(data["target"], data["weights"]))
-            started = time.perf_counter()
-            result = asyncio.run(start_coordinated_optimization(actors(data), coordinator, start))
-            wall = time.perf_counter() - started
-            optimum = (centralized_sharing(data) if kind == "sharing"
-                       else centralized_consensus(data, coordinator.penalty))
-            error = abs(result.objective - optimum) / max(abs(optimum), 1.0)
-            rows.append({"seed": k, "actors": len(data["capacity"]), "status": result.status.value,
-                         "iterations": result.iterations, "wall_time_s": wall, "relative_error": error})
-        misses = [r for r in rows if r["relative_error"] > MISS_TOLERANCE]
-        iterations = np.array([r["iterations"] for r in rows])
-        times = np.array([r["wall_time_s"] for r in rows])
-        report[kind] = {
-            "misses": len(misses), "not_converged": sum(r["status"] != "converged" for r in rows),
+RANDOM_FAMILIES = ("small", *admm_polytope.FAMILIES)
+
+
+def _random_case(kind: str, family: str, seed: int) -> dict[str, Any]:
+    """One seeded instance of `family` through the default coordinator of `kind`, against its optimum."""
+    coordinator = (create_sharing_target_distance_admm_coordinator() if kind == "sharing"
+                   else create_consensus_target_reach_admm_coordinator())
+    if family == "small":
+        data = instance("small", 0, seed, quadratic=False)
+        agents, target, weights = actors(data), data["target"], data["weights"]
+        best = (centralized_sharing(data) if kind == "sharing" else centralized_consensus(data, coordinator.penalty))
+    else:
+        general = admm_polytope.instance(family, seed)
+        agents, target, weights = admm_polytope.actors(general), general.target, general.weights
+        best = (admm_polytope.centralized_sharing(general) if kind == "sharing"
+                else admm_polytope.centralized_consensus(general, coordinator.penalty))
+    start = create_admm_start(create_admm_sharing_data(target, weights))
+    started = time.perf_counter()
+    result = asyncio.run(start_coordinated_optimization(agents, coordinator, start))
+    wall = time.perf_counter() - started
+    return {"seed": seed, "actors": len(agents), "status": result.status.value, "iterations": result.iterations,
+            "wall_time_s": wall, "relative_error": abs(result.objective - best) / max(abs(best), 1.0)}
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    misses = [r for r in rows if r["relative_error"] > MISS_TOLERANCE]
+    iterations = np.array([r["iterations"] for r in rows])
+    times = np.array([r["wall_time_s"] for r in rows])
+    return {"misses": len(misses), "not_converged": sum(r["status"] != "converged" for r in rows),
             "max_relative_error": float(max(r["relative_error"] for r in rows)),
             "iterations": {"median": float(np.median(iterations)), "p99": float(np.percentile(iterations, 99)),
                            "max": int(iterations.max())},
             "wall_time_s": {"median": round(float(np.median(times)), 4), "max": round(float(times.max()), 4),
                             "total": round(float(times.sum()), 2)},
             "missed": [{**r, "wall_time_s": round(r["wall_time_s"], 4)} for r in misses]}
+
+
+def run_random(instances: int = 500, seed: int = 0, families: list[str] | None = None) -> dict[str, Any]:
+    """`instances` seeded instances per family and problem (seeds seed .. seed + instances - 1): the
+    one-to-many "small" family and the general-actor families of `admm_polytope`."""
+    if not (isinstance(instances, int) and instances >= 1):
+        raise ValueError(f"instances: expected an integer >= 1, got {instances!r}")
+    families = list(families or RANDOM_FAMILIES)
+    unknown = [f for f in families if f not in RANDOM_FAMILIES]
+    if unknown:
+        raise ValueError(f"families: unknown {unknown}; expected some of {list(RANDOM_FAMILIES)}")
+    report: dict[str, Any] = {"benchmark": "admm-random", "instances": instances, "first_seed": seed,
+                              "miss_tolerance": MISS_TOLERANCE}
+    for kind in ("sharing", "consensus"):
+        report[kind] = {family: _summary([_random_case(kind, family, k) for k in range(seed, seed + instances)])
+                        for family in families}
     return report

@@ -60,7 +60,7 @@ def run_schedule(args: argparse.Namespace) -> int:
     if result.schedule is None:
         return 1
     if args.out:
-        write_output(result.schedule, args.out)
+        write_output(result.schedule, args.out, result.semantics, problem.step)
         print(f"schedule written to {args.out}")
     if args.plot:
         plot_gantt(result.schedule, problem.agents, problem.horizon, args.plot,

@@ -22,7 +22,9 @@ Conventions (all maps are nested task first, then agent, as in the format):
 - `ComputationTime[task][agent]` is in seconds; an agent absent from the map cannot do the task;
   `ComputationLoad` must be given wherever an agent can do it within the horizon;
 - `TaskReward`, `DependencyList`, `IncompatibleTasks`, `MaxLatency`, `InitialInformation`,
-  `EnergyCost`, `MaxComputationLoad` (1.0), the link loads (0) and `CommunicationNetwork` are optional;
+  `EnergyCost`, `MaxComputationLoad` (1.0), the link loads (0) and `CommunicationNetwork` are optional
+  here; the time-invariant model requires `MaxLatency` with a bound for exactly the prerequisites of
+  each child, as MOSAIC's TI `JSONSolver` (`time_invariant.check_max_latency`);
 - `MaxLatency[child]` may be a number (every prerequisite) or a map `{parent: seconds}`.
 """
 from __future__ import annotations
@@ -72,7 +74,8 @@ class CostWeights:
 
 @dataclass(frozen=True)
 class Problem:
-    """A validated MOSAIC problem. Times are seconds; `step` is None when the file gives none."""
+    """A validated MOSAIC problem. Times are seconds; `step` is None when the file gives none;
+    `max_latency` is None when the file has no `Tasks.MaxLatency` (the time-invariant model needs it)."""
 
     horizon: float
     step: float | None
@@ -83,7 +86,7 @@ class Problem:
     product_size: Mapping[str, float]
     dependencies: Mapping[str, tuple[tuple[str, ...], ...]]
     incompatible: tuple[tuple[str, ...], ...]
-    max_latency: Mapping[str, Mapping[str, float]]
+    max_latency: Mapping[str, Mapping[str, float]] | None
     computation_time: Mapping[str, Mapping[str, float]]
     computation_load: Mapping[str, Mapping[str, float]]
     initial_information: Mapping[str, Mapping[str, bool]]
@@ -233,8 +236,10 @@ def _task_list(value: Any, path: str, known: set[str]) -> tuple[str, ...]:
 
 
 def _max_latency(tasks_obj: Mapping[str, Any], tasks: tuple[str, ...],
-                 dependencies: Mapping[str, tuple[tuple[str, ...], ...]]) -> dict[str, dict[str, float]]:
-    raw = _mapping(tasks_obj.get("MaxLatency", {}), "Tasks.MaxLatency")
+                 dependencies: Mapping[str, tuple[tuple[str, ...], ...]]) -> dict[str, dict[str, float]] | None:
+    if "MaxLatency" not in tasks_obj:
+        return None
+    raw = _mapping(tasks_obj["MaxLatency"], "Tasks.MaxLatency")
     known = set(tasks)
     result: dict[str, dict[str, float]] = {t: {} for t in tasks}
     for child, value in raw.items():

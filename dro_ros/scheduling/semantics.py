@@ -13,7 +13,7 @@ comparing the setting:
 - `Semantics.MOSAIC` reproduces the published schedulers, defects included: no per-link sum, the
   makespan weight ignored, and a time-varying problem whose windows lack `info_time`, or whose step
   grid MOSAIC's assertion refuses, rejected (MOSAIC raises KeyError or AssertionError; we name the
-  field).
+  field); and its output's transfer `bandwidth` in data per step.
 """
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ class Semantics(str, Enum):
         Thor 0.3 s with steps of 0.1 s is 3 steps (the published code fails an assertion) and a
         1.1 s task takes 11 steps of 0.1 s (the published ceil(1.1 / 0.1) gives 12)."""
         return self is Semantics.FIXED
+
+    @property
+    def prints_step_data(self) -> bool:
+        """TV output: a transfer's `bandwidth` is the data of its start step in bits (the published
+        formatter prints CW[t][i][j], SEMANTICS.md 1.7: a 2 bits/s link with steps of 0.5 s prints 1.0)
+        instead of the link's rate in bits/s, the field's documented meaning (the time-invariant output
+        is a rate in both)."""
+        return self is Semantics.MOSAIC
 
     @property
     def defaults_info_time(self) -> bool:

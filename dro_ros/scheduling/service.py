@@ -62,7 +62,8 @@ def answer(request: ScheduleRequest, cancel: threading.Event | None = None) -> S
         result = solve(problem, request.model, options, semantics=request.semantics)
     except ProblemError as error:  # what only the chosen model refuses, e.g. an OR-dependency in ti
         return ScheduleReply(INVALID, str(error))
-    schedule_json = json.dumps(to_mosaic_output(result.schedule)) if result.schedule is not None else ""
+    schedule_json = (json.dumps(to_mosaic_output(result.schedule, result.semantics, problem.step))
+                     if result.schedule is not None else "")
     return ScheduleReply(
         status=result.status.value, message=result.message,
         objective=math.nan if result.objective is None else result.objective,

@@ -85,6 +85,7 @@ class TimeInvariantModel:
 def build(problem: Problem, semantics: Semantics = Semantics.FIXED) -> TimeInvariantModel:
     """Build the TI MILP of `problem` (see the module docstring for the equations)."""
     pairs = _dependency_pairs(problem)
+    max_latency = check_max_latency(problem, pairs)
     horizon, w = problem.horizon, problem.weights
     links = average_links(problem)
     rate = {t: problem.product_size[t] / horizon for t in problem.tasks}
@@ -179,7 +180,7 @@ def build(problem: Problem, semantics: Semantics = Semantics.FIXED) -> TimeInvar
 
     # (6) latency
     for p, child in pairs:
-        limit = problem.max_latency[child].get(p)
+        limit = max_latency[child].get(p)
         if limit is None or rate[p] == 0:
             continue
         row = [(var, (links[(i, j)].latency + problem.product_size[p] / links[(i, j)].bandwidth) / rate[p])
@@ -189,6 +190,29 @@ def build(problem: Problem, semantics: Semantics = Semantics.FIXED) -> TimeInvar
 
     lp.setObjective(pulp.LpAffineExpression(objective))
     return TimeInvariantModel(problem, lp, x, c_vars, b, None)
+
+
+def check_max_latency(problem: Problem, pairs: list[Pair]) -> dict[str, dict[str, float]]:
+    """`Tasks.MaxLatency` as MOSAIC's TI `JSONSolver` takes it (`SEMANTICS.md` 2.1, ti 95-106): the field
+    is required; after dropping empty entries, its children are exactly the tasks with prerequisites and
+    each child's parents exactly its prerequisites. Anything else raises `ProblemError` naming the field
+    (MOSAIC raises KeyError or fails an assertion)."""
+    if problem.max_latency is None:
+        raise ProblemError("Tasks.MaxLatency", "missing: the time-invariant model needs a latency bound "
+                           "{child: {prerequisite: seconds}} for every dependency (MOSAIC requires the field; "
+                           "give {} when no task has prerequisites)")
+    prerequisites: dict[str, set[str]] = defaultdict(set)
+    for parent, child in pairs:
+        prerequisites[child].add(parent)
+    for child in problem.tasks:
+        given, wanted = set(problem.max_latency[child]), prerequisites.get(child, set())
+        if given != wanted:
+            missing, extra = sorted(wanted - given), sorted(given - wanted)
+            detail = "; ".join(part for part in (f"no bound for {missing}" if missing else "",
+                                                 f"{extra} not among its prerequisites" if extra else "") if part)
+            raise ProblemError(f"Tasks.MaxLatency.{child}", f"expected a bound for each prerequisite of "
+                               f"{child!r} ({sorted(wanted)}) and no other: {detail}")
+    return {child: dict(bounds) for child, bounds in problem.max_latency.items()}
 
 
 def _dependency_pairs(problem: Problem) -> list[Pair]:

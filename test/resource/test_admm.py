@@ -6,7 +6,8 @@ import pytest
 
 from dro_ros.bench.admm import actors, centralized_consensus, centralized_sharing, instance
 from dro_ros.core.simple import run_in_process
-from dro_ros.resource.admm import (AdmmCoordinator, AdmmStart, AdmmStatus, FlexActor, create_admm_sharing_data,
+from dro_ros.resource.admm import (AdmmCoordinator, AdmmStart, AdmmStatus, FlexActor, InfeasibleActorError,
+                                   PolytopeFlexActor, create_admm_sharing_data,
                                    create_admm_start, create_admm_start_consensus,
                                    create_consensus_target_reach_admm_coordinator,
                                    create_sharing_target_distance_admm_coordinator, start_coordinated_optimization)
@@ -64,6 +65,26 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match=r"start.target: contains NaN or infinite values: \[1.0, nan\]"):
         asyncio.run(start_coordinated_optimization([FlexActor(1, [1, 0])], create_sharing_target_distance_admm_coordinator(),
                                                    AdmmStart(np.array([1.0, np.nan]), np.ones(2))))
+
+
+@pytest.mark.parametrize("lb, u, C, d, S, message", [
+    ([0, 0], [1, 1], [[np.inf, 0]], [1], [0, 0], r"gen\.C: infinite entry at \[0, 0\]"),
+    ([0, 0], [1, 1], [[1, 0]], [-np.inf], [0, 0], r"gen\.d: infinite entry at \[0\]"),
+    ([np.inf, 0], [np.inf, 1], [], [], [0, 0], r"gen\.lb: infinite entry"),
+    ([0, 0], [1, 1], [], [], [np.inf, 0], r"gen\.S: infinite entry"),
+    ([0, np.nan], [1, 1], [], [], [0, 0], r"gen\.lb: expected a vector without NaN"),
+    ([0, 0], [1, 1], [[1, 0], [1]], [1, 1], [0, 0], r"gen\.C: expected numbers in a matrix"),
+    ([0, 0], [1, 1], [[1, 0, 0]], [1], [0, 0], r"gen\.C: shape \(1, 3\) does not match 2 outputs"),
+    ([0, 0], [1, 1], [[1, 1]], [-1], [0, 0], r"gen: local QP infeasible"),
+])
+def test_a_general_actor_with_bad_data_is_refused_naming_the_field(lb, u, C, d, S, message):
+    with pytest.raises(InfeasibleActorError, match=message):
+        PolytopeFlexActor(lb, u, C, d, S, name="gen")
+
+
+def test_a_general_actor_reads_infinite_upper_bounds_as_no_bound():
+    actor = PolytopeFlexActor([-np.inf, 0], [np.inf, np.inf], [[1, 1]], [np.inf], [0, 0])
+    assert actor.solve(np.array([-3.0, 2.0]), 1.0) == pytest.approx([-3.0, 2.0])
 
 
 def test_a_start_message_with_a_nan_target_fails_the_run_naming_the_field():

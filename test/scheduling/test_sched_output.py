@@ -1,7 +1,10 @@
 """The MOSAIC output JSON and the Gantt chart."""
+import json
+
 import pytest
 
-from scheduling_helpers import problem, run
+from scheduling_helpers import DATA, problem, run
+from dro_ros.scheduling.problem import parse_problem
 from dro_ros.scheduling.gantt import plot_gantt
 from dro_ros.scheduling.output import to_mosaic_output, write_output
 
@@ -61,3 +64,16 @@ def test_a_time_invariant_schedule_has_no_gantt_chart(tmp_path):
     p = problem("ti_multihop")
     with pytest.raises(ValueError, match="timeline"):
         plot_gantt(run("ti_multihop", "ti", solver="highs").schedule, p.agents, p.horizon, tmp_path / "x.png")
+
+
+@pytest.mark.parametrize("semantics, bandwidth", [("mosaic", 1.0), ("fixed", 2.0)])
+def test_a_time_varying_transfer_prints_mosaics_data_per_step_or_the_rate(semantics, bandwidth):
+    """MOSAIC's unit test: a 2 bits/s link with steps of 0.5 s; MOSAIC's own output prints 1.0."""
+    data = json.loads((DATA / "mosaic/unit-tests/tv/test_communication.json").read_text())
+    mosaic_output = json.loads((DATA / "mosaic/unit-tests/tv/test_communication.mosaic-output.json").read_text())
+    result = run(data, semantics=semantics, solver="highs")
+    out = to_mosaic_output(result.schedule, result.semantics, parse_problem(data).step)
+    printed = {e["params"]["bandwidth"] for e in out["tasks"] if e["name"] == "transfer_data"}
+    mosaic_printed = {e["params"]["bandwidth"] for e in mosaic_output["tasks"]
+                      if e["name"] == "transfer_data"}
+    assert printed == {bandwidth} and mosaic_printed == {1.0}

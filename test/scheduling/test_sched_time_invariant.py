@@ -99,3 +99,39 @@ def test_or_dependencies_are_rejected_with_the_task_named():
     with pytest.raises(ProblemError) as info:
         run("or_dependency", "ti")
     assert info.value.path == "Tasks.DependencyList.fuse" and "OR" in str(info.value)
+
+
+def without_latency_bounds():
+    data = raw("ti_capacity")  # c1 needs p1, c2 needs p2
+    del data["Tasks"]["MaxLatency"]
+    return data
+
+
+@pytest.mark.parametrize("semantics", ["fixed", "mosaic"])
+def test_a_missing_max_latency_is_rejected_as_mosaics_ti_rejects_it(semantics):
+    with pytest.raises(ProblemError) as info:
+        run(without_latency_bounds(), "ti", semantics=semantics)
+    assert info.value.path == "Tasks.MaxLatency" and "missing" in str(info.value)
+
+
+def test_the_time_varying_model_does_not_need_max_latency():
+    assert run(without_latency_bounds(), "tv", solver="highs").status is SolveStatus.OPTIMAL
+
+
+@pytest.mark.parametrize("bounds, message", [
+    ({"c1": {"p1": 5.0}}, "no bound for ['p2']"),                                  # c2's bound missing
+    ({"c1": {"p1": 5.0, "p2": 5.0}, "c2": {"p2": 5.0}}, "['p2'] not among its prerequisites"),
+    ({"c1": {"p1": 5.0}, "c2": {"p2": 5.0}, "p1": {"c1": 5.0}}, "['c1'] not among its prerequisites"),
+])
+def test_latency_bounds_must_name_exactly_the_prerequisites(bounds, message):
+    data = without_latency_bounds()
+    data["Tasks"]["MaxLatency"] = bounds
+    with pytest.raises(ProblemError) as info:
+        run(data, "ti")
+    assert info.value.path.startswith("Tasks.MaxLatency.") and message in str(info.value)
+
+
+def test_empty_latency_entries_are_dropped_as_mosaic_drops_them():
+    data = without_latency_bounds()
+    data["Tasks"]["MaxLatency"] = {"c1": {"p1": 1e6}, "c2": {"p2": 1e6}, "p1": {}, "p2": {}}
+    assert run(data, "ti", solver="highs").status is SolveStatus.OPTIMAL
