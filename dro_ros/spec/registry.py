@@ -101,6 +101,7 @@ ALGORITHMS: dict[str, Algorithm] = {algorithm.name: algorithm for algorithm in (
     Algorithm("flex", "dro_ros.resource.admm.flex:FlexActor"),
     Algorithm("nc_admm", "dro_ros.trajectory.nc_admm:nc_admm_agent", _nc_admm),
     Algorithm("path_sweep", "dro_ros.trajectory.path_sweep:path_sweep_agent", _path_sweep),
+    Algorithm("polytope_flex", "dro_ros.resource.admm.polytope:PolytopeFlexActor"),
 )}
 
 

@@ -105,3 +105,11 @@ def test_an_agent_spec_builds_its_agent_through_the_registry():
     assert (type(agent).__name__, agent.me, agent.parent) == ("BranchSweepAgent", 1, None)   # the root, N/2 - 1
     with pytest.raises(SpecError, match=r"algorithm: expected one of \['admm_coordinator', 'averaging'"):
         AgentSpec.from_dict({"address": "a", "fleet": ["a"], "algorithm": "gossip"})
+
+
+def test_a_general_flex_actor_is_built_from_json_parameters_and_its_errors_name_the_field():
+    """`polytope_flex`: the reference's ADMMFlexActor(lb, u, C, d, S) as an agent of a fleet config."""
+    actor = make_agent("polytope_flex", {"lb": [0, 0], "ub": [4, 4], "C": [[1, 1]], "d": [5], "S": [1, 1]})
+    assert actor.C.shape == (1, 2)
+    with pytest.raises(SpecError, match=r"params: flex actor.u: has 1 entries, lb has 2"):
+        make_agent("polytope_flex", {"lb": [0, 0], "ub": [4], "C": [[1, 1]], "d": [5], "S": [1, 1]})
