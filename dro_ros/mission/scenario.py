@@ -1,7 +1,7 @@
 """The problem a goal is planned as: the fleet config's scenario, re-posed from the robots' live states.
 
 From the config's scenario a mission keeps the robots' model and limits (dim, step, r_min, coupling,
-v_bar, u_bar), the algorithm settings (EAS, CDS-BS root and prediction) and the communication rule; from
+v_bar, u_bar), the static obstacles with their clearance, the algorithm settings (EAS, CDS-BS root and prediction) and the communication rule; from
 the live fleet it takes every robot's position and velocity at the planning instant as x_i(0); from the
 goal the terminal sets and, if given, T. The communication graph is recomputed from the current positions
 when the config gives a radius (eq. 5.13), so the CDS path is searched again; explicit edges, and a path
@@ -41,6 +41,9 @@ def mission_scenario(base_config: dict[str, Any], goal: MissionGoal, states: np.
         "r_min": _reachable_r_min(problem, states, separation_tolerance), "coupling": problem.coupling, "max_speed": problem.max_speed,
         "max_input": problem.max_input, "initial": states.tolist(), "terminal": _terminal(goal),
         "communication": _communication(base_config, base)}
+    if problem.obstacles:   # the world's obstacles stay where they are for every mission
+        config["obstacles"] = [o.to_config() for o in problem.obstacles]
+        config["clearance"] = problem.clearance
     sweep = _sweep(base_config, base)
     if sweep:
         config["sweep"] = sweep

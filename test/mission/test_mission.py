@@ -139,3 +139,19 @@ def test_a_start_just_short_of_r_min_is_kept_as_the_missions_separation_and_no_m
     assert config["r_min"] == pytest.approx(0.195)
     close[1, :2] = close[0, :2] + [0.18, 0.0]    # beyond the tolerance: r_min stays, the data are infeasible
     assert mission_scenario(BASE, goal(centre=[8.0, 8.0], radius=1.0), close, 0.01)["r_min"] == 0.2
+
+
+def test_a_mission_keeps_the_worlds_obstacles_and_its_robots_stay_clear_of_them():
+    from dro_ros.trajectory.obstacles import distances, obstacles_from_config
+
+    base = yaml.safe_load((CONFIG / "trajectory" / "formation4_obstacles.yaml").read_text())
+    port = fleet()
+    mission = Mission("m", goal(centre=[9.0, 9.0], radius=1.0, duration=14.0), base, port, MissionSettings())
+    result = mission.run()
+    assert result.status is MissionStatus.SUCCEEDED, result.reason
+    assert mission.scenario_config["obstacles"] == base["obstacles"]
+    obstacles = obstacles_from_config(base["obstacles"])
+    executed = np.concatenate([np.array([p for _, p, _ in rows]) for rows in port.samples.values()])
+    assert distances(obstacles, executed).min() >= 0.1 - 2e-3
+    straight = np.linspace(START.mean(axis=0), [9.0, 9.0], 100)
+    assert distances(obstacles, straight).min() < 0.1   # the disc is in the way
