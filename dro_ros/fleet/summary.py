@@ -12,6 +12,7 @@ import numpy as np
 
 from dro_ros.fleet.plan import Plan
 from dro_ros.trajectory.constraints import separation, terminal_position_excess
+from dro_ros.trajectory.obstacles import distances
 from dro_ros.trajectory.problem import FleetProblem
 
 
@@ -42,6 +43,7 @@ class ExecutionSummary:
     terminal_violation: float        # max_i distance of s_i(T) outside its terminal set (m)
     max_tracking_error: float        # max_i,t ||s_i(t) - s_i^plan(t)|| (m)
     duration: float                  # T (s)
+    min_obstacle_distance: float | None = None   # smallest executed distance to an obstacle (m; None: none)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -56,7 +58,8 @@ def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[
               min_distance: float | None = None, *, position_tolerance: float = 0.05,
               velocity_tolerance: float = 0.05, separation_tolerance: float = 0.01) -> ExecutionSummary:
     """Evaluate the run over [0, T]. `min_distance` is the simulator's own running minimum, when known;
-    the separation is also measured from the odometry at the common sample times."""
+    the separation, and the distance to each obstacle, are also measured from the odometry at the common
+    sample times."""
     robots = sorted(plans)
     duration = plans[robots[0]].duration
     grid = np.arange(0.0, duration, 0.05)
@@ -79,6 +82,11 @@ def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[
                                terminal_position_error=max(position_errors),
                                terminal_velocity_error=max(velocity_errors), terminal_violation=max(terminal),
                                max_tracking_error=max(tracking), duration=duration)
+    if problem.obstacles:
+        summary.min_obstacle_distance = float(distances(problem.obstacles, positions).min())
+        if summary.min_obstacle_distance < problem.clearance - separation_tolerance:
+            summary.problems.append(f"obstacle distance {summary.min_obstacle_distance:.4f} m < clearance "
+                                    f"{problem.clearance} m - {separation_tolerance}")
     if closest < problem.r_min - separation_tolerance:
         summary.problems.append(f"separation {closest:.4f} m < r_min {problem.r_min} m - {separation_tolerance}")
     if summary.terminal_position_error > position_tolerance:

@@ -24,3 +24,21 @@ def test_robots_at_rest_miss_the_terminal_and_the_separation_by_what_the_checker
     assert summary.terminal_violation == pytest.approx(report.violations["terminal_position"]) == pytest.approx(5.0)
     assert problem.r_min - summary.min_separation == pytest.approx(report.violations["collision"])
     assert not summary.ok and "separation 1.0000 m < r_min 1.5 m" in summary.problems[0]
+
+
+def test_an_executed_path_through_an_obstacles_clearance_is_measured_as_the_checker_does():
+    from dro_ros.trajectory.obstacles import DiscObstacle
+
+    initial = np.array([[0.0, 0.0, 1.0, 0.0]])
+    problem = FleetProblem(dim=2, horizon=10, step=0.1, initial=initial,
+                           terminals=(FixedTerminal(np.array([1.0, 0.0]), np.array([1.0, 0.0])),), r_min=0.2,
+                           obstacles=(DiscObstacle([0.5, 0.15], 0.1),))   # clearance 0.1: passes 0.05 m from it
+    coast = np.zeros((1, 10, 2))
+    states = check(problem, coast).states
+    plans = {0: Plan(robot="robot_0", step=0.1, position=states[0, :, :2], velocity=states[0, :, 2:],
+                     input=coast[0], cost=0.0, run_id="coast")}
+    tracks = {0: Track(0.1 * np.arange(11), states[0, :, :2], states[0, :, 2:])}
+    summary = summarize(problem, plans, tracks)
+    assert summary.min_obstacle_distance == pytest.approx(0.05)
+    assert problem.clearance - summary.min_obstacle_distance == pytest.approx(check(problem, coast).violations["obstacle"])
+    assert any("obstacle distance 0.0500 m < clearance 0.1" in p for p in summary.problems)
