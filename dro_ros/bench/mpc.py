@@ -24,7 +24,7 @@ from dro_ros.mission.receding_loop import RecedingLoop, RecedingRun
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.obstacles import draw_obstacles
-from dro_ros.trajectory.problem import FleetProblem
+from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 from dro_ros.trajectory.scenarios import scenario_from_config
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "config" / "trajectory" / "mpc_formation.yaml"
@@ -63,11 +63,15 @@ def run(scenario: str = str(DEFAULT_SCENARIO), figure: str = "bench_results/mpc.
 
 def _figure(problem: FleetProblem, runs: dict[str, RecedingRun], out: str) -> Path:
     from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
 
     figure = Figure(figsize=(6 * len(runs), 6))
     axes = np.atleast_1d(figure.subplots(1, len(runs)))
     for ax, (name, run) in zip(axes, runs.items()):
         draw_obstacles(ax, problem.obstacles, problem.clearance)
+        for terminal in {id(t): t for t in problem.terminals}.values():
+            if isinstance(terminal, BallTerminal):
+                ax.add_patch(Circle(terminal.centre, terminal.radius, fill=False, color="tab:blue"))
         for i in range(problem.n_agents):
             ax.plot(run.positions[:, i, 0], run.positions[:, i, 1], lw=1)
         for switch in run.switch_times:   # a dot on every robot at each switch time
