@@ -237,6 +237,8 @@ class RecedingLoop:
             self._switch(switch)
             replans.append(replan)
         end = port.now()
+        for replan in replans:   # times from the first switch on
+            replan.time, replan.switch = replan.time - begin, replan.switch - begin
         times, positions, velocities = port.track()
         self._arrived(reached, begin)
         for i, plan in enumerate(self.plans):
