@@ -121,7 +121,7 @@ class FleetSimNode(Node):
 
     def _on_start(self, msg: FleetStart) -> None:
         if self.start_ns is not None:
-            self.get_logger().warning(f"ignoring FleetStart of run '{msg.run_id}': the fleet is already started")
+            self.get_logger().debug(f"FleetStart of run '{msg.run_id}': the fleet is already started")
             return
         self.start_ns = Time.from_msg(msg.start).nanoseconds
         self.get_logger().info(f"run '{msg.run_id}': robots released at {self.start_ns * 1e-9:.3f}")

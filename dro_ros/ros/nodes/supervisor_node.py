@@ -12,6 +12,12 @@ live in `dro_ros.mission.Mission`; this node adapts them to ROS 2 (`RosFleet` be
   (its stated initial states), then exit 0 on success, 1 on failure. Without a `scenario` (agent fleets:
   averaging, COHDA, ADMM) it runs one planning run and prints each robot's result.
 
+A scenario with `receding_horizon` makes every mission (one-shot, or each served goal re-posed from the
+odometry) a receding-horizon mission: `mission.receding_loop` over `ros.receding_fleet.RosRecedingFleet`,
+one window every period planned by the agents of each connected part, switched on `/fleet/start`; the
+summary holds the loop's figures (`RecedingRun.summary`). A served receding mission is not cancellable and
+publishes no feedback while it runs.
+
 Robots talk to it through `/diagnostics` (agent status: ready, planning, done, failed), the
 `/<robot>/agent/start_plan` and `abort_plan` services, the latched `/<robot>/plan`, `/<robot>/odom` and
 `/fleet/min_distance` (and, for diff-drive robots, `/<robot>/<truth_topic>` and `/fleet/contacts`); it
@@ -405,6 +411,8 @@ class SupervisorNode(Node):
         if missing:
             return MissionResult(MissionStatus.REJECTED, f"fleet {missing}", mission_id, {"mission_id": mission_id})
         self.get_logger().info(f"{mission_id}: {parsed.describe()}")
+        if self.scenario.get("receding_horizon") is not None:
+            return self._receding_goal(mission_id, parsed)
 
         def feedback(state) -> None:
             handle.publish_feedback(MissionAction.Feedback(
@@ -415,6 +423,25 @@ class SupervisorNode(Node):
         mission = Mission(mission_id, parsed, self.scenario, self.fleet, self.settings, feedback=feedback,
                           cancel_requested=lambda: handle.is_cancel_requested)
         return mission.run()
+
+    def _receding_goal(self, mission_id: str, goal: MissionGoal) -> MissionResult:
+        """A goal to a receding-horizon fleet: the config's scenario re-posed from the robots' odometry
+        (`mission.scenario`) with the config's obstacles and receding-horizon settings, then `run_receding`."""
+        from dro_ros.mission.scenario import mission_scenario
+
+        states = self.fleet.robot_states()
+        stale = [r for r in self.robots if r not in states or states[r].age > self.settings.odom_timeout]
+        if stale:
+            return MissionResult(MissionStatus.REJECTED, "no fresh odometry from " + ", ".join(stale), mission_id,
+                                 {"mission_id": mission_id})
+        rows = np.stack([np.concatenate([states[r].position, states[r].velocity]) for r in self.robots])
+        try:
+            config = mission_scenario(self.scenario, goal, rows, self.settings.separation_tolerance)
+        except GoalError as error:
+            return MissionResult(MissionStatus.REJECTED, str(error), mission_id, {"mission_id": mission_id})
+        config.update({key: self.scenario[key] for key in ("obstacles", "clearance", "receding_horizon")
+                       if key in self.scenario})
+        return self.run_receding(mission_id, config, goal.algorithm or self.settings.algorithm)
 
     # --- one-shot -----------------------------------------------------------------------------------
     def run_once(self) -> MissionResult:
@@ -427,13 +454,13 @@ class SupervisorNode(Node):
             if missing:
                 return MissionResult(MissionStatus.FAILED, missing, mission_id, {"mission_id": mission_id})
             if self.scenario.get("receding_horizon") is not None:
-                return self.run_receding(mission_id)
+                return self.run_receding(mission_id, self.scenario, self.settings.algorithm)
             return Mission(mission_id, None, self.scenario, self.fleet, self.settings).run()
         return self.plan_only(mission_id)
 
-    def run_receding(self, mission_id: str) -> MissionResult:
-        """The config's scenario as a receding-horizon mission (`mission.receding_loop` on
-        `ros.receding_fleet`): SUCCEEDED when every robot reached its goal and the executed odometry kept
+    def run_receding(self, mission_id: str, config: dict[str, Any], algorithm: str) -> MissionResult:
+        """`config` (a scenario with `receding_horizon`) as a receding-horizon mission (`mission.receding_loop`
+        on `ros.receding_fleet`): SUCCEEDED when every robot reached its goal and the executed odometry kept
         r_min and the obstacles' clearance within `separation_tolerance`."""
         from dro_ros.mission.receding import RecedingError, receding_from_config
         from dro_ros.mission.receding_loop import FirstWindowFailed, RecedingLoop
@@ -441,15 +468,15 @@ class SupervisorNode(Node):
         from dro_ros.trajectory.scenarios import scenario_from_config
 
         summary: dict[str, Any] = {"mission_id": mission_id, "mode": "receding_horizon"}
-        scenario = scenario_from_config(self.scenario)
-        problem = scenario.problem
         try:
-            horizon, disturbances = receding_from_config(self.scenario, problem.n_agents, problem.dim)
-            port = RosRecedingFleet(self.fleet, self.scenario, self.settings.algorithm, period=horizon.period,
-                                    stall=horizon.stall, lead=self.p["switch_lead"],
-                                    first_timeout=self.settings.plan_timeout, mission_id=mission_id)
-            loop = RecedingLoop(problem, horizon, port, algorithm=self.settings.algorithm,
-                                communication=self.scenario["communication"], eas=scenario.eas)
+            scenario = scenario_from_config(config)
+            problem = scenario.problem
+            horizon, disturbances = receding_from_config(config, problem.n_agents, problem.dim)
+            port = RosRecedingFleet(self.fleet, config, algorithm, period=horizon.period, stall=horizon.stall,
+                                    lead=self.p["switch_lead"], first_timeout=self.settings.plan_timeout,
+                                    mission_id=mission_id)
+            loop = RecedingLoop(problem, horizon, port, algorithm=algorithm, communication=config["communication"],
+                                eas=scenario.eas)
         except (RecedingError, ValueError) as error:
             return MissionResult(MissionStatus.FAILED, f"scenario: {error}", mission_id, summary)
         if disturbances:
