@@ -241,8 +241,8 @@ class RecedingLoop:
             replan.time, replan.switch = replan.time - begin, replan.switch - begin
         times, positions, velocities = port.track()
         self._arrived(reached, begin)
-        for i, plan in enumerate(self.plans):
-            self._charge(i, end)
+        for robot in range(self.mission.n_agents):
+            self._charge(robot, end)
         pairs = np.triu_indices(self.mission.n_agents, 1)
         gaps = np.linalg.norm(positions[:, pairs[0]] - positions[:, pairs[1]], axis=-1)
         obstacle = (float(distances(self.mission.obstacles, positions).min()) if self.mission.obstacles
