@@ -24,8 +24,10 @@ for k = 1, 2, ...
 5. a part whose plans are back by t_k - lead switches to them at t_k; a part whose solve failed, was proven
    infeasible, or came back later keeps its committed plans (a fallback, counted with its reason).
 
-The run ends when every robot that is not dropped has reached its goal and is nearly at rest, or
-`duration` after the first switch. The figures (separation, obstacle distance, goals reached) are measured
+The switch times are t_k = t_0 + k period, so with a period that is a multiple of the step every window
+starts at a sample of the committed plans (where they keep the window's sampled clearance). The run ends
+when every robot that is not dropped has reached its goal and is nearly at rest, or `duration` after the
+first switch. The figures (separation, obstacle distance, goals reached) are measured
 on the executed track the port records.
 """
 from __future__ import annotations
@@ -181,8 +183,10 @@ class RecedingPort(Protocol):
     def silent(self) -> set[int]:
         """The robots whose agents do not answer now."""
 
-    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any]) -> WindowSolve:
-        """Plan the window (`config`, parsed as `window`; its agents are `robots` in that order)."""
+    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
+              deadline: float | None) -> WindowSolve:
+        """Plan the window (`config`, parsed as `window`; its agents are `robots` in that order); plans
+        later than `deadline` (None: the first window, no deadline) are of no use."""
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
         """Make `plans` the robots' committed plans from `at` on (the other robots keep theirs)."""
@@ -231,7 +235,7 @@ class RecedingLoop:
         reached: dict[int, float | None] = {i: None for i in range(self.mission.n_agents)}
         while port.now() < begin + h.duration - 1e-9 and not self._arrived(reached, begin):
             measured_at = port.now()
-            switch = measured_at + h.period
+            switch = self.switch_times[-1] + h.period   # t_k = t_0 + k period: on the plans' step grid
             replan = self._replan(measured_at, switch, *self._window_starts(switch))
             port.run_until(switch)
             self._switch(switch)
@@ -296,10 +300,11 @@ class RecedingLoop:
         except (ValueError, InfeasibleProblem) as error:
             return PartOutcome(robots, False, 0.0, 0, 0, f"window infeasible: {error}")
         self._run += 1
-        solved = self.port.solve(f"w{self._run}", robots, scenario, config)
+        deadline = None if switch is None else switch - self.port.lead
+        solved = self.port.solve(f"w{self._run}", robots, scenario, config, deadline)
         if solved.reason:
             return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes, solved.reason)
-        if switch is not None and solved.ready_at > switch - self.port.lead + 1e-9:
+        if deadline is not None and solved.ready_at > deadline + 1e-9:
             return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes,
                                f"late: plans back {solved.ready_at - measured_at:.3f} s after the measurement, "
                                f"the switch needs them within {switch - self.port.lead - measured_at:.3f} s")

@@ -51,7 +51,9 @@ class SimulatedFleet:
     def silent(self) -> set[int]:
         return {d.robot for d in self.disturbances if isinstance(d, Dropout) and d.covers(self.time)}
 
-    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any]) -> WindowSolve:
+    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
+              deadline: float | None) -> WindowSolve:
+        """The clock is held while `solver` runs; the policy compares `ready_at` with `deadline`."""
         started = time.perf_counter()
         result = self.solver(window)
         wall = time.perf_counter() - started

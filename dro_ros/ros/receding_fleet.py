@@ -5,8 +5,8 @@ supervisor's `RosFleet`: a window goes to the agents of its part only (`StartPla
 scenario, whose `robots` key names them in window order), and its plans count when they are all back
 `lead` seconds before the switch (real time: the port's clock is `time.monotonic`); the switch is one
 `/fleet/start` naming the run, which the part's trackers take up at that instant while the others keep
-their plans. A window waits for its plans at most until its switch (the first one `first_timeout`); a late
-run is aborted. A robot's agent is silent when its status is older than `stall` seconds. The states are the
+their plans. A window waits for its plans at most until its deadline, `lead` before its switch (the first
+window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is older than `stall` seconds. The states are the
 odometry (the commanded velocity is taken as the measured one); the executed track is every robot's
 odometry from the first switch on, interpolated onto robot 0's stamps.
 """
@@ -26,9 +26,9 @@ class RosRecedingFleet:
     """`fleet` (a `RosFleet`) planning windows of `scenario` (the mission's config, recorded at the first
     switch) with `algorithm`."""
 
-    def __init__(self, fleet: Any, scenario: dict[str, Any], algorithm: str, *, period: float, stall: float,
-                 lead: float = 0.25, first_timeout: float = 600.0, mission_id: str = "mission") -> None:
-        self.fleet, self.scenario, self.algorithm, self.period, self.stall = fleet, scenario, algorithm, period, stall
+    def __init__(self, fleet: Any, scenario: dict[str, Any], algorithm: str, *, stall: float, lead: float = 0.25,
+                 first_timeout: float = 600.0, mission_id: str = "mission") -> None:
+        self.fleet, self.scenario, self.algorithm, self.stall = fleet, scenario, algorithm, stall
         self.lead, self.first_timeout, self.mission_id = lead, first_timeout, mission_id
         self.names: list[str] = list(fleet.robots)
         self.begin: float | None = None     # the first switch (this clock)
@@ -46,10 +46,11 @@ class RosRecedingFleet:
         now, states = time.monotonic(), self.fleet.agent_states()
         return {i for i, r in enumerate(self.names) if r not in states or now - states[r][0] > self.stall}
 
-    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any]) -> WindowSolve:
+    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
+              deadline: float | None) -> WindowSolve:
         names = [self.names[i] for i in robots]
-        timeout = self.first_timeout if self.begin is None else self.period - self.lead
         started = time.monotonic()
+        timeout = self.first_timeout if deadline is None else max(0.0, deadline - started)
         outcome = self.fleet.plan(f"{self.mission_id}/{run_id}", {**config, "robots": names}, self.algorithm,
                                   timeout, lambda: False, robots=names)
         ready = time.monotonic()

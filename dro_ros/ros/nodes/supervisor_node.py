@@ -472,9 +472,8 @@ class SupervisorNode(Node):
             scenario = scenario_from_config(config)
             problem = scenario.problem
             horizon, disturbances = receding_from_config(config, problem.n_agents, problem.dim)
-            port = RosRecedingFleet(self.fleet, config, algorithm, period=horizon.period, stall=horizon.stall,
-                                    lead=self.p["switch_lead"], first_timeout=self.settings.plan_timeout,
-                                    mission_id=mission_id)
+            port = RosRecedingFleet(self.fleet, config, algorithm, stall=horizon.stall, lead=self.p["switch_lead"],
+                                    first_timeout=self.settings.plan_timeout, mission_id=mission_id)
             loop = RecedingLoop(problem, horizon, port, algorithm=algorithm, communication=config["communication"],
                                 eas=scenario.eas)
         except (RecedingError, ValueError) as error:
