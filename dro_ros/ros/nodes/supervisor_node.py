@@ -462,7 +462,7 @@ class SupervisorNode(Node):
         """`config` (a scenario with `receding_horizon`) as a receding-horizon mission (`mission.receding_loop`
         on `ros.receding_fleet`): SUCCEEDED when every robot reached its goal and the executed odometry kept
         r_min and the obstacles' clearance within `separation_tolerance`."""
-        from dro_ros.mission.receding import RecedingError, receding_from_config
+        from dro_ros.mission.receding import Dropout, RecedingError, receding_from_config
         from dro_ros.mission.receding_loop import FirstWindowFailed, RecedingLoop
         from dro_ros.ros.receding_fleet import RosRecedingFleet
         from dro_ros.trajectory.scenarios import scenario_from_config
@@ -478,9 +478,9 @@ class SupervisorNode(Node):
                                 eas=scenario.eas)
         except (RecedingError, ValueError) as error:
             return MissionResult(MissionStatus.FAILED, f"scenario: {error}", mission_id, summary)
-        if disturbances:
-            self.get_logger().warning("scenario.disturbances are scripted in process only (dro-ros bench mpc); "
-                                      "over DDS the fleet runs undisturbed")
+        if any(isinstance(d, Dropout) for d in disturbances):
+            self.get_logger().warning("scenario.disturbances: dropouts are scripted in process only (dro-ros "
+                                      "bench mpc); over DDS stop an agent's process instead")
         self.get_logger().info(f"{mission_id}: receding horizon, a {horizon.steps}-step window every "
                                f"{horizon.period:g} s for at most {horizon.duration:g} s")
         try:
