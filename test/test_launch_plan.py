@@ -183,3 +183,12 @@ def test_gazebo_plan_spawns_diff_drive_models_on_the_simulator_topics():
     tree = ast.parse((ROOT / "launch" / "gazebo.launch.py").read_text())
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
     assert {"-Y", "-string", "ros_gz_sim", "ros_gz_bridge", "parameter_bridge"} <= strings
+
+
+def test_a_one_shot_receding_fleet_hands_its_scripted_pushes_to_the_simulator():
+    config = read_fleet_file(ROOT / "config" / "mpc_formation_small.yaml")
+    [sim] = [n for n in node_list(config) if n.executable == "fleet_sim_node"]
+    assert json.loads(sim.parameters["pushes"]) == [
+        {"robot": 1, "time": 6.0, "kind": "push", "velocity": [0.8, -0.8], "duration": 1.0}]
+    [served] = [n for n in node_list(config, serve=True) if n.executable == "fleet_sim_node"]
+    assert "pushes" not in served.parameters   # a served fleet runs from its first tick: no start to time them

@@ -1,4 +1,4 @@
-"""`dro-ros bench mpc`: receding-horizon missions in process (`mission.receding_loop`), distributed and
+"""`dro-ros bench mpc`: receding-horizon missions in process (`mission.receding_loop` on `mission.receding_sim`), distributed and
 centralized.
 
 The scenario (default: config/trajectory/mpc_formation.yaml, the thesis formation flown past three discs,
@@ -20,7 +20,8 @@ import yaml
 
 from dro_ros.mission.in_process import solve
 from dro_ros.mission.receding import receding_from_config
-from dro_ros.mission.receding_loop import RecedingLoop, RecedingRun
+from dro_ros.mission.receding_loop import RecedingRun
+from dro_ros.mission.receding_sim import simulated_loop
 from dro_ros.trajectory.centralized import solve_centralized
 from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.obstacles import draw_obstacles
@@ -42,8 +43,8 @@ def run(scenario: str = str(DEFAULT_SCENARIO), figure: str = "bench_results/mpc.
     eas = EasParameters(**(loaded.eas or {}))
 
     def loop(name: str, solver) -> RecedingRun:
-        return RecedingLoop(loaded.problem, horizon, solver, algorithm=name, communication=config["communication"],
-                            eas=loaded.eas, disturbances=disturbances).run()
+        return simulated_loop(loaded.problem, horizon, solver, algorithm=name,
+                              communication=config["communication"], eas=loaded.eas, disturbances=disturbances).run()
 
     settings = {"eas": True} if params is None and algorithm == "path_sweep" else dict(params or {})
     runs = {algorithm: loop(algorithm, lambda s: solve(s, algorithm, settings))}

@@ -1,36 +1,39 @@
-"""The receding-horizon loop in one process, on virtual time: plan, switch, execute, re-plan.
+"""The receding-horizon policy: plan, switch, execute, re-plan, against a `RecedingPort` (the fleet).
 
-The robots are the kinematic `FleetSimulator` with one `TrackingLaw` each (the fleet's simulator and
-tracker), stepped at `rate` Hz. Time runs on the fleet's critical-path clock: the first plan is computed
-with the clock held (as a one-shot mission plans before it moves); then, for k = 1, 2, ...
+The policy is the same in one process (`mission.receding_sim.SimulatedFleet`: the fleet's simulator and
+trackers on virtual time, the fleet's critical-path clock) and over DDS (`ros.receding_fleet.RosRecedingFleet`:
+agent processes, real time). The first plan is computed from the measured states and starts `lead` seconds
+after it is back (in process: at once, the clock held, as a one-shot mission plans before it moves); then,
+for k = 1, 2, ...
 
-1. at t_k - period, read every robot's state; a robot whose agent is silent (`Dropout`) makes this replan
-   wait the stall timeout and fail for everyone (`stalled`); from the next replan on it is *dropped*: the
-   others plan around its committed plan, and it rejoins at the first replan after it speaks again;
-2. predict each robot's state at t_k by simulating its tracker on its committed plan (no disturbance);
-   a robot predicted within `reset_tolerance` of its plan starts the window from the plan's own state at
-   t_k (so the previous plan, shifted and ended at rest, stays feasible for the new window, and the
-   tracker absorbs the small error); one further off (pushed) starts from the prediction;
+1. at t_k - period, read every robot's state; a robot whose agent is silent (`RecedingPort.silent`) makes
+   this replan wait the stall timeout and fail for everyone (`stalled`); from the next replan on it is
+   *dropped*: the others plan around its committed plan, and it rejoins at the first replan after it
+   speaks again;
+2. predict each robot's state at t_k by simulating its tracker on its committed plan (`TrackingModel`, no
+   disturbance); a robot predicted within `reset_tolerance` of its plan starts the window from the plan's
+   own state at t_k (so the previous plan, shifted and ended at rest, stays feasible for the new window,
+   and the tracker absorbs the small error); one further off (pushed) starts from the prediction;
 3. build the communication graph on the predicted positions (unit disk, or the configured edges) of the
    robots not dropped and split it into connected parts;
 4. per part, solve the window problem (`mission.receding`) with the algorithm, the robots outside the part
-   entering as traffic along their committed plans; the part's critical path is the algorithm's. When the
-   graph is split, only the part holding robot k mod N replans at replan k (every part can tell from its
-   own members and the agreed replan count); the others keep their committed plans. Parts cannot hear each
-   other, so this turn-taking is what makes the traffic the replanning part avoids the plans the others
-   actually follow;
-5. a part whose solve succeeded within the period switches to its new plans at t_k; a part whose solve
-   failed, was proven infeasible, or took longer than the period keeps its committed plans (a fallback,
-   counted with its reason).
+   entering as traffic along their committed plans. When the graph is split, only the part holding robot
+   k mod N replans at replan k (every part can tell from its own members and the agreed replan count); the
+   others keep their committed plans. Parts cannot hear each other, so this turn-taking is what makes the
+   traffic the replanning part avoids the plans the others actually follow;
+5. a part whose plans are back by t_k - lead switches to them at t_k; a part whose solve failed, was proven
+   infeasible, or came back later keeps its committed plans (a fallback, counted with its reason).
 
-Pushes move a robot during execution only (`FleetSimulator.push`). The run ends when every robot that is not
-dropped has reached its goal and is nearly at rest, or at `duration`.
+The switch times are t_k = t_0 + k period, so with a period that is a multiple of the step every window
+starts at a sample of the committed plans (where they keep the window's sampled clearance). The run ends
+when every robot that is not dropped has reached its goal and is nearly at rest, or `duration` after the
+first switch. The figures (separation, obstacle distance, goals reached) are measured
+on the executed track the port records.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,15 +41,13 @@ from dro_ros.core.topology import Topology, unit_disk
 from dro_ros.fleet.plan import Plan
 from dro_ros.fleet.simulator import FleetSimulator
 from dro_ros.fleet.tracker import TrackingLaw
-from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingHorizon, window_config
+from dro_ros.mission.receding import RecedingHorizon, window_config
 from dro_ros.trajectory.checker import InfeasibleProblem, require_feasible_data
 from dro_ros.trajectory.constraints import terminal_position_excess
 from dro_ros.trajectory.obstacles import distances
-from dro_ros.trajectory.outcome import FleetResult
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
 
-Solver = Callable[[Scenario], FleetResult]
 REST_SPEED = 0.05   # m/s: a robot slower than this, within its goal tolerance, has arrived
 
 
@@ -141,66 +142,130 @@ class RecedingRun:
         }
 
 
-class RecedingLoop:
-    """The loop of the module docstring for `mission` (robots at its initial states) on `graph`'s rule."""
+@dataclass(frozen=True)
+class TrackingModel:
+    """The robots' closed loop as the policy predicts it: `TrackingLaw(gain, lag)` driving a
+    `FleetSimulator` velocity loop of time constant `lag`, stepped at `rate` Hz."""
 
-    def __init__(self, mission: FleetProblem, horizon: RecedingHorizon, solver: Solver, *, algorithm: str,
+    gain: float = 2.5
+    lag: float = 0.1
+    rate: float = 50.0
+
+    @property
+    def law(self) -> TrackingLaw:
+        return TrackingLaw(gain=self.gain, lag=self.lag)
+
+
+@dataclass(frozen=True)
+class WindowSolve:
+    """A window's solve as a port returns it: every robot's plan (empty when it failed, `reason` says why),
+    the critical path (s), the traffic, and the port-clock time `ready_at` the plans became available."""
+
+    plans: dict[int, Plan]
+    reason: str
+    critical_path: float
+    messages: int
+    bytes: int
+    ready_at: float
+
+
+class RecedingPort(Protocol):
+    """What the policy needs of a fleet. Times are seconds on the port's clock; robots are 0-based indices
+    of the mission."""
+
+    lead: float   # s: a switch must be announced this long before it happens
+
+    def now(self) -> float: ...
+
+    def measure(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every robot's position, velocity and commanded velocity now, (N, m) each."""
+
+    def silent(self) -> set[int]:
+        """The robots whose agents do not answer now."""
+
+    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
+              deadline: float | None) -> WindowSolve:
+        """Plan the window (`config`, parsed as `window`; its agents are `robots` in that order); plans
+        later than `deadline` (None: the first window, no deadline) are of no use."""
+
+    def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
+        """Make `plans` the robots' committed plans from `at` on (the other robots keep theirs)."""
+
+    def run_until(self, t: float) -> None:
+        """Let the robots execute until `t`."""
+
+    def track(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The executed record since the first switch: times (T,), positions and velocities (T, N, m)."""
+
+
+class RecedingLoop:
+    """The policy of the module docstring for `mission` (robots at its initial states) on `port`."""
+
+    def __init__(self, mission: FleetProblem, horizon: RecedingHorizon, port: RecedingPort, *, algorithm: str,
                  communication: dict[str, Any], eas: dict[str, float] | None = None,
-                 disturbances: tuple[Disturbance, ...] = (), rate: float = 50.0, lag: float = 0.1,
-                 gain: float = 2.5, reset_tolerance: float = 0.05) -> None:
+                 model: TrackingModel = TrackingModel(), reset_tolerance: float = 0.05) -> None:
         """`reset_tolerance` (m): how far a robot may be predicted from its plan before its window starts
         from the prediction instead of the plan (step 2 of the module docstring)."""
         require_feasible_data(mission)
-        self.reset_tolerance = reset_tolerance
         horizon.check_against(mission)
-        self.mission, self.horizon, self.solver, self.algorithm = mission, horizon, solver, algorithm
-        self.communication, self.eas, self.disturbances = communication, eas, disturbances
-        m = mission.dim
-        self.sim = FleetSimulator(mission.initial[:, :m], mission.initial[:, m:], lag=lag)
-        self.law, self.tick, self.lag = TrackingLaw(gain=gain, lag=lag), 1.0 / rate, lag
+        self.mission, self.horizon, self.port, self.algorithm = mission, horizon, port, algorithm
+        self.communication, self.eas, self.model, self.reset_tolerance = communication, eas, model, reset_tolerance
         self.plans: list[Plan | None] = [None] * mission.n_agents
         self.starts = np.zeros(mission.n_agents)          # switch time of each robot's committed plan
         self.dropped: set[int] = set()
-        self.time = 0.0
-        self.records: list[tuple[float, np.ndarray]] = []
-        self.reached: dict[int, float | None] = {i: None for i in range(mission.n_agents)}
         self.executed_cost = 0.0
         self.switch_times: list[float] = []
-        self._pending: dict[int, Plan] = {}            # plans waiting for their switch time
         self._replans = 0                              # k of the replans so far (the split graph's turns)
+        self._run = 0                                  # windows sent so far (their run ids)
+        self._pending: tuple[str, dict[int, Plan]] = ("", {})   # the plans waiting for their switch time
+        self._scanned = 0                              # track samples already searched for arrivals
 
     # --- the loop ------------------------------------------------------------------------------------
     def run(self) -> RecedingRun:
-        h = self.horizon
-        first = self._replan(0.0, 0.0, self.sim.position.copy(), self.sim.velocity.copy())
+        h, port = self.horizon, self.port
+        positions, velocities, _ = port.measure()
+        first = self._replan(port.now(), None, positions, velocities)
         if not all(p.committed for p in first.parts):
             reasons = "; ".join(p.reason for p in first.parts if not p.committed)
             raise FirstWindowFailed(f"the first window could not be planned: {reasons}")
+        begin = first.switch = port.now() + port.lead
+        self._switch(first.switch)
         replans = [first]
-        self._record()
-        while self.time < h.duration - 1e-9 and not self._arrived():
-            measured_at, switch = self.time, self.time + h.period
+        port.run_until(begin)
+        reached: dict[int, float | None] = {i: None for i in range(self.mission.n_agents)}
+        while port.now() < begin + h.duration - 1e-9 and not self._arrived(reached, begin):
+            measured_at = port.now()
+            switch = self.switch_times[-1] + h.period   # t_k = t_0 + k period: on the plans' step grid
             replan = self._replan(measured_at, switch, *self._window_starts(switch))
-            self._advance_to(switch)
-            self._switch(replan, switch)
+            port.run_until(switch)
+            self._switch(switch)
             replans.append(replan)
-        positions = np.stack([p for _, p in self.records])
+        end = port.now()
+        for replan in replans:   # times from the first switch on
+            replan.time, replan.switch = replan.time - begin, replan.switch - begin
+        times, positions, velocities = port.track()
+        self._arrived(reached, begin)
+        for robot in range(self.mission.n_agents):
+            self._charge(robot, end)
         pairs = np.triu_indices(self.mission.n_agents, 1)
         gaps = np.linalg.norm(positions[:, pairs[0]] - positions[:, pairs[1]], axis=-1)
         obstacle = (float(distances(self.mission.obstacles, positions).min()) if self.mission.obstacles
                     else float("inf"))
+        final = port.measure()[0]
         return RecedingRun(
-            algorithm=self.algorithm, replans=replans, times=np.array([t for t, _ in self.records]),
-            positions=positions, executed_cost=self.executed_cost, reached=dict(self.reached),
-            dropped_at_end=sorted(self.dropped), min_separation=float(gaps.min()) if gaps.size else float("inf"),
-            min_clearance=obstacle, first_plan_seconds=first.critical_path, switch_times=self.switch_times,
-            final_goal_error=[max(0.0, float(terminal_position_excess(t, self.sim.position[i])))
+            algorithm=self.algorithm, replans=replans, times=times - begin, positions=positions,
+            executed_cost=self.executed_cost, reached=reached, dropped_at_end=sorted(self.dropped),
+            min_separation=float(gaps.min()) if gaps.size else float("inf"), min_clearance=obstacle,
+            first_plan_seconds=first.critical_path, switch_times=[t - begin for t in self.switch_times],
+            final_goal_error=[max(0.0, float(terminal_position_excess(t, final[i])))
                               for i, t in enumerate(self.mission.terminals)])
 
-    def _replan(self, measured_at: float, switch: float, positions: np.ndarray, velocities: np.ndarray) -> Replan:
-        """Steps 1 and 3-5 of the module docstring: plan every part for the switch at `switch`."""
-        silent = {d.robot for d in self.disturbances if isinstance(d, Dropout) and d.covers(measured_at)}
-        replan = Replan(measured_at, switch, sorted(self.dropped))
+    def _replan(self, measured_at: float, switch: float | None, positions: np.ndarray,
+                velocities: np.ndarray) -> Replan:
+        """Steps 1 and 3-5 of the module docstring: plan every part for the switch at `switch` (None: the
+        first window, switched as soon as it is back)."""
+        silent = self.port.silent()
+        replan = Replan(measured_at, measured_at if switch is None else switch, sorted(self.dropped))
         waited = sorted(silent - self.dropped)
         if waited:   # the run waits the stall timeout for them and ends without plans
             replan.stalled_on = waited
@@ -216,44 +281,42 @@ class RecedingLoop:
             if len(parts) > 1 and turn not in robots:
                 replan.waiting.append(robots)   # split graph: not this part's turn (module docstring)
                 continue
-            replan.parts.append(self._solve_part(robots, states[robots], switch, measured_at))
+            replan.parts.append(self._solve_part(robots, states[robots], switch, measured_at, positions))
         return replan
 
-    def _solve_part(self, robots: list[int], initial: np.ndarray, switch: float, measured_at: float) -> PartOutcome:
+    def _solve_part(self, robots: list[int], initial: np.ndarray, switch: float | None, measured_at: float,
+                    measured: np.ndarray) -> PartOutcome:
         others = [j for j in range(self.mission.n_agents) if j not in robots]
-        window_times = switch + self.mission.step * np.arange(self.horizon.steps + 1)
-        traffic = [self._committed_positions(j, window_times) for j in others]
-        name = f"{self.mission.name}@{switch:.2f}"
+        at = measured_at if switch is None else switch
+        window_times = at + self.mission.step * np.arange(self.horizon.steps + 1)
+        traffic = [self._committed_positions(j, window_times, measured) for j in others]
+        name = f"{self.mission.name}@{at - self._origin():.2f}"
         try:
-            scenario = scenario_from_config(window_config(
-                self.mission, self.horizon, robots, initial, traffic, name, edges=self._edges(initial[:, :self.mission.dim]),
-                eas=self.eas, guess=self._shifted(robots, switch)))
-            problem = scenario.problem
-            require_feasible_data(problem)
+            config = window_config(self.mission, self.horizon, robots, initial, traffic, name,
+                                   edges=self._edges(initial[:, :self.mission.dim]), eas=self.eas,
+                                   guess=None if switch is None else self._shifted(robots, switch))
+            scenario = scenario_from_config(config)
+            require_feasible_data(scenario.problem)
         except (ValueError, InfeasibleProblem) as error:
             return PartOutcome(robots, False, 0.0, 0, 0, f"window infeasible: {error}")
-        started = time.perf_counter()
-        result = self.solver(scenario)
-        wall = time.perf_counter() - started
-        critical = result.critical_path if result.critical_path is not None else wall
-        if not result.ok:
-            return PartOutcome(robots, False, critical, result.messages, result.bytes,
-                               f"{result.status.value}: {result.failure}")
-        if switch > 0 and critical > self.horizon.period:
-            return PartOutcome(robots, False, critical, result.messages, result.bytes,
-                               f"late: critical path {critical:.3f} s > period {self.horizon.period:g} s")
-        m = self.mission.dim
-        for k, robot in enumerate(robots):
-            states = problem.rollout(result.inputs[k], problem.initial[k])
-            self._pending[robot] = Plan(f"robot_{robot}", problem.step, states[:, :m], states[:, m:],
-                                        result.inputs[k], float(np.sum(result.inputs[k] ** 2)), name)
-        if switch == 0:
-            self._switch_pending(0.0)
-        return PartOutcome(robots, True, critical, result.messages, result.bytes)
+        self._run += 1
+        deadline = None if switch is None else switch - self.port.lead
+        solved = self.port.solve(f"w{self._run}", robots, scenario, config, deadline)
+        if solved.reason:
+            return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes, solved.reason)
+        if deadline is not None and solved.ready_at > deadline + 1e-9:
+            return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes,
+                               f"late: plans back {solved.ready_at - measured_at:.3f} s after the measurement, "
+                               f"the switch needs them within {switch - self.port.lead - measured_at:.3f} s")
+        self._pending = (f"w{self._run}", {**self._pending[1], **solved.plans})
+        return PartOutcome(robots, True, solved.critical_path, solved.messages, solved.bytes)
+
+    def _origin(self) -> float:
+        return self.switch_times[0] if self.switch_times else self.port.now()
 
     def _shifted(self, robots: list[int], switch: float) -> np.ndarray | None:
         """The warm start: each robot's committed inputs from `switch` on, padded with rest (u = 0) to the
-        window; None for the first window."""
+        window; None when a robot has no plan."""
         steps, m = self.horizon.steps, self.mission.dim
         if any(self.plans[i] is None for i in robots):
             return None
@@ -264,14 +327,25 @@ class RecedingLoop:
             guess[k, :len(rest)] = rest
         return guess
 
-    def _switch(self, replan: Replan, switch: float) -> None:
-        self._switch_pending(switch)
+    def _switch(self, switch: float) -> None:
+        """Step 5: the parts planned in time switch at `switch` (the port announced it `lead` ahead)."""
+        (run_id, pending), self._pending = self._pending, ("", {})
+        if pending:
+            self.port.switch(run_id, pending, switch)
+        for robot, plan in pending.items():
+            self._charge(robot, switch)
+            self.plans[robot], self.starts[robot] = plan, switch
         self.switch_times.append(switch)
 
-    def _switch_pending(self, switch: float) -> None:
-        for robot, plan in self._pending.items():
-            self.plans[robot], self.starts[robot] = plan, switch
-        self._pending = {}
+    def _charge(self, robot: int, until: float) -> None:
+        """Executed cost: the committed plan's sum of ||u||^2 per step over the time it was followed,
+        int_{start}^{until} ||u(t)||^2 dt / t_s (u piecewise constant per step, 0 after the plan's end)."""
+        plan = self.plans[robot]
+        if plan is None:
+            return
+        step = plan.step
+        followed = np.clip(until - self.starts[robot] - step * np.arange(len(plan.input)), 0.0, step)
+        self.executed_cost += float(np.sum(np.sum(plan.input ** 2, axis=1) * followed) / step)
 
     # --- graph ---------------------------------------------------------------------------------------
     def _parts(self, positions: np.ndarray) -> list[list[int]]:
@@ -284,17 +358,17 @@ class RecedingLoop:
         raise ValueError("communication: a receding-horizon mission recomputes its graph from positions; "
                          "give {radius: r}")
 
-    # --- execution -----------------------------------------------------------------------------------
-    def _committed_positions(self, robot: int, times: np.ndarray) -> np.ndarray:
+    # --- prediction ----------------------------------------------------------------------------------
+    def _committed_positions(self, robot: int, times: np.ndarray, measured: np.ndarray) -> np.ndarray:
         plan = self.plans[robot]
         if plan is None:
-            return np.repeat(self.sim.position[robot][None], len(times), axis=0)
+            return np.repeat(measured[robot][None], len(times), axis=0)
         return plan.reference_many(times - self.starts[robot])[0]
 
     def _window_starts(self, switch: float) -> tuple[np.ndarray, np.ndarray]:
         """Step 2: each robot's planned state at `switch`, or its predicted one when that is further than
         `reset_tolerance` from the plan."""
-        positions, velocities = self._predict(switch - self.time)
+        positions, velocities = self._predict(switch)
         for i, plan in enumerate(self.plans):
             if plan is None:
                 continue
@@ -303,52 +377,37 @@ class RecedingLoop:
                 positions[i], velocities[i] = s, v
         return positions, velocities
 
-    def _predict(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
-        """Step 2: the states after `seconds` of undisturbed tracking of the committed plans."""
-        copy = FleetSimulator(self.sim.position.copy(), self.sim.velocity.copy(), lag=self.lag)
-        copy.command = self.sim.command.copy()
-        t = self.time
-        while t < self.time + seconds - 1e-9:
-            dt = min(self.tick, self.time + seconds - t)
-            self._command(copy, t)
-            copy.step(dt)
+    def _predict(self, until: float) -> tuple[np.ndarray, np.ndarray]:
+        """Step 2: the states at `until` after undisturbed tracking of the committed plans from now."""
+        position, velocity, command = self.port.measure()
+        model, law = self.model, self.model.law
+        sim = FleetSimulator(position, velocity, lag=model.lag)
+        sim.command = command.copy()
+        t, tick = self.port.now(), 1.0 / model.rate
+        while t < until - 1e-9:
+            dt = min(tick, until - t)
+            for i, plan in enumerate(self.plans):
+                if plan is not None:
+                    sim.set_command(i, law.command(plan.reference(t - self.starts[i]), sim.position[i]))
+            sim.step(dt)
             t += dt
-        return copy.position, copy.velocity
+        return sim.position, sim.velocity
 
-    def _command(self, sim: FleetSimulator, t: float) -> None:
-        for i, plan in enumerate(self.plans):
-            if plan is not None:
-                sim.set_command(i, self.law.command(plan.reference(t - self.starts[i]), sim.position[i]))
-
-    def _advance_to(self, end: float) -> None:
-        while self.time < end - 1e-9:
-            dt = min(self.tick, end - self.time)
-            for push in (d for d in self.disturbances if isinstance(d, Push)):
-                active = push.time <= self.time < push.time + push.duration
-                self.sim.push(push.robot, np.array(push.velocity) if active else np.zeros(self.mission.dim))
-            self._command(self.sim, self.time)
-            self._charge(dt)
-            self.sim.step(dt)
-            self.time += dt
-            self._record()
-
-    def _charge(self, dt: float) -> None:
-        """Executed cost: each plan's ||u(t)||^2 over the time it is followed, per step of the plan."""
-        for i, plan in enumerate(self.plans):
-            if plan is not None:
-                u = plan.reference(self.time - self.starts[i])[2]
-                self.executed_cost += float(u @ u) * dt / self.mission.step
-
-    def _record(self) -> None:
-        self.records.append((self.time, self.sim.position.copy()))
-        speeds = np.linalg.norm(self.sim.velocity, axis=1)
+    def _arrived(self, reached: dict[int, float | None], begin: float) -> bool:
+        """Updates `reached` (robot -> time after `begin` it was first at rest within its goal tolerance)
+        from the executed track; True when every robot not dropped has arrived."""
+        times, positions, velocities = self.port.track()
+        new = slice(self._scanned, len(times))
+        self._scanned = len(times)
+        speeds = np.linalg.norm(velocities[new], axis=-1)
         for i, terminal in enumerate(self.mission.terminals):
-            if self.reached[i] is None and speeds[i] <= REST_SPEED and \
-                    terminal_position_excess(terminal, self.sim.position[i]) <= self.horizon.goal_tolerance:
-                self.reached[i] = self.time
-
-    def _arrived(self) -> bool:
-        return all(self.reached[i] is not None for i in range(self.mission.n_agents) if i not in self.dropped)
+            if reached[i] is None:
+                still = np.nonzero(speeds[:, i] <= REST_SPEED)[0]
+                at = [k for k in still if terminal_position_excess(terminal, positions[new][k, i])
+                      <= self.horizon.goal_tolerance]
+                if at:
+                    reached[i] = float(times[new][at[0]] - begin)
+        return all(reached[i] is not None for i in range(self.mission.n_agents) if i not in self.dropped)
 
 
 def _clip_speed(velocities: np.ndarray, v_bar: float | None) -> np.ndarray:

@@ -7,7 +7,8 @@ printed with the node's prefix (`[robot_3/agent] ...`). The fleet stops, every p
 SIGKILL after `grace` seconds, when a required node exits (its exit code is the fleet's), when any node
 fails (exit code 1), or on Ctrl-C (130). With goals (`--goals FILE`), this process sends them to the
 fleet's mission server one after the other (`ros.mission_client`, imported only then) and stops the fleet
-after the last.
+after the last. The processes get the Fast DDS defaults of `processes.FAST_DDS_PROFILE` unless
+FASTDDS_DEFAULT_PROFILES_FILE is set.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from typing import IO, Any
 import yaml
 
 from dro_ros.ros.launch_plan import NodeDescription
-from dro_ros.ros.processes import isolated_ros_env
+from dro_ros.ros.processes import isolated_ros_env, with_dds_profile
 
 
 def node_command(node: NodeDescription, params_file: Path) -> list[str]:
@@ -46,13 +47,14 @@ class Fleet:
     def __init__(self, nodes: list[NodeDescription], *, isolated: bool = False, domain: int | None = None,
                  grace: float = 5.0, out: IO[str] = sys.stdout) -> None:
         self.nodes = nodes
-        self.env = isolated_ros_env(domain) if isolated else None
+        self.isolated = isolated
+        self._dir = tempfile.TemporaryDirectory(prefix="dro_ros_fleet_")
+        self.env = with_dds_profile(isolated_ros_env(domain) if isolated else dict(os.environ), Path(self._dir.name))
         self.grace = grace
         self.out = out
         self.processes: dict[str, subprocess.Popen] = {}
         self._print = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self._dir = tempfile.TemporaryDirectory(prefix="dro_ros_fleet_")
 
     def __enter__(self) -> "Fleet":
         for node in self.nodes:
@@ -141,7 +143,7 @@ def fleet_up(nodes: list[NodeDescription], *, isolated: bool = False, domain: in
 
 def _send_goals(fleet: Fleet, goals: list[dict[str, Any]], timeout: float | None) -> int:
     """Each goal's feedback phases and result (one JSON line each) are printed with the prefix [mission]."""
-    if fleet.env is not None:
+    if fleet.isolated:
         os.environ.update(fleet.env)  # this process joins the fleet's DDS domain
     import rclpy
 

@@ -97,6 +97,7 @@ class SupervisorSection(_Strict):
     velocity_tolerance: NonNegativeFloat | None = None
     separation_tolerance: NonNegativeFloat | None = None
     stop_decel: NonNegativeFloat | None = None
+    switch_lead: NonNegativeFloat | None = None
     frame_id: str | None = None
     output: str | None = None
     summary: str | None = None

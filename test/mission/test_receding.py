@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dro_ros.mission.receding import Dropout, Push, RecedingError, receding_from_config, sampled_clearance
-from dro_ros.mission.receding_loop import RecedingLoop
+from dro_ros.mission.receding_sim import simulated_loop
 from dro_ros.trajectory import EasParameters, run_path_sweep, scenario_from_config, solve_centralized
 from dro_ros.trajectory.obstacles import distances
 
@@ -31,7 +31,7 @@ CONFIG = {
 def _loop(config, solver):
     scenario = scenario_from_config(config)
     horizon, disturbances = receding_from_config(config, scenario.problem.n_agents, 2)
-    return scenario, RecedingLoop(scenario.problem, horizon, solver, algorithm="test",
+    return scenario, simulated_loop(scenario.problem, horizon, solver, algorithm="test",
                                   communication=config["communication"], eas=scenario.eas,
                                   disturbances=disturbances)
 

@@ -94,3 +94,19 @@ def test_lifecycle_configure_validates_and_runs_start_and_abort(agent):
     assert wait_for(lambda s: s["state"] == "failed" and s.get("run_id") == "r3", timeout=30.0)
     final = next(s for s in states if s["state"] == "failed" and s.get("run_id") == "r3")
     assert final["status"] == "no_contact" and final["waiting_for"] == "robot_1"
+
+
+@pytest.mark.parametrize("robots, message", [
+    (["robot_0", "robot_9"], r"scenario\.robots: expected distinct robots of the fleet"),
+    (["robot_0", "robot_0"], r"scenario\.robots: expected distinct robots of the fleet"),
+    (["robot_1", "robot_2"], r"scenario\.robots: .* does not include this robot \(robot_0\)"),
+])
+def test_a_window_plans_the_robots_it_names_and_a_bad_list_is_refused_naming_the_key(robots, message):
+    from dro_ros.ros.nodes.agent_node import _window_fleet
+    from dro_ros.spec import SpecError
+
+    fleet = ["robot_0", "robot_1", "robot_2"]
+    assert _window_fleet({"robots": ["robot_2", "robot_0"]}, fleet, "robot_0") == ["robot_2", "robot_0"]
+    assert _window_fleet({}, fleet, "robot_0") == fleet
+    with pytest.raises(SpecError, match=message):
+        _window_fleet({"robots": robots}, fleet, "robot_0")

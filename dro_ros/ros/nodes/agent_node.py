@@ -12,7 +12,8 @@ the transition fails); *activate* joins the fleet; *deactivate* aborts a run in 
 
 Services: `agent/start_plan` (dro_ros/srv/StartPlan) starts a planning run (a mission's request carries
 its own scenario, planned from live state, and the agent's neighbours follow that scenario's communication
-graph; the mission's solvers are built off the event loop), `agent/abort_plan`
+graph; a scenario with a `robots` key, a receding-horizon window, plans those robots only, in that order;
+the mission's solvers are built off the event loop), `agent/abort_plan`
 (std_srvs/Trigger) stops it. Every run gets a fresh agent and carrier; messages of other runs are dropped,
 so a restarted node rejoins at the next run.
 
@@ -155,6 +156,9 @@ class AgentNode(LifecycleNode):
                 params["scenario"] = json.loads(scenario)
             except json.JSONDecodeError as error:
                 raise SpecError(f"scenario: expected JSON text ({error})") from None
+            fleet = _window_fleet(params["scenario"], self.spec.fleet, self.spec.address)
+            if "names" in params:   # the trajectory factory's own index among the window's robots
+                params.update(names=fleet, index=fleet.index(self.spec.address))
         values = {**self.spec.to_parameters(), "params": json.dumps(params)}
         if algorithm:
             values["algorithm"] = algorithm
@@ -163,8 +167,8 @@ class AgentNode(LifecycleNode):
                 graph = scenario_from_config(params["scenario"]).graph
             except (ProblemError, ValueError) as error:
                 raise SpecError(f"scenario: {error}") from None
-            me = self.spec.fleet.index(self.spec.address)
-            values["neighbours"] = [self.spec.fleet[j] for j in graph.neighbours[me]]
+            me = fleet.index(self.spec.address)
+            values.update(fleet=fleet, neighbours=[fleet[j] for j in graph.neighbours[me]])
         return AgentSpec.from_parameters(values)
 
     def abort(self) -> bool:
@@ -269,6 +273,19 @@ class AgentNode(LifecycleNode):
     def _on_odom(self, message: Odometry) -> None:
         p = message.pose.pose.position
         self.odom = np.array([p.x, p.y, p.z])
+
+
+def _window_fleet(scenario: dict[str, Any], fleet: list[str], me: str) -> list[str]:
+    """The robots a mission's scenario plans, in its agent order: its `robots` key (a receding-horizon
+    window covers one connected part of the fleet), else the whole fleet."""
+    robots = scenario.get("robots")
+    if robots is None:
+        return list(fleet)
+    if not isinstance(robots, list) or len(set(robots)) != len(robots) or not set(robots) <= set(fleet):
+        raise SpecError(f"scenario.robots: expected distinct robots of the fleet {fleet}, got {robots!r}")
+    if me not in robots:
+        raise SpecError(f"scenario.robots: {robots} does not include this robot ({me})")
+    return list(robots)
 
 
 def _header(node: AgentNode) -> Header:

@@ -27,10 +27,14 @@ position then velocity, N * 2 dim values; of the tracked point for diff-drive ro
 array: robots whose odometry stops, fault injection) and `stop_odom_after` (0.0 s after the start);
 diff-drive: `robot_kind`, `body_radius`, `wheel_base`, `wheel_radius`, `max_wheel_speed`,
 `max_wheel_accel`, `offset`, `heading` (double array, rad per robot; default 0), `backend` (kinematic) and
-`seed` (0, the MuJoCo wheels' radius errors). A bad parameter is logged and the process exits with code 2.
+`seed` (0, the MuJoCo wheels' radius errors); `pushes` (JSON text: a scenario's push disturbances,
+`{robot, time, velocity, duration}` with time in s after the start; holonomic robots only: each drifts at
+its push's velocity while it lasts, `FleetSimulator.push`). A bad parameter is logged and the process exits
+with code 2.
 """
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -43,6 +47,7 @@ from std_msgs.msg import Float64, UInt32
 
 from dro_ros.fleet import DiffDrive, FleetSimulator, UnicycleSimulator
 from dro_ros.fleet.diff_drive import axle_centre
+from dro_ros.mission.receding import Push, receding_from_config
 from dro_ros.msg import FleetStart
 from dro_ros.ros.conversions import ParameterError, read_parameter, read_robot, set_yaw
 from dro_ros.ros.nodes.spin import spin_node
@@ -73,6 +78,7 @@ class FleetSimNode(Node):
         heading = read_parameter(self, "heading", "double_array", "diff-drive start headings, rad", [])
         backend = read_parameter(self, "backend", "string", "diff-drive simulator: kinematic | mujoco", "kinematic")
         seed = read_parameter(self, "seed", "integer", "seed of the MuJoCo wheels' radius errors", 0)
+        pushes = read_parameter(self, "pushes", "string", "JSON list of a scenario's push disturbances", "")
         bad = [name for name in self.robots if not ROBOT_NAME.fullmatch(name)]
         _require(bool(self.robots) and not bad and len(set(self.robots)) == len(self.robots), "robots",
                  f"expected distinct ROS names, got {self.robots}")
@@ -86,6 +92,15 @@ class FleetSimNode(Node):
         _require(backend in ("kinematic", "mujoco"), "backend", f"expected kinematic or mujoco, got {backend!r}")
         _require(backend == "kinematic" or self.robot is not None, "backend",
                  "mujoco simulates diff-drive robots (robot_kind: diff_drive)")
+        try:
+            _, scripted = receding_from_config({"disturbances": json.loads(pushes) if pushes else []},
+                                               len(self.robots), self.dim)
+        except (ValueError, json.JSONDecodeError) as error:
+            raise ParameterError(f"pushes: {error}") from error
+        self.pushes = [d for d in scripted if isinstance(d, Push)]
+        self.pushing: set[int] = set()   # the pushes acting now
+        _require(len(self.pushes) == len(scripted), "pushes", "expected disturbances of kind push only")
+        _require(not self.pushes or self.robot is None, "pushes", "only holonomic robots can be pushed")
         rows = np.reshape(initial, (len(self.robots), width))
         try:
             if self.robot is None:
@@ -121,7 +136,7 @@ class FleetSimNode(Node):
 
     def _on_start(self, msg: FleetStart) -> None:
         if self.start_ns is not None:
-            self.get_logger().warning(f"ignoring FleetStart of run '{msg.run_id}': the fleet is already started")
+            self.get_logger().debug(f"FleetStart of run '{msg.run_id}': the fleet is already started")
             return
         self.start_ns = Time.from_msg(msg.start).nanoseconds
         self.get_logger().info(f"run '{msg.run_id}': robots released at {self.start_ns * 1e-9:.3f}")
@@ -131,6 +146,8 @@ class FleetSimNode(Node):
         started = self.start_ns is not None and now >= self.start_ns
         if started or self.running:
             previous = self.sim_ns if self.sim_ns is not None else (now if self.running else self.start_ns)
+            if self.pushes and self.start_ns is not None:
+                self._push((previous - self.start_ns) * 1e-9)
             self.sim.step((now - previous) * 1e-9)
             self.sim_ns = now
         stamp = Time(nanoseconds=now).to_msg()
@@ -150,6 +167,16 @@ class FleetSimNode(Node):
             self.contacts.publish(UInt32(data=self.contacts_seen))
         if self.tf is not None:
             self.tf.publish(TFMessage(transforms=[self._transform(i, stamp) for i in range(len(self.robots))]))
+
+    def _push(self, t: float) -> None:
+        """Each push's drift while it lasts, `t` seconds after the start (as `mission.receding_sim` does)."""
+        for k, push in enumerate(self.pushes):
+            active = push.time <= t < push.time + push.duration
+            self.sim.push(push.robot, np.array(push.velocity) if active else np.zeros(self.dim))
+            if active != (k in self.pushing):
+                self.pushing ^= {k}
+                self.get_logger().info(f"{self.robots[push.robot]}: push {'starts' if active else 'ends'} at "
+                                       f"t = {t:.2f} s (drift {list(push.velocity)} m/s)")
 
     def _odometries(self, stamp) -> list[Odometry]:
         """Each robot's odometry: holonomic in the world frame; diff-drive the base's (wheel odometry on

@@ -12,6 +12,12 @@ live in `dro_ros.mission.Mission`; this node adapts them to ROS 2 (`RosFleet` be
   (its stated initial states), then exit 0 on success, 1 on failure. Without a `scenario` (agent fleets:
   averaging, COHDA, ADMM) it runs one planning run and prints each robot's result.
 
+A scenario with `receding_horizon` makes every mission (one-shot, or each served goal re-posed from the
+odometry) a receding-horizon mission: `mission.receding_loop` over `ros.receding_fleet.RosRecedingFleet`,
+one window every period planned by the agents of each connected part, switched on `/fleet/start`; the
+summary holds the loop's figures (`RecedingRun.summary`). A served receding mission is not cancellable and
+publishes no feedback while it runs.
+
 Robots talk to it through `/diagnostics` (agent status: ready, planning, done, failed), the
 `/<robot>/agent/start_plan` and `abort_plan` services, the latched `/<robot>/plan`, `/<robot>/odom` and
 `/fleet/min_distance` (and, for diff-drive robots, `/<robot>/<truth_topic>` and `/fleet/contacts`); it
@@ -74,6 +80,7 @@ PARAMETERS: dict[str, tuple[str, str, Any]] = {  # name: (kind, description, def
     "velocity_tolerance": ("double", "m/s of terminal velocity error allowed", 0.05),
     "separation_tolerance": ("double", "m below r_min tolerated (execution, and a mission's start)", 0.01),
     "stop_decel": ("double", "m/s^2 of a cancel's braking plans; 0 = the problem's u_bar", 0.0),
+    "switch_lead": ("double", "s a receding-horizon switch is announced ahead: plans back later miss it", 0.25),
     "frame_id": ("string", "frame of published plans", "world"),
     "output": ("string", "trajectory figure (PNG) of a one-shot run; empty = none", ""),
     "summary": ("string", "summary JSON of each mission; empty = none", ""),
@@ -212,11 +219,13 @@ class RosFleet:
             time.sleep(0.05)
 
     def plan(self, run_id: str, scenario: dict[str, Any] | None, algorithm: str, timeout: float,
-             cancelled: Callable[[], bool]) -> PlanningOutcome:
-        """One planning run on every agent: start it, wait for every outcome, collect the plans. `scenario`
-        None and `algorithm` "" run the agents' configured problem (built at start-up)."""
+             cancelled: Callable[[], bool], robots: list[str] | None = None) -> PlanningOutcome:
+        """One planning run on every agent (or on `robots`, the scenario's `robots`): start it, wait for every
+        outcome, collect the plans. `scenario` None and `algorithm` "" run the agents' configured problem
+        (built at start-up)."""
+        robots = self.robots if robots is None else robots
         finished, reason = self.run_agents(run_id, json.dumps(scenario) if scenario else "", algorithm, timeout,
-                                           cancelled)
+                                           cancelled, robots)
         traffic = dict(messages=sum(a.messages or 0 for a in finished.values()),
                        bytes=sum(a.bytes or 0 for a in finished.values()))
         if reason:
@@ -226,31 +235,34 @@ class RosFleet:
         deadline = time.monotonic() + 10.0
         while True:
             with self.lock:
-                plans = {r: self.plans[(r, run_id)] for r in self.robots if (r, run_id) in self.plans}
-            if len(plans) == len(self.robots):
+                plans = {r: self.plans[(r, run_id)] for r in robots if (r, run_id) in self.plans}
+            if len(plans) == len(robots):
                 break
             if time.monotonic() > deadline:
                 return PlanningOutcome(reason="no plan received from " + ", ".join(
-                    r for r in self.robots if r not in plans), **traffic)
+                    r for r in robots if r not in plans), **traffic)
             time.sleep(0.05)
         return PlanningOutcome(plans={r: plan_from_msg(m) for r, m in plans.items()}, critical_path=critical_path,
                                **traffic)
 
     def run_agents(self, run_id: str, scenario: str, algorithm: str, timeout: float,
-                   cancelled: Callable[[], bool] = lambda: False) -> tuple[dict[str, AgentStatus], str]:
-        """Start `run_id` on every robot and wait for the outcome: (final statuses, "" or the reason).
+                   cancelled: Callable[[], bool] = lambda: False, robots: list[str] | None = None
+                   ) -> tuple[dict[str, AgentStatus], str]:
+        """Start `run_id` on every robot (or on `robots`) and wait for the outcome: (final statuses, "" or
+        the reason).
 
         A robot that does not accept is left out; the others still run, so its neighbours' reports (no
         contact, or stalled waiting for it) say what it cost them."""
-        refused = self._start_everywhere(run_id, scenario, algorithm)
+        robots = self.robots if robots is None else robots
+        refused = self._start_everywhere(run_id, scenario, algorithm, robots)
         deadline = time.monotonic() + timeout
         while True:
             now, states = time.monotonic(), self.agent_states()
             this_run = {r: v for r, (_, v) in states.items() if v.run_id == run_id}
             finished = {r: v for r, v in this_run.items() if v.state.final}
-            gone = [r for r in self.robots if r not in finished and r not in refused and (
+            gone = [r for r in robots if r not in finished and r not in refused and (
                 r not in states or now - states[r][0] > self.stale_after)]
-            if len(finished) + len(gone) + len(refused) == len(self.robots):
+            if len(finished) + len(gone) + len(refused) == len(robots):
                 break
             if cancelled():
                 self._abort_everywhere()
@@ -258,7 +270,7 @@ class RosFleet:
             if now > deadline:
                 self._abort_everywhere()
                 return finished, f"not finished within {timeout:g} s: " + ", ".join(
-                    r for r in self.robots if r not in finished)
+                    r for r in robots if r not in finished)
             time.sleep(0.05)
         heard = {r: now - states[r][0] for r in gone if r in states}
         reasons = [f"{r}: start_plan {why}" for r, why in refused.items()]
@@ -270,9 +282,11 @@ class RosFleet:
                     for r, v in sorted(finished.items()) if v.state is not AgentState.DONE]
         return finished, "; ".join(reasons)
 
-    def _start_everywhere(self, run_id: str, scenario: str, algorithm: str, timeout: float = 5.0) -> dict[str, str]:
+    def _start_everywhere(self, run_id: str, scenario: str, algorithm: str, robots: list[str],
+                          timeout: float = 5.0) -> dict[str, str]:
         futures, refused = {}, {}
-        for robot, client in self.start_clients.items():
+        for robot in robots:
+            client = self.start_clients[robot]
             if client.wait_for_service(timeout_sec=0.5):
                 futures[robot] = client.call_async(StartPlan.Request(run_id=run_id, scenario=scenario,
                                                                      algorithm=algorithm))
@@ -301,6 +315,17 @@ class RosFleet:
                 self.contacts = (self.contacts[0], self.contacts[0])
         self.go.publish(FleetStart(start=start.to_msg(), run_id=run_id, robots=self.robots))
         self.node.get_logger().info(f"run {run_id}: robots released in {lead:g} s")
+
+    def start_at(self, run_id: str, at: float, robots: list[str], scenario: dict[str, Any] | None = None) -> None:
+        """Start the plans of `run_id` on `robots` at `at` (this port's clock, `now`); the others keep theirs.
+        With `scenario`, recording starts there too (the first plans of a receding-horizon mission)."""
+        start = self.node.get_clock().now() + Duration(seconds=at - time.monotonic())
+        if scenario is not None:
+            self.scenario_out.publish(String(data=json.dumps(scenario)))
+            with self.lock:
+                self.samples = {r: [] for r in self.robots}
+                self.released_at, self.min_distance = start, float("inf")
+        self.go.publish(FleetStart(start=start.to_msg(), run_id=run_id, robots=robots))
 
     def halt(self, run_id: str, plans: dict[str, Plan], lead: float) -> None:
         stamp = self.node.get_clock().now().to_msg()
@@ -386,6 +411,8 @@ class SupervisorNode(Node):
         if missing:
             return MissionResult(MissionStatus.REJECTED, f"fleet {missing}", mission_id, {"mission_id": mission_id})
         self.get_logger().info(f"{mission_id}: {parsed.describe()}")
+        if self.scenario.get("receding_horizon") is not None:
+            return self._receding_goal(mission_id, parsed)
 
         def feedback(state) -> None:
             handle.publish_feedback(MissionAction.Feedback(
@@ -397,6 +424,25 @@ class SupervisorNode(Node):
                           cancel_requested=lambda: handle.is_cancel_requested)
         return mission.run()
 
+    def _receding_goal(self, mission_id: str, goal: MissionGoal) -> MissionResult:
+        """A goal to a receding-horizon fleet: the config's scenario re-posed from the robots' odometry
+        (`mission.scenario`) with the config's obstacles and receding-horizon settings, then `run_receding`."""
+        from dro_ros.mission.scenario import mission_scenario
+
+        states = self.fleet.robot_states()
+        stale = [r for r in self.robots if r not in states or states[r].age > self.settings.odom_timeout]
+        if stale:
+            return MissionResult(MissionStatus.REJECTED, "no fresh odometry from " + ", ".join(stale), mission_id,
+                                 {"mission_id": mission_id})
+        rows = np.stack([np.concatenate([states[r].position, states[r].velocity]) for r in self.robots])
+        try:
+            config = mission_scenario(self.scenario, goal, rows, self.settings.separation_tolerance)
+        except GoalError as error:
+            return MissionResult(MissionStatus.REJECTED, str(error), mission_id, {"mission_id": mission_id})
+        config.update({key: self.scenario[key] for key in ("obstacles", "clearance", "receding_horizon")
+                       if key in self.scenario})
+        return self.run_receding(mission_id, config, goal.algorithm or self.settings.algorithm)
+
     # --- one-shot -----------------------------------------------------------------------------------
     def run_once(self) -> MissionResult:
         mission_id = self.p["problem_id"]
@@ -407,8 +453,51 @@ class SupervisorNode(Node):
             missing = self.fleet.wait_odometry(self.p["ready_timeout"])
             if missing:
                 return MissionResult(MissionStatus.FAILED, missing, mission_id, {"mission_id": mission_id})
+            if self.scenario.get("receding_horizon") is not None:
+                return self.run_receding(mission_id, self.scenario, self.settings.algorithm)
             return Mission(mission_id, None, self.scenario, self.fleet, self.settings).run()
         return self.plan_only(mission_id)
+
+    def run_receding(self, mission_id: str, config: dict[str, Any], algorithm: str) -> MissionResult:
+        """`config` (a scenario with `receding_horizon`) as a receding-horizon mission (`mission.receding_loop`
+        on `ros.receding_fleet`): SUCCEEDED when every robot reached its goal and the executed odometry kept
+        r_min and the obstacles' clearance within `separation_tolerance`."""
+        from dro_ros.mission.receding import Dropout, RecedingError, receding_from_config
+        from dro_ros.mission.receding_loop import FirstWindowFailed, RecedingLoop
+        from dro_ros.ros.receding_fleet import RosRecedingFleet
+        from dro_ros.trajectory.scenarios import scenario_from_config
+
+        summary: dict[str, Any] = {"mission_id": mission_id, "mode": "receding_horizon"}
+        try:
+            scenario = scenario_from_config(config)
+            problem = scenario.problem
+            horizon, disturbances = receding_from_config(config, problem.n_agents, problem.dim)
+            port = RosRecedingFleet(self.fleet, config, algorithm, stall=horizon.stall, lead=self.p["switch_lead"],
+                                    first_timeout=self.settings.plan_timeout, mission_id=mission_id)
+            loop = RecedingLoop(problem, horizon, port, algorithm=algorithm, communication=config["communication"],
+                                eas=scenario.eas)
+        except (RecedingError, ValueError) as error:
+            return MissionResult(MissionStatus.FAILED, f"scenario: {error}", mission_id, summary)
+        if any(isinstance(d, Dropout) for d in disturbances):
+            self.get_logger().warning("scenario.disturbances: dropouts are scripted in process only (dro-ros "
+                                      "bench mpc); over DDS stop an agent's process instead")
+        self.get_logger().info(f"{mission_id}: receding horizon, a {horizon.steps}-step window every "
+                               f"{horizon.period:g} s for at most {horizon.duration:g} s")
+        try:
+            run = loop.run()
+        except FirstWindowFailed as error:
+            return MissionResult(MissionStatus.FAILED, str(error), mission_id, summary)
+        summary.update(run.summary())
+        tolerance = self.settings.separation_tolerance
+        problems = [f"robot {i} did not reach its goal" for i, t in run.reached.items()
+                    if t is None and i not in run.dropped_at_end]
+        if run.min_separation < problem.r_min - tolerance:
+            problems.append(f"separation {run.min_separation:.4f} m < r_min {problem.r_min:g} - {tolerance:g}")
+        if run.min_clearance < problem.clearance - tolerance:
+            problems.append(f"obstacle distance {run.min_clearance:.4f} m < clearance {problem.clearance:g} - "
+                            f"{tolerance:g}")
+        status = MissionStatus.FAILED if problems else MissionStatus.SUCCEEDED
+        return MissionResult(status, "; ".join(problems), mission_id, summary)
 
     def plan_only(self, mission_id: str) -> MissionResult:
         """Agent fleets (and trajectory fleets with `scenario: ""`): one planning run, the robots' results."""
@@ -486,7 +575,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             result = node.run_once()
             report(result, node.p["summary"])
-            if node.p["output"] and result.ok and node.scenario is not None:
+            if node.p["output"] and result.ok and node.scenario is not None and "run_id" in result.summary:
                 _figure(node, result)
             code = 0 if result.ok else 1
     except KeyboardInterrupt:

@@ -1,0 +1,109 @@
+"""The receding-horizon policy's fleet in one process, on virtual time (`SimulatedFleet`, a `RecedingPort`).
+
+The robots are the kinematic `FleetSimulator` with one `TrackingLaw` each (the fleet's simulator and
+tracker), stepped at the model's rate; the scripted disturbances act here: a `Push` adds its velocity to a
+robot while it lasts (`FleetSimulator.push`), a `Dropout` makes the robot's agent silent. A window is
+solved by `solver` with the clock held: its plans are ready at the measurement time plus the solve's
+critical path (the fleet's critical-path clock; the wall time when the solver reports none), so a plan
+counts only if its critical path fits the period.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from dro_ros.fleet.plan import Plan
+from dro_ros.fleet.simulator import FleetSimulator
+from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingHorizon
+from dro_ros.mission.receding_loop import RecedingLoop, TrackingModel, WindowSolve
+from dro_ros.trajectory.outcome import FleetResult
+from dro_ros.trajectory.problem import FleetProblem
+from dro_ros.trajectory.scenarios import Scenario
+
+Solver = Callable[[Scenario], FleetResult]
+
+
+class SimulatedFleet:
+    """`mission`'s robots at its initial states, planning with `solver`, disturbed by `disturbances`."""
+
+    lead = 0.0
+
+    def __init__(self, mission: FleetProblem, solver: Solver, *, disturbances: tuple[Disturbance, ...] = (),
+                 model: TrackingModel = TrackingModel()) -> None:
+        m = mission.dim
+        self.mission, self.solver, self.disturbances, self.model = mission, solver, disturbances, model
+        self.sim = FleetSimulator(mission.initial[:, :m], mission.initial[:, m:], lag=model.lag)
+        self.law, self.tick = model.law, 1.0 / model.rate
+        self.time = 0.0
+        self.plans: list[Plan | None] = [None] * mission.n_agents
+        self.starts = np.zeros(mission.n_agents)
+        self.records: list[tuple[float, np.ndarray, np.ndarray]] = []
+
+    # --- RecedingPort ------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.time
+
+    def measure(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.sim.position.copy(), self.sim.velocity.copy(), self.sim.command.copy()
+
+    def silent(self) -> set[int]:
+        return {d.robot for d in self.disturbances if isinstance(d, Dropout) and d.covers(self.time)}
+
+    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
+              deadline: float | None) -> WindowSolve:
+        """The clock is held while `solver` runs; the policy compares `ready_at` with `deadline`."""
+        started = time.perf_counter()
+        result = self.solver(window)
+        wall = time.perf_counter() - started
+        critical = result.critical_path if result.critical_path is not None else wall
+        if not result.ok:
+            return WindowSolve({}, f"{result.status.value}: {result.failure}", critical, result.messages,
+                               result.bytes, self.time + critical)
+        problem, m = window.problem, window.problem.dim
+        plans = {}
+        for k, robot in enumerate(robots):
+            states = problem.rollout(result.inputs[k], problem.initial[k])
+            plans[robot] = Plan(f"robot_{robot}", problem.step, states[:, :m], states[:, m:], result.inputs[k],
+                                float(np.sum(result.inputs[k] ** 2)), run_id)
+        return WindowSolve(plans, "", critical, result.messages, result.bytes, self.time + critical)
+
+    def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
+        for robot, plan in plans.items():
+            self.plans[robot], self.starts[robot] = plan, at
+        if not self.records:
+            self._record()
+
+    def run_until(self, t: float) -> None:
+        while self.time < t - 1e-9:
+            dt = min(self.tick, t - self.time)
+            for push in (d for d in self.disturbances if isinstance(d, Push)):
+                active = push.time <= self.time < push.time + push.duration
+                self.sim.push(push.robot, np.array(push.velocity) if active else np.zeros(self.mission.dim))
+            for i, plan in enumerate(self.plans):
+                if plan is not None:
+                    self.sim.set_command(i, self.law.command(plan.reference(self.time - self.starts[i]),
+                                                             self.sim.position[i]))
+            self.sim.step(dt)
+            self.time += dt
+            self._record()
+
+    def track(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.records:
+            m, n = self.mission.dim, self.mission.n_agents
+            return np.zeros(0), np.zeros((0, n, m)), np.zeros((0, n, m))
+        return (np.array([t for t, _, _ in self.records]), np.stack([p for _, p, _ in self.records]),
+                np.stack([v for _, _, v in self.records]))
+
+    def _record(self) -> None:
+        self.records.append((self.time, self.sim.position.copy(), self.sim.velocity.copy()))
+
+
+def simulated_loop(mission: FleetProblem, horizon: RecedingHorizon, solver: Solver, *, algorithm: str,
+                   communication: dict[str, Any], eas: dict[str, float] | None = None,
+                   disturbances: tuple[Disturbance, ...] = (), model: TrackingModel = TrackingModel()
+                   ) -> RecedingLoop:
+    """The receding-horizon loop of `mission` on a `SimulatedFleet`."""
+    return RecedingLoop(mission, horizon, SimulatedFleet(mission, solver, disturbances=disturbances, model=model),
+                        algorithm=algorithm, communication=communication, eas=eas, model=model)
