@@ -6,9 +6,10 @@ scenario, whose `robots` key names them in window order), and its plans count wh
 `lead` seconds before the switch (real time: the port's clock is `time.monotonic`); the switch is one
 `/fleet/start` naming the run, which the part's trackers take up at that instant while the others keep
 their plans. A window waits for its plans at most until its deadline, `lead` before its switch (the first
-window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is older than `stall` seconds. The states are the
-odometry (the commanded velocity is taken as the measured one); the executed track is every robot's
-odometry from the first switch on, interpolated onto robot 0's stamps.
+window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is
+older than `stall` seconds. The states are the odometry (the commanded velocity is taken as the measured
+one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
+stamps.
 """
 from __future__ import annotations
 
