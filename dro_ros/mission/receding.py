@@ -12,8 +12,8 @@ measured states; it poses, per connected part C of the communication graph, the 
 over K = `steps` samples of the mission's step (`trajectory.problem.GoalTerminal`), and solves it with the
 same distributed algorithms as one-shot planning. The obstacle constraints hold at the samples only, so
 the window keeps a larger clearance, `sampled_clearance`, chosen so that the straight chord between two
-samples, at most v_bar t_s long, keeps the mission's clearance too. g_i is robot i's goal: its fixed terminal position, or
-the centre of its terminal disc. Because every window ends at rest, a committed plan can be followed past
+samples, at most v_bar t_s long, keeps the mission's clearance too. g_i is robot i's goal: its fixed
+terminal position, or the centre of its terminal disc. Because every window ends at rest, a committed plan can be followed past
 its end: the robot stays where the plan leaves it, clear of obstacles and of the others' plans. That is the
 fallback when a replan is late or fails (`mission.receding_loop`).
 """

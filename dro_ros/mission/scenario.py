@@ -3,9 +3,9 @@
 From the config's scenario a mission keeps the robots' model and limits (dim, step, r_min, coupling,
 v_bar, u_bar), the static obstacles with their clearance, the algorithm settings (EAS, CDS-BS root and
 prediction) and the communication rule; from the live fleet it takes every robot's position and velocity
-at the planning instant as x_i(0); from the goal the terminal sets and, if given, T. The communication graph is recomputed from the current positions
-when the config gives a radius (eq. 5.13), so the CDS path is searched again; explicit edges, and a path
-fixed on them, are kept.
+at the planning instant as x_i(0); from the goal the terminal sets and, if given, T. The communication
+graph is recomputed from the current positions when the config gives a radius (eq. 5.13), so the CDS path
+is searched again; explicit edges, and a path fixed on them, are kept.
 
 The result is a scenario config (plain JSON-able data, the format of `dro_ros.trajectory.scenarios`), the
 form every agent receives in its start request.
