@@ -57,8 +57,12 @@ class RecedingHorizon:
                  f"must be at least one period ({self.period} s), got {self.duration}")
 
     def check_against(self, problem: FleetProblem) -> None:
-        """What the mission's problem must allow: a window longer than a period and long enough to brake
-        every robot from its start (||v_i(0)|| / u_bar seconds), and goals clear of the obstacles."""
+        """What the mission's problem must allow: a period of whole steps (so every window starts on a sample
+        of the plan before it), a window longer than a period and long enough to brake every robot from its
+        start (||v_i(0)|| / u_bar seconds), and goals clear of the obstacles."""
+        steps = self.period / problem.step
+        _require(abs(steps - round(steps)) <= 1e-9 * max(1.0, steps), "receding_horizon.period",
+                 f"must be a whole number of steps of {problem.step:g} s, got {self.period:g} s")
         window = self.steps * problem.step
         _require(window > self.period, "receding_horizon.steps",
                  f"the window ({self.steps} steps of {problem.step:g} s = {window:g} s) must outlast the period "

@@ -95,6 +95,7 @@ def test_the_window_clearance_covers_the_chord_between_samples():
 @pytest.mark.parametrize("change, message", [
     (lambda c: c["receding_horizon"].update(steps=3), "receding_horizon.steps: the window"),
     (lambda c: c["receding_horizon"].update(period=0), "receding_horizon.period: must be positive"),
+    (lambda c: c["receding_horizon"].update(period=0.6), "receding_horizon.period: must be a whole number of steps"),
     (lambda c: c["receding_horizon"].update(horizon=3), "receding_horizon.horizon: unknown key"),
     (lambda c: c["disturbances"].append({"robot": 9, "time": 1, "kind": "push", "velocity": [1, 0]}),
      r"disturbances\[2\]\.robot"),
