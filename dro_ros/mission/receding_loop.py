@@ -24,11 +24,11 @@ for k = 1, 2, ...
 5. a part whose plans are back by t_k - lead switches to them at t_k; a part whose solve failed, was proven
    infeasible, or came back later keeps its committed plans (a fallback, counted with its reason).
 
-The switch times are t_k = t_0 + k period, so with a period that is a multiple of the step every window
-starts at a sample of the committed plans (where they keep the window's sampled clearance). The run ends
-when every robot that is not dropped has reached its goal and is nearly at rest, or `duration` after the
-first switch. The figures (separation, obstacle distance, goals reached) are measured
-on the executed track the port records.
+The switch times are t_k = t_0 + k period and the period is a whole number of steps (checked), so every
+window starts at a sample of the committed plans (where they keep the window's sampled clearance). The
+run ends when every robot that is not dropped has reached its goal and is nearly at rest, or `duration`
+after the first switch. The figures (separation, obstacle distance, goals reached) are measured on the
+executed track the port records.
 """
 from __future__ import annotations
 
