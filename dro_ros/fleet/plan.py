@@ -86,6 +86,16 @@ class Plan:
         return position, velocity, acceleration
 
 
+def rolled_out_plan(problem: Any, agent: int, inputs: np.ndarray, robot: str, run_id: str = "") -> Plan:
+    """Agent `agent` of `problem` (a `FleetProblem`) as a Plan: its inputs u(t) (H, m) rolled out from its
+    initial state by the dynamics (eq. 5.5-5.6), with cost sum ||u||^2."""
+    inputs = np.asarray(inputs, dtype=float)
+    states = problem.rollout(inputs, problem.initial[agent])
+    m = problem.dim
+    return Plan(robot=robot, step=problem.step, position=states[:, :m], velocity=states[:, m:], input=inputs,
+                cost=float(np.sum(inputs ** 2)), run_id=run_id)
+
+
 def plan_from_message(message: Any) -> Plan:
     """The Plan in a dro_ros/msg/TrajectoryPlan: an rclpy message or one decoded from a bag (any object
     with its fields; arrays row-major, `dim` columns). PlanError names the first malformed field."""

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from dro_ros.fleet.plan import Plan
+from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.fleet.simulator import FleetSimulator
 from dro_ros.fleet.summary import Track
 from dro_ros.fleet.tracker import TrackingLaw
@@ -66,11 +66,8 @@ class InProcessFleet:
             return PlanningOutcome(reason=str(error))
         if not result.ok:
             return PlanningOutcome(reason=f"{result.status.value}: {result.failure}", messages=result.messages)
-        problem, m = loaded.problem, loaded.problem.dim
         for i, robot in enumerate(self.robots):
-            states = problem.rollout(result.inputs[i], problem.initial[i])
-            self.plans[robot] = Plan(robot, problem.step, states[:, :m], states[:, m:], result.inputs[i],
-                                     float(np.sum(result.inputs[i] ** 2)), run_id)
+            self.plans[robot] = rolled_out_plan(loaded.problem, i, result.inputs[i], robot, run_id)
         return PlanningOutcome(plans=dict(self.plans), messages=result.messages, bytes=result.bytes,
                                critical_path=result.critical_path)
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dro_ros.fleet.plan import Plan
+from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.fleet.simulator import FleetSimulator
 from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingHorizon
 from dro_ros.mission.receding_loop import RecedingLoop, TrackingModel, WindowSolve
@@ -61,12 +61,8 @@ class SimulatedFleet:
         if not result.ok:
             return WindowSolve({}, f"{result.status.value}: {result.failure}", critical, result.messages,
                                result.bytes, self.time + critical)
-        problem, m = window.problem, window.problem.dim
-        plans = {}
-        for k, robot in enumerate(robots):
-            states = problem.rollout(result.inputs[k], problem.initial[k])
-            plans[robot] = Plan(f"robot_{robot}", problem.step, states[:, :m], states[:, m:], result.inputs[k],
-                                float(np.sum(result.inputs[k] ** 2)), run_id)
+        plans = {robot: rolled_out_plan(window.problem, k, result.inputs[k], f"robot_{robot}", run_id)
+                 for k, robot in enumerate(robots)}
         return WindowSolve(plans, "", critical, result.messages, result.bytes, self.time + critical)
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:

@@ -43,7 +43,7 @@ from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
 from dro_ros.core.report import RunReport, to_jsonable
-from dro_ros.fleet.plan import Plan
+from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.msg import TrajectoryPlan
 from dro_ros.ros.carrier import RosCarrier
 from dro_ros.ros.conversions import plan_to_msg
@@ -66,12 +66,7 @@ LEVEL = {AgentState.READY: DiagnosticStatus.OK, AgentState.PLANNING: DiagnosticS
 
 def plan_from_outcome(agent: Any, outcome: AgentOutcome, robot: str, run_id: str) -> Plan:
     """A trajectory agent's own inputs, rolled out from its initial state (eq. 5.5-5.6)."""
-    problem = agent.problem
-    states = problem.rollout(outcome.inputs, problem.initial[outcome.agent])
-    m = problem.dim
-    return Plan(robot=robot, step=problem.step, position=states[:, :m], velocity=states[:, m:],
-                input=np.asarray(outcome.inputs, dtype=float), cost=float(np.sum(outcome.inputs ** 2)),
-                run_id=run_id)
+    return rolled_out_plan(agent.problem, outcome.agent, outcome.inputs, robot, run_id)
 
 
 class AgentNode(LifecycleNode):
