@@ -150,7 +150,8 @@ class StageSolver:
         if self.eas is not None:
             working = self._working
             if self._warm_started and guess is not None:   # the rows to the fixed agents near-active from the start
-                working = near_active(self.stage, guess, parameters) | (False if working is None else working)
+                near = near_active(self.stage, guess, parameters)
+                working = near if working is None else near | working
             return solve_eas(self.stage, parameters, guess, self.eas, working=working, progress=progress)
         return (self._warm or self.stage).solve(parameters, guess), None
 
