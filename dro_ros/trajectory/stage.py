@@ -253,7 +253,7 @@ class Stage:
 
     def convex_mask(self) -> np.ndarray:
         """Q without the nonconvex collision, obstacle and traffic rows: the warm-start problem."""
-        nonconvex = {"obstacle", "traffic", "coupling"} if self.problem.coupling == "collision" else {"obstacle", "traffic"}
+        nonconvex = {"obstacle", "traffic"} | ({"coupling"} if self.problem.coupling == "collision" else set())
         names = [f.name for f in self.families if f.name not in nonconvex]
         return self.mask(*names) if names else np.zeros(self.n_inequalities, dtype=bool)
 
