@@ -78,13 +78,16 @@ def select(values: np.ndarray, epsilon_bar: float, delta_bar: float | None) -> n
 
 
 NEAR_ACTIVE = 0.05
-"""A row with c_j(x) >= -NEAR_ACTIVE at a warm start (constraint units) enters EAS's first working set."""
+"""A row with c_j(x) >= -NEAR_ACTIVE at a warm start (constraint units) enters EAS's first working set: for
+the squared-distance rows, a pair closer than sqrt(r_min^2 + 0.05), a robot within about 0.025 / (R + c) of
+a disc's clearance."""
 
 
 def near_active(stage: Stage, point: np.ndarray, parameters: np.ndarray) -> np.ndarray:
-    """Rows of Q active, violated or nearly active at `point`: the working set a warm start carries over
-    (a previous window's active constraints), so that EAS does not rediscover them one round at a time."""
-    return stage.inequality_values(point, parameters) >= -NEAR_ACTIVE
+    """The working set a warm start carries over (a previous window's active constraints), so that EAS does
+    not rediscover them one round at a time: the rows of Q active, violated or nearly active at `point`, and
+    every input row (one agent each, cheap, and a minimum-effort plan keeps many of them at u_bar)."""
+    return stage.mask("input") | (stage.inequality_values(point, parameters) >= -NEAR_ACTIVE)
 
 
 def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = None,

@@ -22,7 +22,9 @@ not its last and whose point violates Q by at most epsilon_bar, a path node send
 provisional solutions to v_{k+1} (`Provisional`). v_{k+1}, idle until the final ones arrive, solves its
 stage with them (`StageSolver.speculate`) and resumes from that point and working set when the final
 solutions come. Every provisional message received before the final solve is used, in order, so the
-result does not depend on timing.
+result does not depend on timing. A warm-started sweep does not speculate: its stages start from the
+shifted plans, which are already close to the final ones, so a speculative solve would only delay the
+final solve on the node's processor.
 """
 from __future__ import annotations
 
@@ -76,7 +78,7 @@ class PathSweepAgent(SweepAgent):
         super().__init__(problem, me, names, parent=sweep.parent[me], needs=needs, solver=solver, stage=k, guess=guess)
         self.next = sweep.path[k + 1] if on_path and k + 1 < len(sweep.path) else None
         self.dependants = tuple(j for j in sweep.assigned[k] if sweep.position[j] is None) if on_path else ()  # 3.12
-        self.speculate = speculate and eas is not None
+        self.speculate = speculate and eas is not None and guess is None
         self._provisional: dict[int, np.ndarray] = {}
         self._queued: list[tuple[dict[int, np.ndarray], float]] = []   # (fixed inputs, sender's clock)
         self._speculating: asyncio.Task | None = None

@@ -15,7 +15,11 @@ done at start-up, in parallel with the earlier stages (`StageSolver.prepare`):
   point with Ipopt's warm-start settings;
 * with EAS (Alg. 4): a pre-solve of the stage without the rows that involve fixed agents, from rest;
   once the fixed solutions are known, EAS resumes from that point and working set, and only has to
-  add the rows coupling to the fixed agents.
+  add the rows coupling to the fixed agents;
+* with a warm start (a receding horizon's previous plans shifted), nothing but the build: the stage is
+  solved from the warm start once the fixed solutions are known, its rows near-active there in EAS's
+  first working set. A pre-solve would only move the start away from plans that already respect the
+  fixed agents' previous plans, and costs more than it saves on the critical path.
 
 A stage that ends in any status but SOLVED stops the agent with `failure = "stage k at agent i: <status>"`;
 the agents downstream keep waiting for their parent (`waiting_for`), so an in-process run ends quiescent.
@@ -115,8 +119,8 @@ class StageSolver:
         """The start-up work of the module docstring: build the solver(s) the stage needs and, for a
         nonconvex stage or an EAS stage with fixed agents, the solve kept as the starting point of
         `solve` (returned; None when there is none). `start` (the free agents' inputs, e.g. a receding
-        horizon's previous plans shifted) replaces rest as the starting point: without EAS it is kept as is
-        (no relaxation); with EAS the pre-solve starts from it, its near-active rows already in W."""
+        horizon's previous plans shifted) replaces rest as the starting point and is kept as is: no
+        relaxation, no pre-solve (module docstring)."""
         problem = self.stage.problem
         placeholder = self.stage.parameters(   # the awaited fixed agents enter no row solved here
             fixed={b: self.guessed.get(b, np.zeros((problem.horizon, problem.dim))) for b in self.stage.fixed})
@@ -131,7 +135,7 @@ class StageSolver:
         else:
             allowed = self._without_fixed()
             working = None if guess is None else near_active(self.stage, guess, placeholder) & allowed
-            if not set(self.stage.fixed) - set(self.guessed):
+            if guess is not None or not set(self.stage.fixed) - set(self.guessed):   # nothing to pre-solve
                 self.stage.base_functions()
                 self._start, self._working = guess, working
                 return None
