@@ -17,12 +17,15 @@ for k = 1, 2, ...
 3. build the communication graph on the predicted positions (unit disk, or the configured edges) of the
    robots not dropped and split it into connected parts;
 4. per part, solve the window problem (`mission.receding`) with the algorithm, the robots outside the part
-   entering as traffic along their committed plans. When the graph is split, only the part holding robot
-   k mod N replans at replan k (every part can tell from its own members and the agreed replan count); the
-   others keep their committed plans. Parts cannot hear each other, so this turn-taking is what makes the
-   traffic the replanning part avoids the plans the others actually follow;
-5. a part whose plans are back by t_k - lead switches to them at t_k; a part whose solve failed, was proven
-   infeasible, or came back later keeps its committed plans (a fallback, counted with its reason).
+   entering as traffic along their committed plans (the parts plan at the same time, on their own robots);
+5. a part whose plans are back by t_k - lead switches to them at t_k; a part whose solve failed, was
+   reported infeasible, or came back later keeps its committed plans (a fallback, counted with its reason).
+   When the graph is split, the parts cannot hear each other: each avoided the others' *committed* plans,
+   not their new ones. So the new plans are committed part by part in turn order, starting with the part
+   holding robot k mod N at replan k, and a part's new plans are committed only if they keep the traffic
+   separation from every new plan already committed at this replan (at the window's samples); otherwise
+   the part is *deferred* and keeps its committed plans, which every committed part avoided. Every part is
+   first in turn within N replans;
 
 The switch times are t_k = t_0 + k period and the period is a whole number of steps (checked), so every
 window starts at a sample of the committed plans (where they keep the window's sampled clearance). The
@@ -65,6 +68,7 @@ class PartOutcome:
     messages: int
     bytes: int
     reason: str = ""                  # why it fell back (empty when committed)
+    deferred: bool = False            # planned in time, but its new plans conflict with an earlier part's
 
 
 @dataclass
@@ -76,7 +80,6 @@ class Replan:
     dropped: list[int]
     parts: list[PartOutcome] = field(default_factory=list)
     stalled_on: list[int] = field(default_factory=list)   # silent robots this replan waited for
-    waiting: list[list[int]] = field(default_factory=list)  # parts that kept their plans (not their turn)
 
     @property
     def critical_path(self) -> float:
@@ -85,7 +88,8 @@ class Replan:
 
     @property
     def missed_deadline(self) -> bool:
-        return bool(self.stalled_on) or any(not p.committed for p in self.parts)
+        """The replan stalled, or a part failed or was late (a deferred part planned in time)."""
+        return bool(self.stalled_on) or any(not p.committed and not p.deferred for p in self.parts)
 
     @property
     def messages(self) -> int:
@@ -122,12 +126,12 @@ class RecedingRun:
         planned = [r for r in self.replans[1:] if not r.stalled_on]
         paths = np.array([r.critical_path for r in planned]) if planned else np.zeros(1)
         fallbacks = [f"t={r.time:.2f}: robots {p.robots}: {p.reason}" for r in self.replans for p in r.parts
-                     if not p.committed]
+                     if not p.committed and not p.deferred]
         return {
             "algorithm": self.algorithm, "succeeded": self.succeeded, "replans": len(self.replans) - 1,
             "missed_deadlines": sum(r.missed_deadline for r in self.replans[1:]),
             "stalled_replans": sum(bool(r.stalled_on) for r in self.replans),
-            "parts_waiting_their_turn": sum(len(r.waiting) for r in self.replans),
+            "parts_deferred": sum(p.deferred for r in self.replans for p in r.parts),
             "fallbacks": fallbacks,
             "critical_path_s": {"p50": float(np.percentile(paths, 50)), "p95": float(np.percentile(paths, 95)),
                                 "max": float(paths.max())},
@@ -157,6 +161,17 @@ class TrackingModel:
 
 
 @dataclass(frozen=True)
+class WindowRequest:
+    """One part's window for a port to plan: `config` (the scenario config an agent receives, parsed as
+    `window`) for `robots`, in that order, as run `run_id`."""
+
+    run_id: str
+    robots: list[int]
+    window: Scenario
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class WindowSolve:
     """A window's solve as a port returns it: every robot's plan (empty when it failed, `reason` says why),
     the critical path (s), the traffic, and the port-clock time `ready_at` the plans became available."""
@@ -183,10 +198,9 @@ class RecedingPort(Protocol):
     def silent(self) -> set[int]:
         """The robots whose agents do not answer now."""
 
-    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
-              deadline: float | None) -> WindowSolve:
-        """Plan the window (`config`, parsed as `window`; its agents are `robots` in that order); plans
-        later than `deadline` (None: the first window, no deadline) are of no use."""
+    def solve(self, requests: list[WindowRequest], deadline: float | None) -> list[WindowSolve]:
+        """Plan the parts' windows, at the same time (each part on its own robots); plans later than
+        `deadline` (None: the first window, no deadline) are of no use."""
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
         """Make `plans` the robots' committed plans from `at` on (the other robots keep theirs)."""
@@ -217,7 +231,7 @@ class RecedingLoop:
         self.switch_times: list[float] = []
         self._replans = 0                              # k of the replans so far (the split graph's turns)
         self._run = 0                                  # windows sent so far (their run ids)
-        self._pending: tuple[str, dict[int, Plan]] = ("", {})   # the plans waiting for their switch time
+        self._pending: dict[str, dict[int, Plan]] = {}   # run id -> the plans waiting for their switch time
         self._scanned = 0                              # track samples already searched for arrivals
 
     # --- the loop ------------------------------------------------------------------------------------
@@ -225,7 +239,7 @@ class RecedingLoop:
         h, port = self.horizon, self.port
         positions, velocities, _ = port.measure()
         first = self._replan(port.now(), None, positions, velocities)
-        if not all(p.committed for p in first.parts):
+        if not all(p.committed or p.deferred for p in first.parts):   # a deferred part waits at rest
             reasons = "; ".join(p.reason for p in first.parts if not p.committed)
             raise FirstWindowFailed(f"the first window could not be planned: {reasons}")
         begin = first.switch = port.now() + port.lead
@@ -275,17 +289,47 @@ class RecedingLoop:
         active = [i for i in range(self.mission.n_agents) if i not in silent]
         states = np.hstack([positions, _clip_speed(velocities, self.mission.max_speed)])
         parts = [[active[k] for k in part] for part in self._parts(positions[active])]
-        turn = self._replans % self.mission.n_agents
+        n, turn = self.mission.n_agents, self._replans % self.mission.n_agents
         self._replans += 1
-        for robots in parts:
-            if len(parts) > 1 and turn not in robots:
-                replan.waiting.append(robots)   # split graph: not this part's turn (module docstring)
+        parts.sort(key=lambda robots: min((i - turn) % n for i in robots))   # turn order: robot k mod N first
+        posed = [self._pose(robots, states[robots], switch, measured_at, positions) for robots in parts]
+        deadline = None if switch is None else switch - self.port.lead
+        requests = [request for request in posed if isinstance(request, WindowRequest)]
+        solved = dict(zip((r.run_id for r in requests), self.port.solve(requests, deadline)))
+        accepted: dict[int, Plan] = {}
+        for request in posed:
+            if isinstance(request, PartOutcome):   # its window could not be posed
+                replan.parts.append(request)
                 continue
-            replan.parts.append(self._solve_part(robots, states[robots], switch, measured_at, positions))
+            outcome, plans = self._outcome(request, solved[request.run_id], deadline, measured_at)
+            conflict = self._conflict(plans, accepted) if outcome.committed else ""
+            if conflict:
+                outcome.committed, outcome.deferred, outcome.reason = False, True, f"deferred: {conflict}"
+            elif outcome.committed:
+                accepted.update(plans)
+                self._pending[request.run_id] = plans
+            replan.parts.append(outcome)
         return replan
 
-    def _solve_part(self, robots: list[int], initial: np.ndarray, switch: float | None, measured_at: float,
-                    measured: np.ndarray) -> PartOutcome:
+    def _conflict(self, plans: dict[int, Plan], accepted: dict[int, Plan]) -> str:
+        """Why `plans` may not be committed beside the new plans `accepted` at this replan (all start at its
+        switch): the closest pair of their robots at the window's samples, if nearer than the traffic
+        separation; "" when none is."""
+        if not plans or not accepted:
+            return ""
+        times = self.mission.step * np.arange(self.horizon.steps + 1)
+        ours = {i: plan.reference_many(times)[0] for i, plan in plans.items()}
+        theirs = {j: plan.reference_many(times)[0] for j, plan in accepted.items()}
+        separation = self.mission.r_min + self.horizon.traffic_margin
+        gap, i, j = min((float(np.linalg.norm(ours[i] - theirs[j], axis=1).min()), i, j) for i in ours for j in theirs)
+        if gap >= separation - 1e-9:
+            return ""
+        return (f"robots {i} and {j} of another part would pass {gap:.3f} m apart (traffic separation "
+                f"{separation:g} m); keeps its committed plans")
+
+    def _pose(self, robots: list[int], initial: np.ndarray, switch: float | None, measured_at: float,
+              measured: np.ndarray) -> WindowRequest | PartOutcome:
+        """The window of one part (step 4), or the part's fallback when its window cannot be posed."""
         others = [j for j in range(self.mission.n_agents) if j not in robots]
         at = measured_at if switch is None else switch
         window_times = at + self.mission.step * np.arange(self.horizon.steps + 1)
@@ -300,16 +344,22 @@ class RecedingLoop:
         except (ValueError, InfeasibleProblem) as error:
             return PartOutcome(robots, False, 0.0, 0, 0, f"window infeasible: {error}")
         self._run += 1
-        deadline = None if switch is None else switch - self.port.lead
-        solved = self.port.solve(f"w{self._run}", robots, scenario, config, deadline)
+        return WindowRequest(f"w{self._run}", robots, scenario, config)
+
+    @staticmethod
+    def _outcome(request: WindowRequest, solved: WindowSolve, deadline: float | None, measured_at: float
+                 ) -> tuple[PartOutcome, dict[int, Plan]]:
+        """Step 5 for one part: its outcome and its plans (empty unless they came back in time)."""
+        outcome = PartOutcome(request.robots, False, solved.critical_path, solved.messages, solved.bytes,
+                              solved.reason)
         if solved.reason:
-            return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes, solved.reason)
+            return outcome, {}
         if deadline is not None and solved.ready_at > deadline + 1e-9:
-            return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes,
-                               f"late: plans back {solved.ready_at - measured_at:.3f} s after the measurement, "
-                               f"the switch needs them within {switch - self.port.lead - measured_at:.3f} s")
-        self._pending = (f"w{self._run}", {**self._pending[1], **solved.plans})
-        return PartOutcome(robots, True, solved.critical_path, solved.messages, solved.bytes)
+            outcome.reason = (f"late: plans back {solved.ready_at - measured_at:.3f} s after the measurement, "
+                              f"the switch needs them within {deadline - measured_at:.3f} s")
+            return outcome, {}
+        outcome.committed = True
+        return outcome, solved.plans
 
     def _origin(self) -> float:
         return self.switch_times[0] if self.switch_times else self.port.now()
@@ -329,12 +379,12 @@ class RecedingLoop:
 
     def _switch(self, switch: float) -> None:
         """Step 5: the parts planned in time switch at `switch` (the port announced it `lead` ahead)."""
-        (run_id, pending), self._pending = self._pending, ("", {})
-        if pending:
-            self.port.switch(run_id, pending, switch)
-        for robot, plan in pending.items():
-            self._charge(robot, switch)
-            self.plans[robot], self.starts[robot] = plan, switch
+        pending, self._pending = self._pending, {}
+        for run_id, plans in pending.items():
+            self.port.switch(run_id, plans, switch)
+            for robot, plan in plans.items():
+                self._charge(robot, switch)
+                self.plans[robot], self.starts[robot] = plan, switch
         self.switch_times.append(switch)
 
     def _charge(self, robot: int, until: float) -> None:

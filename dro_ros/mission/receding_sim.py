@@ -17,7 +17,7 @@ import numpy as np
 from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.fleet.simulator import FleetSimulator
 from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingHorizon
-from dro_ros.mission.receding_loop import RecedingLoop, TrackingModel, WindowSolve
+from dro_ros.mission.receding_loop import RecedingLoop, TrackingModel, WindowRequest, WindowSolve
 from dro_ros.trajectory.outcome import FleetResult
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario
@@ -51,9 +51,12 @@ class SimulatedFleet:
     def silent(self) -> set[int]:
         return {d.robot for d in self.disturbances if isinstance(d, Dropout) and d.covers(self.time)}
 
-    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
-              deadline: float | None) -> WindowSolve:
-        """The clock is held while `solver` runs; the policy compares `ready_at` with `deadline`."""
+    def solve(self, requests: list[WindowRequest], deadline: float | None) -> list[WindowSolve]:
+        """The clock is held while `solver` runs each part in turn: the parts plan on disjoint robots, so each
+        part's plans are ready at now + its own critical path. The policy compares `ready_at` with `deadline`."""
+        return [self._solve(request.run_id, request.robots, request.window) for request in requests]
+
+    def _solve(self, run_id: str, robots: list[int], window: Scenario) -> WindowSolve:
         started = time.perf_counter()
         result = self.solver(window)
         wall = time.perf_counter() - started

@@ -5,7 +5,8 @@ supervisor's `RosFleet`: a window goes to the agents of its part only (`StartPla
 scenario, whose `robots` key names them in window order), and its plans count when they are all back
 `lead` seconds before the switch (real time: the port's clock is `time.monotonic`); the switch is one
 `/fleet/start` naming the run, which the part's trackers take up at that instant while the others keep
-their plans. A window waits for its plans at most until its deadline, `lead` before its switch (the first
+their plans. The windows of a split graph's parts go out at the same
+time, one thread each. A window waits for its plans at most until its deadline, `lead` before its switch (the first
 window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is
 older than `stall` seconds. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
@@ -14,13 +15,13 @@ stamps.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from dro_ros.fleet.plan import Plan
-from dro_ros.mission.receding_loop import WindowSolve
-from dro_ros.trajectory.scenarios import Scenario
+from dro_ros.mission.receding_loop import WindowRequest, WindowSolve
 
 
 class RosRecedingFleet:
@@ -47,13 +48,19 @@ class RosRecedingFleet:
         now, states = time.monotonic(), self.fleet.agent_states()
         return {i for i, r in enumerate(self.names) if r not in states or now - states[r][0] > self.stall}
 
-    def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
-              deadline: float | None) -> WindowSolve:
-        names = [self.names[i] for i in robots]
+    def solve(self, requests: list[WindowRequest], deadline: float | None) -> list[WindowSolve]:
+        """The parts' planning runs go out together, one thread each (they involve disjoint agents)."""
         started = time.monotonic()
         timeout = self.first_timeout if deadline is None else max(0.0, deadline - started)
-        outcome = self.fleet.plan(f"{self.mission_id}/{run_id}", {**config, "robots": names}, self.algorithm,
-                                  timeout, lambda: False, robots=names)
+        if len(requests) <= 1:
+            return [self._solve(r, started, timeout) for r in requests]
+        with ThreadPoolExecutor(len(requests)) as pool:
+            return list(pool.map(lambda r: self._solve(r, started, timeout), requests))
+
+    def _solve(self, request: WindowRequest, started: float, timeout: float) -> WindowSolve:
+        robots, names = request.robots, [self.names[i] for i in request.robots]
+        outcome = self.fleet.plan(f"{self.mission_id}/{request.run_id}", {**request.config, "robots": names},
+                                  self.algorithm, timeout, lambda: False, robots=names)
         ready = time.monotonic()
         plans = {i: outcome.plans[self.names[i]] for i in robots} if outcome.ok else {}
         return WindowSolve(plans, outcome.reason, ready - started, outcome.messages, outcome.bytes, ready)

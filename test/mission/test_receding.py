@@ -171,3 +171,29 @@ def test_a_goal_inside_an_obstacle_is_refused_naming_the_robot():
     config["obstacles"].append({"kind": "polygon", "vertices": [[8.5, 8.5], [9.5, 8.5], [9.5, 9.5]]})
     with pytest.raises(RecedingError, match=r"terminal\[0\]: robot 0's goal \[9.0, 9.0\]"):
         _loop(config, lambda s: None)
+
+
+def test_split_parts_plan_together_and_a_part_whose_new_plans_conflict_is_deferred():
+    """Two robots out of radio range cross: each plans around the other's committed plan (at first, its
+    position), so their first new plans meet at the crossing; robot 0's part is first in turn and commits,
+    robot 1's is deferred (kept at rest), then plans around robot 0's plan. Far-apart parts commit together."""
+    config = {
+        "name": "crossing", "dim": 2, "horizon": 100, "duration": 25.0, "r_min": 0.3, "max_speed": 1.0,
+        "max_input": 0.5, "initial": [[0, 0, 0, 0], [4, 0, 0, 0], [0, 20, 0, 0]],
+        "terminal": [{"kind": "fixed", "position": [4, 4], "velocity": [0, 0]},
+                     {"kind": "fixed", "position": [0, 4], "velocity": [0, 0]},
+                     {"kind": "fixed", "position": [2, 20], "velocity": [0, 0]}],
+        "communication": {"radius": 1.0},
+        "eas": {"epsilon_bar": 5.0, "delta_bar": 0.3, "n_iter": 100},
+        "receding_horizon": {"steps": 20, "period": 1.0, "duration": 25.0},
+    }
+    eas = EasParameters(epsilon_bar=5.0, delta_bar=0.3, n_iter=100)
+    scenario, loop = _loop(config, lambda s: run_path_sweep(s, eas=eas))
+    run = loop.run()
+    first = run.replans[0]
+    assert [p.robots for p in first.parts] == [[0], [1], [2]]
+    assert [p.committed for p in first.parts] == [True, False, True] and first.parts[1].deferred
+    assert "deferred: robots 1 and 0" in first.parts[1].reason
+    assert run.summary()["parts_deferred"] >= 1 and run.summary()["missed_deadlines"] == 0
+    assert run.succeeded, run.summary()
+    assert run.min_separation >= scenario.problem.r_min - 2e-3
