@@ -12,7 +12,9 @@ satisfies every constraint of Q (psi(x) <= tolerance, 3.17). The threshold is th
 where lambda(x) are the values of the violated constraints (delta = +inf when none is violated). With
 `delta_bar = None` the threshold is epsilon alone, as in Chung, Polak and Sastry [47].
 
-P_W is a relaxation of the stage problem, so an infeasible P_W proves the stage infeasible.
+P_W is a relaxation of the stage problem: were P_W convex, its infeasibility would prove the stage's. Ipopt's
+"infeasible" is local (a point that locally minimises the constraint violation), so for the nonconvex
+rows it is evidence, not a proof, and is reported as Ipopt's status.
 """
 from __future__ import annotations
 
