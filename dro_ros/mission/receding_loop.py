@@ -352,7 +352,8 @@ class RecedingLoop:
         """Step 5 for one part: its outcome and its plans (empty unless they came back in time)."""
         outcome = PartOutcome(request.robots, False, solved.critical_path, solved.messages, solved.bytes,
                               solved.reason)
-        if solved.reason:
+        if solved.reason:   # its agents are numbered in window order
+            outcome.reason += f" (window agent k is robot {request.robots}[k])"
             return outcome, {}
         if deadline is not None and solved.ready_at > deadline + 1e-9:
             outcome.reason = (f"late: plans back {solved.ready_at - measured_at:.3f} s after the measurement, "

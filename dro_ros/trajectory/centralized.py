@@ -42,31 +42,32 @@ def solve_centralized(problem: FleetProblem, *, eas: EasParameters | None = None
             point = stage.guess(parameters, dict(enumerate(guess)))
             working = near_active(stage, point, parameters)
         result, details["eas"] = solve_eas(stage, parameters, point, eas, working=working)
-        iterations, details["eas_rounds"] = details["eas"].ipopt_iterations, details["eas"].rounds
+        used, iterations, details["eas_rounds"] = stage, details["eas"].ipopt_iterations, details["eas"].rounds
     elif guess is not None:
         full = Stage(problem, agents, ipopt=WARM_IPOPT)
         parameters = full.parameters()
         result = full.solve(parameters, full.guess(parameters, dict(enumerate(guess))))
-        iterations = result.iterations
+        iterations, used = result.iterations, full
     else:
         relaxed = Stage(problem, agents)
         parameters = relaxed.parameters()
         convex = relaxed.convex_mask()
         if convex.all():   # no collision rows: the relaxation is the problem
-            result = relaxed.solve(parameters)
+            result, used = relaxed.solve(parameters), relaxed
         else:
             guess = None
             if warm_start:
                 guess = relaxed.solve(parameters, mask=convex).primal
                 details["warm_start_time"] = time.perf_counter() - started
             full = Stage(problem, agents, ipopt=WARM_IPOPT if warm_start else None)
-            result = full.solve(parameters, guess)
+            result, used = full.solve(parameters, guess), full
         iterations = result.iterations
     wall = time.perf_counter() - started
     details["return_status"] = result.return_status
     figures = dict(algorithm="centralized" + (", EAS" if eas is not None else ""), wall_time=wall,
                    critical_path=wall, compute={}, rounds=iterations, messages=0, bytes=0, details=details)
     if not result.ok:
+        violated = used.most_violated(result.primal, parameters)
         return failed_result(FleetStatus.STAGE_FAILED, f"centralized solve: {result.status.value} "
-                                                       f"({result.return_status})", **figures)
+                             f"({result.return_status})" + (f"; {violated}" if violated else ""), **figures)
     return checked_result(problem, np.stack([result.inputs[i] for i in agents]), **figures)

@@ -301,6 +301,24 @@ class Stage:
         """c_j(x) for every row j of Q (<= 0 when satisfied)."""
         return np.asarray(self._evaluate(w, parameters)).ravel()
 
+    def most_violated(self, w: np.ndarray, parameters: np.ndarray) -> str:
+        """The row of Q most violated at `w`, named by family, agents and step (the constraint a failed solve
+        could not meet, e.g. after a push); "" when no row is violated."""
+        values = self.inequality_values(w, parameters)
+        if not values.size or values.max() <= 0:
+            return ""
+        row = int(np.argmax(values))
+        family = next(f for f in self.families if f.offset <= row < f.offset + f.rows)
+        index, step = (int(v) for v in family.labels[row - family.offset])
+        if family.name == "coupling":
+            who = "agents {} and {}".format(*self.pairs[index])
+        elif family.name in ("obstacle", "traffic"):
+            k, other = divmod(index, len(self.problem.obstacles if family.name == "obstacle" else self.problem.traffic))
+            who = f"agent {self.free[k]} and {family.name} {other}"
+        else:
+            who = f"agent {index}"
+        return f"most violated: {family.name} of {who} at step {step}, by {values[row]:.3g}"
+
     # --- solving ---------------------------------------------------------------------------------
     def solver(self, mask: np.ndarray | None = None, max_iter: int | None = None) -> tuple[Any, int]:
         """The Ipopt solver for the working set `mask` over Q (all of Q by default) and its number of

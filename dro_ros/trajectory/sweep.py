@@ -301,7 +301,8 @@ class SweepAgent:
             n_constraints=stage.n_inequalities, speculations=self.speculations,
             speculative_seconds=self.speculative_seconds, **table))
         if not result.ok:
-            self._fail(f"{result.status.value} ({result.return_status})")
+            violated = stage.most_violated(result.primal, stage.parameters(fixed={**self.solver.guessed, **fixed}))
+            self._fail(f"{result.status.value} ({result.return_status})" + (f"; {violated}" if violated else ""))
             return None
         self.known.update(result.inputs)
         return result.inputs

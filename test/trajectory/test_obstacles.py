@@ -123,3 +123,22 @@ def test_the_checker_names_the_agent_obstacle_and_sample_of_a_violation(scenario
     free = dataclasses.replace(scenario.problem, obstacles=())
     report = check(scenario.problem, solve_centralized(free).inputs)
     assert report.worst["obstacle"].startswith("agent ") and "obstacle " in report.worst["obstacle"]
+
+
+def test_a_robot_too_fast_to_avoid_a_disc_fails_naming_the_robot_and_the_obstacle():
+    """A push's aftermath: moving at v_bar towards a disc it can neither brake for nor swerve around. The data
+    pass the diagnosis (the start is clear), Ipopt cannot meet the rows, and the failure names the row."""
+    config = {"name": "too_fast", "dim": 2, "horizon": 20, "duration": 5.0, "r_min": 0.2, "max_speed": 1.0,
+              "max_input": 0.1, "initial": [[0, 0, 1, 0], [0, 3, 0, 0]],
+              "terminal": [{"kind": "goal", "target": [5, 0], "weight": 1.0, "velocity": [0, 0]},
+                           {"kind": "goal", "target": [0, 3], "weight": 1.0, "velocity": [0, 0]}],
+              "communication": {"radius": 5.0},
+              "obstacles": [{"kind": "disc", "centre": [1.5, 0], "radius": 0.5}], "clearance": 0.1}
+    scenario = scenario_from_config(config)
+    assert not diagnose(scenario.problem)
+    result = solve_centralized(scenario.problem)
+    assert not result.ok and "most violated: " in result.failure
+    assert "agent 0" in result.failure and ("obstacle 0" in result.failure or "speed" in result.failure
+                                            or "input" in result.failure)
+    swept = run_path_sweep(scenario, eas=EasParameters())
+    assert not swept.ok and "most violated: " in swept.failure and "agent 0" in swept.failure
