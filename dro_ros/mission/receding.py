@@ -176,9 +176,10 @@ def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[
                       "velocity": [0.0] * mission.dim} for i in robots],
         "communication": {"edges": [list(e) for e in edges]},
         "obstacles": [o.to_config() for o in mission.obstacles],
-        "clearance": _as_reached(sampled_clearance(mission), distances(mission.obstacles, start)),
+        "clearance": _as_reached(sampled_clearance(mission), distances(mission.obstacles, start),
+                                 floor=mission.clearance),
         "traffic": [np.asarray(p, dtype=float).tolist() for p in traffic],
-        "traffic_separation": _as_reached(mission.r_min + horizon.traffic_margin, *passing)}
+        "traffic_separation": _as_reached(mission.r_min + horizon.traffic_margin, *passing, floor=mission.r_min)}
     if eas:
         config["eas"] = dict(eas)
     if guess is not None:
@@ -191,12 +192,18 @@ START_TOLERANCE = 1e-3
 it, and Ipopt's and the tracker's last digits do not): that bound is then the start's own for the window."""
 
 
-def _as_reached(bound: float, *starts: np.ndarray) -> float:
-    """`bound`, or the smallest of the `starts` distances when it is short of `bound` by at most
-    START_TOLERANCE (a start further short stays infeasible and is reported as such)."""
+def _as_reached(bound: float, *starts: np.ndarray, floor: float | None = None) -> float:
+    """`bound`, or the smallest of the `starts` distances when it lies short of `bound` but not more than
+    START_TOLERANCE below `floor` (default: `bound`): the window then keeps what the start already has. A
+    start further short stays infeasible and is reported as such.
+
+    The floors: the mission's r_min for the traffic separation r_min + margin (a robot that was a part's
+    neighbour at r_min when the other dropped out, or whose part split off, starts inside the margin), the
+    mission's clearance for the sampled clearance (a pushed robot may start inside the chord margin)."""
     values = [np.min(s) for s in starts if np.size(s)]
     smallest = float(min(values, default=bound))
-    return max(0.0, smallest - 1e-9) if bound - START_TOLERANCE <= smallest < bound else bound
+    lowest = bound if floor is None else min(floor, bound)
+    return max(0.0, smallest - 1e-9) if lowest - START_TOLERANCE <= smallest < bound else bound
 
 
 def sampled_clearance(mission: FleetProblem) -> float:

@@ -142,6 +142,33 @@ def test_a_window_start_short_of_a_bound_by_rounding_keeps_its_own_distance_and_
     assert window.clearance == pytest.approx(clearance)
     assert any("agent 1 starts" in r.reason for r in diagnose(window))
 
+    states[0, :2] = [4.5 - 0.8 - clearance + 5e-3, 4.5]          # inside the chord margin, clear of c
+    window = window_problem(scenario.problem, horizon, [0, 1, 2, 3], states, [], "w")
+    assert scenario.problem.clearance < window.clearance < clearance and not diagnose(window)
+
+
+def test_a_robot_inside_the_traffic_margin_but_clear_of_r_min_keeps_its_distance_to_that_traffic():
+    """A neighbour of a robot that dropped out (or of a part that split off) starts closer than r_min +
+    traffic_margin to it: the window keeps the distance it has (never below r_min), not an infeasible bound."""
+    from dro_ros.mission.receding import window_config
+    from dro_ros.trajectory import diagnose
+
+    scenario = scenario_from_config(CONFIG)
+    horizon, _ = receding_from_config(CONFIG, 4, 2)
+    problem = scenario.problem
+    states = problem.initial[:3].copy()
+
+    def traffic_at(distance):
+        still = problem.initial[0, :2] + [distance, 0.0]
+        return [np.repeat(still[None], horizon.steps + 1, axis=0)]
+
+    near = scenario_from_config(window_config(problem, horizon, [0, 1, 2], states, traffic_at(0.25), "w",
+                                              edges=[(0, 1), (0, 2)])).problem
+    assert near.traffic_separation == pytest.approx(0.25) and not diagnose(near)
+    inside = scenario_from_config(window_config(problem, horizon, [0, 1, 2], states, traffic_at(0.15), "w",
+                                                edges=[(0, 1), (0, 2)])).problem
+    assert inside.traffic_separation == pytest.approx(problem.r_min + horizon.traffic_margin)
+    assert diagnose(inside)   # closer than r_min: refused before any solve
 
 def test_a_window_travels_as_json_and_reads_back_as_the_same_problem():
     import json
