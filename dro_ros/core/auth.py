@@ -31,6 +31,7 @@ import hmac
 import logging
 import os
 import stat
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -167,41 +168,42 @@ class _Window:
 
 
 def mac(key: bytes, wire: WireMessage) -> bytes:
-    """HMAC-SHA256 of `canonical(wire)` (module docstring)."""
-    digest = hmac.new(key, DOMAIN, hashlib.sha256)
-    for part in canonical(wire):
-        digest.update(part)
-    return digest.digest()
+    """HMAC-SHA256 of `DOMAIN + canonical(wire)` (module docstring)."""
+    return hmac.digest(key, DOMAIN + canonical(wire), "sha256")
 
 
-def canonical(wire: WireMessage):
-    """Every field of `wire` but `mac`, as length-prefixed bytes: no two envelopes give the same stream."""
+def canonical(wire: WireMessage) -> bytes:
+    """Every field of `wire` but `mac`, length-prefixed: no two envelopes give the same bytes."""
+    parts: list[bytes] = []
     for text in (wire.fleet, wire.sender, wire.receiver, wire.algorithm, wire.problem_id, wire.type):
-        yield from _text(text)
-    for number in (wire.epoch, wire.message_id, wire.in_reply_to, wire.iteration, wire.stamp_ns):
-        yield _integer(number)
+        _text(parts, text)
+    parts.append(_integers(wire.epoch, wire.message_id, wire.in_reply_to, wire.iteration, wire.stamp_ns))
     for group, dtype in ((wire.floats, "<f8"), (wire.ints, "<i8")):
-        yield _integer(len(group))
+        parts.append(_length(len(group)))
         for array in group:
-            yield from _text(array.name)
-            yield _integer(len(array.shape))
-            yield b"".join(_integer(side) for side in array.shape)
+            _text(parts, array.name)
+            parts.append(_length(len(array.shape)) + b"".join(_length(side) for side in array.shape))
             data = np.ascontiguousarray(array.data, dtype=dtype).tobytes()
-            yield _integer(len(data))
-            yield data
-    yield _integer(len(wire.strings))
+            parts += (_length(len(data)), data)
+    parts.append(_length(len(wire.strings)))
     for strings in wire.strings:
-        yield from _text(strings.name)
-        yield _integer(len(strings.data))
+        _text(parts, strings.name)
+        parts.append(_length(len(strings.data)))
         for text in strings.data:
-            yield from _text(text)
+            _text(parts, text)
+    return b"".join(parts)
 
 
-def _integer(value: int) -> bytes:
-    return int(value).to_bytes(9, "little", signed=True)   # covers int64 and uint64
+def _integers(epoch: int, message_id: int, in_reply_to: int, iteration: int, stamp_ns: int) -> bytes:
+    """The header's integers, each as the message type declares it (uint64, or int64 for the iteration;
+    the stamp as sec * 1e9 + nanosec, an int64 for any int32 sec)."""
+    return struct.pack("<QQQqq", epoch, message_id, in_reply_to, iteration, stamp_ns)
 
 
-def _text(text: str):
+def _length(value: int) -> bytes:
+    return struct.pack("<Q", value)
+
+
+def _text(parts: list[bytes], text: str) -> None:
     data = text.encode("utf-8", "surrogatepass")
-    yield _integer(len(data))
-    yield data
+    parts += (_length(len(data)), data)
