@@ -63,6 +63,11 @@ class ReplyTimeout(TimeoutError):
         self.timeout = timeout
 
 
+class RefusedMessage(Exception):
+    """Raised by a handler for a message its protocol cannot have sent (e.g. a round far ahead): the
+    carrier counts it as rejected (kind `protocol`) and logs it, rate-limited; the run goes on."""
+
+
 class MessageMeta(NamedTuple):
     """Envelope header of a received message, as handed to `on_exchange_message` (immutable)."""
 
@@ -90,7 +95,7 @@ class TrafficStats:
     compute_seconds: float = 0.0
     reject_reasons: list[str] = field(default_factory=list)
     rejected_by: dict[str, int] = field(default_factory=dict)  # kind -> count (receiver, problem_id,
-    #   malformed; and `auth.Refusal` values: foreign_fleet, stranger, unsigned, forged, replayed)
+    #   malformed, protocol (`RefusedMessage`); and `auth.Refusal` values: foreign_fleet, stranger, unsigned, forged, replayed)
     shed: dict[str, int] = field(default_factory=dict)         # bound hit (`Limits`): inbox, backlog -> count
     inbox_peak: int = 0                                        # most messages of one sender queued at once
 
@@ -331,6 +336,8 @@ class CarrierBase(Carrier):
             while pending is not None:
                 try:
                     await pending
+                except RefusedMessage as refusal:
+                    self._reject(str(refusal), "protocol")
                 except Exception as error:  # reported in the run report, never swallowed
                     self._record_error(error)
                 pending = self._run_jobs()
@@ -352,6 +359,9 @@ class CarrierBase(Carrier):
             job = inbox.popleft()
             try:
                 outcome = job()
+            except RefusedMessage as refusal:
+                self._reject(str(refusal), "protocol")
+                continue
             except Exception as error:  # reported in the run report, never swallowed
                 self._record_error(error)
                 continue
