@@ -61,6 +61,7 @@ class Intruder:
         node = self.spinner.add_node("intruder", "/")
         self.inboxes = {name: node.create_publisher(Envelope, inbox_topic(name), INBOX_QOS) for name in NAMES}
         self.captured = collections.deque()
+        self._seen = set()
         if replay:
             for name in NAMES:
                 node.create_subscription(Envelope, inbox_topic(name), self._capture, INBOX_QOS)
@@ -69,7 +70,9 @@ class Intruder:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _capture(self, message):
-        if message.mac.tobytes() not in (b"", WRONG_MAC):   # not one of ours
+        identity = (message.sender, message.epoch, message.message_id)
+        if message.mac.tobytes() not in (b"", WRONG_MAC) and identity not in self._seen:   # not one of ours
+            self._seen.add(identity)
             self.captured.append(message)
 
     def __enter__(self):
@@ -80,7 +83,9 @@ class Intruder:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join(timeout=10)
-        threading.Thread(target=self.spinner.shutdown, daemon=True).start()
+        stopping = threading.Thread(target=self.spinner.shutdown, daemon=True)   # bounded, as runtime._shut_down
+        stopping.start()
+        stopping.join(timeout=5)
 
     def _run(self):
         from rclpy._rclpy_pybind11 import RCLError
