@@ -30,8 +30,8 @@ our writer); only then does the runtime start the agent. Messages that arrive be
 started are held and handed over right after its `on_start`.
 
 Threads: rclpy's executor spins in its own thread (see `runtime.py`); the subscription callback only
-converts the Envelope and hands it to the asyncio loop with `call_soon_threadsafe`; decoding,
-validation and the agent's handlers run on the loop. Publishing from the loop thread is thread-safe.
+converts the Envelope, admits it (gate, inbox share) and hands it to the asyncio loop with
+`call_soon_threadsafe`; decoding, validation and the agent's handlers run on the loop. Publishing from the loop thread is thread-safe.
 """
 from __future__ import annotations
 
@@ -62,17 +62,7 @@ INBOX_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, durability=Durabi
 @wire_message("dro")
 @dataclass
 class Hello:
-    """Fleet membership (`dro_ros.core.auth`): every envelope sent is sealed with the fleet's name, this
-carrier's epoch and, with a fleet key, a MAC; every envelope received passes the `Gate` first, in the
-receiving thread, so a refused one (another fleet, a stranger, unsigned, forged, replayed) costs no queue
-space. Refusals are counted in `stats.rejected_by` and logged, rate-limited.
-
-Resource limits (`Limits`): at most `limits.inbox` messages of one sender between the receiving thread
-and the agent's handler (twice that in all: the hop to the event loop, then the handler's queue), and at
-most `limits.backlog` messages to one receiver in its backlog; beyond, the newest is dropped and counted
-in `stats.shed`.
-
-Start-up handshake: `heard` says whether the sender has already received from the receiver."""
+    """Start-up handshake: `heard` says whether the sender has already received from the receiver."""
 
     heard: bool
 
