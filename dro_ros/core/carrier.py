@@ -306,8 +306,15 @@ class CarrierBase(Carrier):
             self.stats.inbox_peak = max(self.stats.inbox_peak, waiting + 1)
         return True
 
+    def _release_slot(self, sender: str) -> None:
+        left = self._waiting[sender] - 1
+        if left:
+            self._waiting[sender] = left
+        else:
+            del self._waiting[sender]   # no entry stays behind for a sender heard once
+
     def _handle(self, content: Any, meta: MessageMeta) -> Awaitable[None] | None:
-        self._waiting[meta.sender] -= 1
+        self._release_slot(meta.sender)
         return self.agent.on_exchange_message(self, content, meta)
 
     def _enqueue(self, job: Callable[[], Awaitable[None] | None]) -> None:

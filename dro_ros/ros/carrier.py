@@ -164,7 +164,7 @@ class RosCarrier(CarrierBase):
         if hasattr(self.agent, "on_start"):
             self._enqueue(lambda: call_maybe_async(self.agent.on_start, self))
         for content, meta in self._held:
-            self._waiting[meta.sender] -= 1   # its slot moves to the handler's queue
+            self._release_slot(meta.sender)   # its slot moves to the handler's queue
             super()._deliver(content, meta)
         self._held.clear()
 
