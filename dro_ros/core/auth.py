@@ -21,7 +21,8 @@ so a captured envelope re-injected ahead of its predecessors does not make them 
 
 What it does not stop: a fleet member's key holder can say anything; a receiver that restarts within a
 run forgets its pairs, so envelopes of that run captured before its restart can be replayed to it once;
-a flood costs the receiver a MAC check per envelope (see the carrier's resource limits).
+a flood costs the receiver a MAC check per envelope (see the carrier's resource limits). A sender whose
+clock stepped back across its restart has an earlier epoch and is refused until the receiver's next run.
 """
 from __future__ import annotations
 
