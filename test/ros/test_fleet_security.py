@@ -155,8 +155,8 @@ def test_without_a_key_another_fleet_and_strangers_are_refused_and_the_result_is
 def test_a_flooded_inbox_stays_within_its_limit_and_the_agent_finishes_its_run(monkeypatch):
     """robot_2 is a member but not robot_0's neighbour (ring): without a key anyone may claim its name,
     and a flood under it fills only robot_2's share of robot_0's inbox. Bursts of 50 messages every 50 ms:
-    a sustained flood faster than the reader's executor takes messages (about 25,000 a second attempted
-    here) fills the DDS reader's own history and starves every writer (README "Security")."""
+    a flood without pause, faster than the reader's executor takes messages, fills the DDS reader's own
+    history and starves every writer (README "Security")."""
     limit = 16
 
     def forge(robot, step):
