@@ -50,6 +50,21 @@ def test_agent_parameters_round_trip_through_the_spec():
     spec.build_agent()
 
 
+def test_the_configs_limits_reach_every_agent_node():
+    node = nodes_of("formation2d.yaml")[-2]
+    assert (node.executable, node.parameters["limits.inbox"], node.parameters["limits.backlog"]) == \
+           ("agent_node", 10000, 10000)
+    assert spec_of(node).limits == {"inbox": 10000, "backlog": 10000}
+
+
+@pytest.mark.parametrize("limits, message", [({"inbox": 0}, "limits.inbox: expected a positive number"),
+                                             ({"queue": 5}, "limits.queue: unknown limit")])
+def test_a_bad_agent_spec_limit_names_the_field(limits, message):
+    spec = {"address": "a", "fleet": ["a"], "algorithm": "averaging", "params": {"initial": 1.0}, "limits": limits}
+    with pytest.raises(SpecError, match=message):
+        AgentSpec.from_dict(spec)
+
+
 def test_platoon_fleet_runs_the_branch_sweep_on_a_path_graph():
     agents = [n for n in nodes_of("platoon.yaml") if n.executable == "agent_node"]
     assert [spec_of(n).neighbours for n in agents] == [["robot_1"], ["robot_0", "robot_2"],
@@ -79,6 +94,7 @@ def test_scheduler_config_starts_the_scheduler_node_with_its_defaults():
     (lambda c: c.update(supervisor={"leed": 1.0}), "supervisor.leed: Extra inputs are not permitted"),
     (lambda c: c.pop("kind"), "kind: expected one of trajectory, agents, coordinated, scheduler"),
     (lambda c: c.update(topology={"kind": "star", "n": 6}), "topology.kind: Input should be"),
+    (lambda c: c.update(limits={"inbox": 0}), "limits.inbox: Input should be greater than 0"),
 ])
 def test_a_bad_config_names_the_field(change, message):
     config = read_fleet_file(ROOT / "config" / "averaging_ring6.yaml")

@@ -13,10 +13,11 @@ import asyncio
 import functools
 import inspect
 import logging
+import threading
 import time
 import traceback
 from abc import ABC, abstractmethod
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, NamedTuple, Protocol
 
@@ -26,6 +27,27 @@ from dro_ros.core.wire import WireMessage
 log = logging.getLogger("dro_ros.carrier")
 
 DEFAULT_REPLY_TIMEOUT = 5.0
+LOG_BURST = 5              # the first rejections (or sheddings) of a kind are each logged,
+LOG_EVERY_SECONDS = 10.0   # later ones at most once per this period, with the count since
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what an agent keeps queued, so a flood cannot exhaust its memory.
+
+    `inbox`: messages of one sender waiting for the agent's handler (and, on DDS, also those between the
+    receiving thread and the event loop); `backlog`: messages to one receiver waiting for its reader
+    (back-pressure). A message over a bound is dropped (the newest: what is queued stays in order, and a
+    flooding sender loses its own messages, not another's) and counted in `TrafficStats.shed`."""
+
+    inbox: int = 10_000
+    backlog: int = 10_000
+
+    def __post_init__(self) -> None:
+        for name in ("inbox", "backlog"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"limits.{name}: expected a positive integer, got {value!r}")
 
 
 class UnknownReceiverError(LookupError):
@@ -39,6 +61,11 @@ class ReplyTimeout(TimeoutError):
         super().__init__(f"{sender}: no reply from {', '.join(receivers)} within {timeout:g} s")
         self.receivers = receivers
         self.timeout = timeout
+
+
+class RefusedMessage(Exception):
+    """Raised by a handler for a message its protocol cannot have sent (e.g. a round far ahead): the
+    carrier counts it as rejected (kind `protocol`) and logs it, rate-limited; the run goes on."""
 
 
 class MessageMeta(NamedTuple):
@@ -67,6 +94,10 @@ class TrafficStats:
     rejected: int = 0
     compute_seconds: float = 0.0
     reject_reasons: list[str] = field(default_factory=list)
+    rejected_by: dict[str, int] = field(default_factory=dict)  # kind -> count (receiver, problem_id,
+    #   malformed, protocol (`RefusedMessage`); and `auth.Refusal` values: foreign_fleet, stranger, unsigned, forged, replayed)
+    shed: dict[str, int] = field(default_factory=dict)         # bound hit (`Limits`): inbox, backlog -> count
+    inbox_peak: int = 0                                        # most messages of one sender queued at once
 
 
 class Agent(Protocol):
@@ -141,6 +172,10 @@ class CarrierBase(Carrier):
         self._inbox: deque[Callable[[], Awaitable[None] | None]] = deque()
         self._working = False
         self._last_job_drained = False  # the job running is `on_inbox_drained`
+        self.limits = Limits()
+        self._waiting: Counter[str] = Counter()  # sender -> messages queued for the handler
+        self._tally_lock = threading.Lock()      # counters may be bumped from a transport's receiving thread
+        self._last_logged: dict[str, tuple[float, int]] = {}  # kind -> (time logged, count then)
 
     # --- verbs -----------------------------------------------------------------------------------
     def get_address(self) -> str:
@@ -195,13 +230,14 @@ class CarrierBase(Carrier):
     def _receive(self, wire: WireMessage, nbytes: int) -> None:
         """Validate and decode an arriving message; a bad one is logged and counted, never raised."""
         if wire.receiver != self.address:
-            return self._reject(f"addressed to {wire.receiver!r}, not {self.address!r}")
+            return self._reject(f"addressed to {wire.receiver!r}, not {self.address!r}", "receiver")
         if wire.problem_id != self.problem_id:
-            return self._reject(f"problem_id {wire.problem_id!r} from {wire.sender!r} is not {self.problem_id!r}")
+            return self._reject(f"problem_id {wire.problem_id!r} from {wire.sender!r} is not {self.problem_id!r}",
+                                "problem_id")
         try:
             content = decode(wire)
         except CodecError as error:
-            return self._reject(f"malformed message from {wire.sender!r}: {error}")
+            return self._reject(f"malformed message from {wire.sender!r}: {error}", "malformed")
         self._accept(content, MessageMeta(sender=wire.sender, receiver=wire.receiver, type=wire.type,
                                           problem_id=wire.problem_id, message_id=wire.message_id,
                                           in_reply_to=wire.in_reply_to, iteration=wire.iteration,
@@ -219,15 +255,67 @@ class CarrierBase(Carrier):
             return
         self._deliver(content, meta)
 
-    def _reject(self, reason: str) -> None:
-        self.stats.rejected += 1
-        if len(self.stats.reject_reasons) < 20:
-            self.stats.reject_reasons.append(reason)
-        log.warning("%s: dropped incoming message: %s", self.address, reason)
+    def _reject(self, reason: str, kind: str) -> None:
+        """Count and log (rate-limited) an incoming message refused for `reason`; thread-safe."""
+        with self._tally_lock:
+            self.stats.rejected += 1
+            count = self.stats.rejected_by[kind] = self.stats.rejected_by.get(kind, 0) + 1
+            if len(self.stats.reject_reasons) < 20:
+                self.stats.reject_reasons.append(reason)
+        self._log_limited(kind, count, "dropped incoming message (%s): %s", kind, reason)
+
+    def refusals(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Copies of (`stats.rejected_by`, `stats.shed`), safe while a receiving thread updates them."""
+        with self._tally_lock:
+            return dict(self.stats.rejected_by), dict(self.stats.shed)
+
+    def _shed(self, kind: str, peer: str) -> None:
+        """Count and log (rate-limited) a message dropped because a `Limits` bound was hit; thread-safe."""
+        with self._tally_lock:
+            count = self.stats.shed[kind] = self.stats.shed.get(kind, 0) + 1
+        bound = self.limits.inbox if kind == "inbox" else self.limits.backlog
+        self._log_limited(f"shed {kind}", count, "shedding load: %s bound of %d messages %s %s hit, newest dropped",
+                          kind, bound, "from" if kind == "inbox" else "to", peer)
+
+    def _log_limited(self, kind: str, count: int, message: str, *args: Any) -> None:
+        """Log the first `LOG_BURST` events of `kind`, then at most one per `LOG_EVERY_SECONDS`, with the count."""
+        now = time.monotonic()
+        logged_at, logged_count = self._last_logged.get(kind, (-LOG_EVERY_SECONDS, 0))
+        if count > LOG_BURST and now - logged_at < LOG_EVERY_SECONDS:
+            return
+        self._last_logged[kind] = (now, count)
+        suppressed = count - logged_count - 1
+        log.warning("%s: " + message + (f" (and {suppressed} more since the last report)" if suppressed else ""),
+                    self.address, *args)
 
     # --- the agent's serialized worker: one handler at a time, in arrival order -----------------
     def _deliver(self, content: Any, meta: MessageMeta) -> None:
-        self._enqueue(functools.partial(self.agent.on_exchange_message, self, content, meta))
+        """Queue the message for the agent's handler, unless its sender has `limits.inbox` queued already."""
+        if not self._hold_slot(meta.sender):
+            return
+        self._enqueue(functools.partial(self._handle, content, meta))
+
+    def _hold_slot(self, sender: str) -> bool:
+        """Take one of `sender`'s `limits.inbox` slots in the handler's queue, or shed the message."""
+        waiting = self._waiting[sender]
+        if waiting >= self.limits.inbox:
+            self._shed("inbox", sender)
+            return False
+        self._waiting[sender] = waiting + 1
+        with self._tally_lock:
+            self.stats.inbox_peak = max(self.stats.inbox_peak, waiting + 1)
+        return True
+
+    def _release_slot(self, sender: str) -> None:
+        left = self._waiting[sender] - 1
+        if left:
+            self._waiting[sender] = left
+        else:
+            del self._waiting[sender]   # no entry stays behind for a sender heard once
+
+    def _handle(self, content: Any, meta: MessageMeta) -> Awaitable[None] | None:
+        self._release_slot(meta.sender)
+        return self.agent.on_exchange_message(self, content, meta)
 
     def _enqueue(self, job: Callable[[], Awaitable[None] | None]) -> None:
         """Queue `job` (called without arguments; an awaitable result is awaited) for the agent's worker."""
@@ -255,6 +343,8 @@ class CarrierBase(Carrier):
             while pending is not None:
                 try:
                     await pending
+                except RefusedMessage as refusal:
+                    self._reject(str(refusal), "protocol")
                 except Exception as error:  # reported in the run report, never swallowed
                     self._record_error(error)
                 pending = self._run_jobs()
@@ -276,6 +366,9 @@ class CarrierBase(Carrier):
             job = inbox.popleft()
             try:
                 outcome = job()
+            except RefusedMessage as refusal:
+                self._reject(str(refusal), "protocol")
+                continue
             except Exception as error:  # reported in the run report, never swallowed
                 self._record_error(error)
                 continue

@@ -55,20 +55,25 @@ class WireMessage:
     floats: list[FloatField] = field(default_factory=list)
     ints: list[IntField] = field(default_factory=list)
     strings: list[StringField] = field(default_factory=list)
+    fleet: str = ""        # the fleet's name, and with a fleet key the sender's epoch and the MAC
+    epoch: int = 0         # (`dro_ros.core.auth`); a carrier without a fleet leaves them empty
+    mac: bytes = b""
 
     def cdr_size(self) -> int:
         """Serialized size in bytes of the corresponding `Envelope` (see module docstring)."""
         return envelope_size((self.sender, self.receiver, self.algorithm, self.problem_id, self.type),
                              tuple((f.name, len(f.shape), f.data.size) for f in self.floats),
                              tuple((f.name, len(f.shape), f.data.size) for f in self.ints),
-                             tuple((f.name, tuple(f.data)) for f in self.strings))
+                             tuple((f.name, tuple(f.data)) for f in self.strings), (self.fleet, len(self.mac)))
 
 
 @functools.lru_cache(maxsize=65536)
 def envelope_size(header: tuple[str, ...], floats: tuple[tuple[str, int, int], ...],
-                  ints: tuple[tuple[str, int, int], ...], strings: tuple[tuple[str, tuple[str, ...]], ...]) -> int:
-    """CDR bytes of an Envelope with header strings (sender, receiver, algorithm, problem_id, type) and
-    fields given as (name, dimensions, values) for floats and ints, (name, texts) for strings."""
+                  ints: tuple[tuple[str, int, int], ...], strings: tuple[tuple[str, tuple[str, ...]], ...],
+                  seal: tuple[str, int] = ("", 0)) -> int:
+    """CDR bytes of an Envelope with header strings (sender, receiver, algorithm, problem_id, type),
+    fields given as (name, dimensions, values) for floats and ints, (name, texts) for strings, and the
+    seal (fleet name, MAC bytes)."""
     offset = _header_size(*header)
     for group in (floats, ints):
         for name, dimensions, values in group:
@@ -82,6 +87,9 @@ def envelope_size(header: tuple[str, ...], floats: tuple[tuple[str, int, int], .
         offset = _align(offset, 4) + 4
         for text in texts:
             offset = _string(offset, text)
+    fleet, mac_bytes = seal
+    offset = _align(_string(offset, fleet), 8) + 8    # fleet, epoch
+    offset = _align(offset, 4) + 4 + mac_bytes
     return 4 + offset
 
 

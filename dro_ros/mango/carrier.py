@@ -74,7 +74,7 @@ class HostAgent(mango.Agent):
         try:
             wire = wire_from_json(content)
         except (KeyError, TypeError, ValueError) as error:
-            self.carrier._reject(f"malformed envelope from {meta.get('sender_id')!r}: {error}")
+            self.carrier._reject(f"malformed envelope from {meta.get('sender_id')!r}: {error}", "malformed")
             return
         self.carrier.arrived(wire)
 

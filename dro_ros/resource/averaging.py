@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta
+from dro_ros.core.carrier import Carrier, MessageMeta, RefusedMessage
 from dro_ros.core.codec import FloatArray, wire_message
 
 Gradient = Callable[[np.ndarray, int], np.ndarray]
@@ -102,6 +102,8 @@ class AveragingAgent:
             return
         if meta.sender not in self._neighbours or content.iteration < self.round:
             return  # not a neighbour, or a late duplicate of a finished round
+        if content.iteration > self.round + 1:   # a neighbour sends round r + 1 only after our round r
+            raise RefusedMessage(f"{meta.sender} sent round {content.iteration} during round {self.round}")
         if content.value.shape != self.value.shape:
             raise ValueError(f"{meta.sender} sent a value of shape {content.value.shape}, "
                              f"expected {self.value.shape}")

@@ -13,6 +13,16 @@ Back-pressure: when a slow reader fills the writer's history, `publish` raises; 
 that message and every later one to the same receiver in an ordered backlog, retried every millisecond
 from the event loop, so nothing is lost, order is kept, and no agent's handler blocks.
 
+Fleet membership (`dro_ros.core.auth`): every envelope sent is sealed with the fleet's name, this
+carrier's epoch and, with a fleet key, a MAC; every envelope received passes the `Gate` first, in the
+receiving thread, so a refused one (another fleet, a stranger, unsigned, forged, replayed) costs no queue
+space. Refusals are counted in `stats.rejected_by` and logged, rate-limited.
+
+Resource limits (`Limits`): at most `limits.inbox` messages of one sender between the receiving thread
+and the agent's handler (twice that in all: the hop to the event loop, then the handler's queue), and at
+most `limits.backlog` messages to one receiver in its backlog; beyond, the newest is dropped and counted
+in `stats.shed`.
+
 Start-up handshake: a VOLATILE reader that matches a writer late skips what was written before, so a
 matched publisher alone does not prove delivery. Each carrier repeats `Hello(heard=...)` to every
 neighbour until that neighbour answers `heard=True` (it has received from us, so its reader is matched to
@@ -20,14 +30,14 @@ our writer); only then does the runtime start the agent. Messages that arrive be
 started are held and handed over right after its `on_start`.
 
 Threads: rclpy's executor spins in its own thread (see `runtime.py`); the subscription callback only
-converts the Envelope and hands it to the asyncio loop with `call_soon_threadsafe`; decoding,
-validation and the agent's handlers run on the loop. Publishing from the loop thread is thread-safe.
+converts the Envelope, admits it (gate, inbox share) and hands it to the asyncio loop with
+`call_soon_threadsafe`; decoding, validation and the agent's handlers run on the loop. Publishing from the loop thread is thread-safe.
 """
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -38,7 +48,8 @@ from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from dro_ros.core.carrier import (DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, MessageMeta, ReplyTimeout,
+from dro_ros.core.auth import Gate, Membership
+from dro_ros.core.carrier import (DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, Limits, MessageMeta, ReplyTimeout,
                                   call_maybe_async)
 from dro_ros.core.codec import wire_message
 from dro_ros.core.wire import WireMessage
@@ -64,10 +75,12 @@ def inbox_topic(address: str) -> str:
 
 
 class RosCarrier(CarrierBase):
-    """One agent on its own node; `fleet` lists every address of the run (neighbours and others)."""
+    """One agent on its own node; `fleet` lists every address of the run (neighbours and others);
+    `membership` is the fleet's name and key."""
 
     def __init__(self, node: Node, agent: Agent, address: str, neighbours: list[str], fleet: list[str],
-                 problem_id: str, loop: asyncio.AbstractEventLoop) -> None:
+                 problem_id: str, loop: asyncio.AbstractEventLoop, *, membership: Membership,
+                 limits: Limits = Limits()) -> None:
         super().__init__(agent, address, problem_id)
         unknown = sorted(set(neighbours) - set(fleet))
         if unknown:
@@ -76,6 +89,11 @@ class RosCarrier(CarrierBase):
         self.loop = loop
         self.neighbours = sorted(neighbours)
         self.fleet = set(fleet)
+        self.membership = membership
+        self.limits = limits
+        self.epoch = time.time_ns()   # a restarted sender's carrier has a later one (auth module docstring)
+        self.gate = Gate(membership, self.fleet - {address})
+        self._arriving: Counter[str] = Counter()  # sender -> envelopes handed to the loop, not yet received
         self.last_heard = time.monotonic()
         self.started = False
         self.closed = False
@@ -146,6 +164,7 @@ class RosCarrier(CarrierBase):
         if hasattr(self.agent, "on_start"):
             self._enqueue(lambda: call_maybe_async(self.agent.on_start, self))
         for content, meta in self._held:
+            self._release_slot(meta.sender)   # its slot moves to the handler's queue
             super()._deliver(content, meta)
         self._held.clear()
 
@@ -160,19 +179,23 @@ class RosCarrier(CarrierBase):
     def _transmit(self, wire: WireMessage, nbytes: int) -> None:
         if self.closed:
             return
+        self.membership.seal(wire, self.epoch)
         publisher = self._publishers.get(wire.receiver)
         if publisher is None:
             publisher = self._publishers[wire.receiver] = self._publisher(wire.receiver)
         message = to_ros(wire)
         backlog = self._backlog.get(wire.receiver)
         if backlog:
+            if len(backlog) >= self.limits.backlog:
+                return self._shed("backlog", wire.receiver)
             backlog.append(message)
-            return
+            return None
         try:
             publisher.publish(message)
         except RCLError:
             self._backlog[wire.receiver] = deque([message])
             self.loop.create_task(self._drain(wire.receiver, publisher))
+        return None
 
     async def _drain(self, receiver: str, publisher: Publisher) -> None:
         backlog = self._backlog[receiver]
@@ -184,11 +207,25 @@ class RosCarrier(CarrierBase):
                 await asyncio.sleep(BACKLOG_RETRY_SECONDS)
 
     def _on_envelope(self, message: Envelope) -> None:
-        """Executor thread: convert, measure and hand over to the asyncio loop."""
+        """Executor thread: convert, admit (the `Gate`, then a slot of the sender's `limits.inbox`), and
+        hand over to the asyncio loop."""
         wire = from_ros(message)
+        refusal = self.gate.check(wire)
+        if refusal is not None:
+            return self._reject(f"{refusal.value} envelope from {wire.sender!r} (fleet {wire.fleet!r})", refusal.value)
+        with self._tally_lock:
+            arriving = self._arriving[wire.sender]
+            if arriving < self.limits.inbox:
+                self._arriving[wire.sender] = arriving + 1
+                self.stats.inbox_peak = max(self.stats.inbox_peak, arriving + 1)
+        if arriving >= self.limits.inbox:
+            return self._shed("inbox", wire.sender)
         self.loop.call_soon_threadsafe(self._arrive, wire, wire.cdr_size())
+        return None
 
     def _arrive(self, wire: WireMessage, nbytes: int) -> None:
+        with self._tally_lock:
+            self._arriving[wire.sender] -= 1
         self.last_heard = time.monotonic()
         self._receive(wire, nbytes)
 
@@ -204,5 +241,5 @@ class RosCarrier(CarrierBase):
         self._confirmed.add(meta.sender)  # it only sends after it heard us
         if self.started:
             super()._deliver(content, meta)
-        else:
+        elif self._hold_slot(meta.sender):
             self._held.append((content, meta))

@@ -17,7 +17,8 @@ NS_PER_S = 1_000_000_000  # the wire stamp is unsigned ns since the epoch (beyon
 def to_ros(wire: WireMessage) -> Envelope:
     message = Envelope(sender=wire.sender, receiver=wire.receiver, algorithm=wire.algorithm,
                        problem_id=wire.problem_id, type=wire.type, message_id=wire.message_id,
-                       in_reply_to=wire.in_reply_to, iteration=wire.iteration)
+                       in_reply_to=wire.in_reply_to, iteration=wire.iteration, fleet=wire.fleet, epoch=wire.epoch)
+    message.mac.frombytes(wire.mac)
     message.stamp.sec, message.stamp.nanosec = divmod(wire.stamp_ns, NS_PER_S)
     message.floats = [FloatArray(name=f.name, shape=list(f.shape), data=f.data) for f in wire.floats]
     message.ints = [IntArray(name=f.name, shape=list(f.shape), data=f.data) for f in wire.ints]
@@ -33,4 +34,5 @@ def from_ros(message: Envelope) -> WireMessage:
         stamp_ns=message.stamp.sec * NS_PER_S + message.stamp.nanosec,
         floats=[FloatField(f.name, tuple(f.shape), np.asarray(f.data, dtype=np.float64)) for f in message.floats],
         ints=[IntField(f.name, tuple(f.shape), np.asarray(f.data, dtype=np.int64)) for f in message.ints],
-        strings=[StringField(f.name, list(f.data)) for f in message.strings])
+        strings=[StringField(f.name, list(f.data)) for f in message.strings],
+        fleet=message.fleet, epoch=message.epoch, mac=message.mac.tobytes())

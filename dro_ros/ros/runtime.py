@@ -30,7 +30,8 @@ import rclpy
 from rclpy.context import Context
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-from dro_ros.core.carrier import Agent
+from dro_ros.core.auth import Membership
+from dro_ros.core.carrier import Agent, Limits
 from dro_ros.core.report import RunReport, RunStatus, collect
 from dro_ros.ros.carrier import RosCarrier
 
@@ -94,16 +95,19 @@ class Spinner:
 
 
 async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, list[str]], fleet: list[str],
-                         problem_id: str, timeouts: Timeouts = Timeouts()) -> RunReport:
-    """Run the local `agents` (address -> agent) of a fleet over DDS; see the module docstring."""
+                         problem_id: str, timeouts: Timeouts = Timeouts(), membership: Membership | None = None,
+                         limits: Limits = Limits()) -> RunReport:
+    """Run the local `agents` (address -> agent) of a fleet over DDS; see the module docstring. The fleet's
+    name defaults to `problem_id`, its key to the environment's (`dro_ros.core.auth.load_key`)."""
     loop = asyncio.get_running_loop()
+    membership = membership or Membership.load(problem_id)
     host = Spinner()
     try:
         carriers = []
         for address, agent in agents.items():
             node = host.add_node(f"dro_agent_{next(_node_names)}", f"/{address}")
             carriers.append(RosCarrier(node, agent, address, list(neighbours.get(address, [])), fleet,
-                                       problem_id, loop))
+                                       problem_id, loop, membership=membership, limits=limits))
         host.start()
         return await run_carriers(carriers, timeouts)
     finally:

@@ -27,12 +27,13 @@ class AgentSpec:
     algorithm: str
     params: dict[str, Any] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
+    limits: dict[str, int] = field(default_factory=dict)   # `core.carrier.Limits` fields: inbox, backlog
 
     @classmethod
     def from_dict(cls, data: Any) -> "AgentSpec":
         if not isinstance(data, dict):
             raise SpecError(f"spec: expected an object, got {type(data).__name__}")
-        known = {"address", "neighbours", "fleet", "problem_id", "algorithm", "params", "timeouts"}
+        known = {"address", "neighbours", "fleet", "problem_id", "algorithm", "params", "timeouts", "limits"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise SpecError(f"spec: unknown field(s) {', '.join(unknown)}")
@@ -57,10 +58,18 @@ class AgentSpec:
                 raise SpecError(f"timeouts.{name}: unknown timeout")
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise SpecError(f"timeouts.{name}: expected a non-negative number of seconds, got {value!r}")
+        limits = data.get("limits", {})
+        if not isinstance(limits, dict):
+            raise SpecError("limits: expected an object")
+        for name, value in limits.items():
+            if name not in ("inbox", "backlog"):
+                raise SpecError(f"limits.{name}: unknown limit")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise SpecError(f"limits.{name}: expected a positive number of messages, got {value!r}")
         problem_id = data.get("problem_id", "run")
         if not isinstance(problem_id, str):
             raise SpecError("problem_id: expected a string")
-        return cls(address, neighbours, fleet, problem_id, algorithm, dict(params), dict(timeouts))
+        return cls(address, neighbours, fleet, problem_id, algorithm, dict(params), dict(timeouts), dict(limits))
 
     def to_parameters(self) -> dict[str, Any]:
         """The spec as flat ROS parameters of `agent_node` (see `from_parameters`). Empty lists are
@@ -70,6 +79,7 @@ class AgentSpec:
         if self.neighbours:
             values["neighbours"] = list(self.neighbours)
         values.update({f"timeouts.{name}": float(value) for name, value in self.timeouts.items()})
+        values.update({f"limits.{name}": value for name, value in self.limits.items()})
         return values
 
     @classmethod
@@ -80,12 +90,12 @@ class AgentSpec:
             params = json.loads(values.get("params") or "{}")
         except json.JSONDecodeError as error:
             raise SpecError(f"params: expected JSON text ({error})") from None
-        timeouts = {key.split(".", 1)[1]: value for key, value in values.items()
-                    if key.startswith("timeouts.") and value is not None}
+        timeouts, limits = ({key.split(".", 1)[1]: value for key, value in values.items()
+                             if key.startswith(prefix) and value is not None} for prefix in ("timeouts.", "limits."))
         return cls.from_dict({"address": values.get("robot_id"), "fleet": list(values.get("fleet") or []),
                               "neighbours": list(values.get("neighbours") or []),
                               "algorithm": values.get("algorithm"), "problem_id": values.get("problem_id") or "run",
-                              "params": params, "timeouts": timeouts})
+                              "params": params, "timeouts": timeouts, "limits": limits})
 
     def build_agent(self) -> Agent:
         """A fresh agent from the algorithm's registered factory (`registry.make_agent`)."""

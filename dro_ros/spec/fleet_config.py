@@ -51,6 +51,13 @@ class Timeouts(_Strict):
     shutdown: NonNegativeFloat | None = None
 
 
+class Limits(_Strict):
+    """Messages an agent keeps queued (`core.carrier.Limits`; README "Resource limits")."""
+
+    inbox: PositiveInt | None = None     # per sender, waiting for the handler
+    backlog: PositiveInt | None = None   # per receiver, waiting for its reader
+
+
 class AgentSection(_Strict):
     """`agent_node` parameters shared by every robot."""
 
@@ -58,6 +65,8 @@ class AgentSection(_Strict):
     frame_id: str | None = None
     autostart: bool | None = None
     plan_on_activate: bool | None = None
+    fleet_name: str | None = None          # envelopes of another fleet are refused (default: problem_id)
+    key_file: str | None = None            # path of the fleet key file (README "Security"); never the key
 
 
 class SimulatorSection(_Strict):
@@ -116,6 +125,7 @@ class _Fleet(_Strict):
     algorithm: str
     params: dict[str, Any] = {}
     timeouts: Timeouts = Timeouts()
+    limits: Limits = Limits()
     agent: AgentSection = AgentSection()
     supervisor: SupervisorSection = SupervisorSection()
     record: str | None = None

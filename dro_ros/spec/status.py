@@ -38,6 +38,8 @@ class AgentStatus:
     planning_time: float | None = None    # s, the run's wall time on this agent
     messages: int | None = None           # sent by this agent in the run
     bytes: int | None = None              # sent by this agent in the run
+    rejected: dict[str, int] | None = None  # incoming messages refused, by kind (`TrafficStats.rejected_by`)
+    shed: dict[str, int] | None = None      # messages dropped at a `Limits` bound: inbox, backlog
     waiting_for: tuple[str, ...] = ()     # neighbours this agent still waited for when the run ended
     error: str | None = None
     critical_path: float | None = None    # s, trajectory agents (`trajectory.outcome`)
@@ -58,7 +60,7 @@ class AgentStatus:
                 values["state"] = value.value
             elif item.name == "waiting_for":
                 values["waiting_for"] = ",".join(value)
-            elif item.name in ("result", "odom"):
+            elif item.name in ("result", "odom", "rejected", "shed"):
                 values[item.name] = json.dumps(list(value) if item.name == "odom" else value)
             else:
                 values[item.name] = repr(value) if isinstance(value, float) else str(value)
@@ -110,10 +112,19 @@ def _position(text: str) -> tuple[float, ...]:
     return tuple(float(x) for x in value)
 
 
+def _counts(text: str) -> dict[str, int]:
+    value = json.loads(text)
+    if not isinstance(value, dict) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                              for n in value.values()):
+        raise ValueError(f"expected a JSON object of non-negative counts, got {text!r}")
+    return value
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name for name in text.split(",") if name)
 
 
 _PARSERS = {"state": _state, "planning_time": _seconds, "messages": _count, "bytes": _count,
             "waiting_for": _names, "critical_path": _seconds, "compute": _seconds, "solves": _count,
-            "cost": float, "result": json.loads, "odom": _position}
+            "cost": float, "result": json.loads, "odom": _position,
+            "rejected": _counts, "shed": _counts}

@@ -64,7 +64,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta
+from dro_ros.core.carrier import Carrier, MessageMeta, RefusedMessage
 from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.trajectory.active_set import EXACT, ActiveSetQp
@@ -206,6 +206,8 @@ class NcAdmmAgent:
                     carrier.send_to_other(content, address)
             return
         phase = 2 * content.iteration + isinstance(content, Consensus)
+        if not self._phase <= phase <= self._phase + 2:   # each phase's message comes once, at most one ahead
+            raise RefusedMessage(f"{meta.sender} sent phase {phase} during phase {self._phase}")
         self._inbox.setdefault(phase, {})[meta.sender] = content
         await self._advance(carrier)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from dro_ros.core.carrier import ReplyTimeout, UnknownReceiverError
+from dro_ros.core.carrier import Limits, RefusedMessage, ReplyTimeout, UnknownReceiverError
 from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.report import RunStatus
 from dro_ros.core.simple import ActorContainer, NetworkModel, SimpleCarrier, cid, run_in_process
@@ -155,6 +155,46 @@ def test_a_malformed_network_message_is_dropped_and_counted():
     receiver = run(scenario())
     assert receiver.stats.rejected == 1 and "Note.data: missing" in receiver.stats.reject_reasons[0]
     assert receiver.agent.received == []
+
+
+def test_a_message_the_protocol_refuses_is_counted_and_the_run_goes_on():
+    class Picky(Recorder):
+        def on_exchange_message(self, carrier, content, meta):
+            if content.iteration > 0:
+                raise RefusedMessage(f"{meta.sender} is ahead")
+            super().on_exchange_message(carrier, content, meta)
+
+    async def scenario():
+        container = ActorContainer()
+        receiver = SimpleCarrier(container, Picky())
+        for iteration in (0, 5):
+            receiver._receive(encode_note(iteration, receiver, container), 0)
+        await asyncio.sleep(0)
+        return receiver
+    receiver = run(scenario())
+    assert receiver.error is None and len(receiver.agent.received) == 1
+    assert receiver.stats.rejected_by == {"protocol": 1} and receiver.stats.reject_reasons == ["x is ahead"]
+
+
+def test_an_inbox_over_its_limit_sheds_the_newest_messages_of_that_sender():
+    async def scenario():
+        container = ActorContainer()
+        receiver = SimpleCarrier(container, Recorder())
+        receiver.limits = Limits(inbox=3)
+        for iteration in range(5):   # queued in one go: the worker runs only after this loop yields
+            receiver._receive(encode_note(iteration, receiver, container), 0)
+        await asyncio.sleep(0)
+        return receiver
+    receiver = run(scenario())
+    assert [content.iteration for _, content in receiver.agent.received] == [0, 1, 2]
+    assert receiver.stats.shed == {"inbox": 2} and receiver.stats.inbox_peak == 3
+
+
+def encode_note(iteration, receiver, container):
+    from dro_ros.core.codec import encode
+
+    return encode(Note(iteration, np.zeros(2)), sender="x", receiver=receiver.address,
+                  problem_id=container.problem_id, message_id=iteration + 1)
 
 
 class Crasher:

@@ -2,7 +2,8 @@
 
 configure refuses bad parameters (naming the field) and succeeds once they are fixed through the
 parameter service; activate makes it ready; start_plan starts a run, abort_plan stops it; a run whose
-neighbour never appears ends `no_contact` after the discovery timeout, naming that neighbour.
+neighbour never appears ends `no_contact` after the discovery timeout, naming that neighbour, and counts
+the envelopes of another fleet it refused meanwhile.
 """
 import json
 import sys
@@ -90,10 +91,18 @@ def test_lifecycle_configure_validates_and_runs_start_and_abort(agent):
     assert call(node, executor, Trigger, "/robot_0/agent/abort_plan", Trigger.Request()).success
     assert wait_for(lambda s: s["state"] == "aborted" and s.get("run_id") == "r1")
 
+    # another fleet's envelopes during run r3 are refused and counted in the status
+    from dro_ros.msg import Envelope
+    from dro_ros.ros.carrier import INBOX_QOS, inbox_topic
+
+    foreign = node.create_publisher(Envelope, inbox_topic("robot_0"), INBOX_QOS)
+    node.create_timer(0.05, lambda: foreign.publish(Envelope(sender="robot_1", receiver="robot_0", problem_id="r3",
+                                                             type="dro/Hello", fleet="other_fleet")))
     assert call(node, executor, StartPlan, "/robot_0/agent/start_plan", StartPlan.Request(run_id="r3")).accepted
     assert wait_for(lambda s: s["state"] == "failed" and s.get("run_id") == "r3", timeout=30.0)
     final = next(s for s in states if s["state"] == "failed" and s.get("run_id") == "r3")
     assert final["status"] == "no_contact" and final["waiting_for"] == "robot_1"
+    assert json.loads(final["rejected"])["foreign_fleet"] > 0
 
 
 @pytest.mark.parametrize("robots, message", [

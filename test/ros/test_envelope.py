@@ -32,8 +32,8 @@ samples = st.builds(
 
 
 @settings(max_examples=150, deadline=None)
-@given(samples, text, st.integers(0, 2**63))
-def test_messages_round_trip_through_the_ros_envelope_with_exact_byte_counts(sample, sender, stamp):
+@given(samples, text, st.integers(0, 2**63), text, st.integers(0, 2**64 - 1), st.binary(max_size=40))
+def test_messages_round_trip_through_the_ros_envelope_with_exact_byte_counts(sample, sender, stamp, fleet, epoch, mac):
     from rclpy.serialization import deserialize_message, serialize_message
 
     from dro_ros.msg import Envelope
@@ -41,9 +41,12 @@ def test_messages_round_trip_through_the_ros_envelope_with_exact_byte_counts(sam
 
     wire = encode(sample, sender=sender, receiver="robot_2", problem_id="p", message_id=5, in_reply_to=3,
                   stamp_ns=stamp)
+    wire.fleet, wire.epoch, wire.mac = fleet, epoch, mac
     serialized = serialize_message(to_ros(wire))
     assert len(serialized) == wire.cdr_size()
-    back = decode(from_ros(deserialize_message(serialized, Envelope)))
+    received = from_ros(deserialize_message(serialized, Envelope))
+    assert (received.fleet, received.epoch, received.mac) == (fleet, epoch, mac)
+    back = decode(received)
     assert (back.iteration, back.weight, back.ok, back.tag, back.names) == \
            (sample.iteration, sample.weight, sample.ok, sample.tag, sample.names)
     assert back.values.shape == sample.values.shape and np.array_equal(back.values, sample.values)

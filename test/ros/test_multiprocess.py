@@ -55,10 +55,12 @@ def test_malformed_messages_from_the_network_are_counted_and_the_agent_carries_o
 
         async def on_start(self, carrier):
             raw = carrier.node.create_publisher(Envelope, inbox_topic("echo"), INBOX_QOS)
-            bad_shape = Envelope(sender="ping", receiver="echo", problem_id="test", type="echo/Ping", message_id=900)
+            bad_shape = Envelope(sender="ping", receiver="echo", problem_id="test", type="echo/Ping", message_id=900,
+                                 fleet="test")
             bad_shape.floats = [FloatArray(name="payload", shape=[4], data=[1.0])]
             raw.publish(bad_shape)
-            raw.publish(Envelope(sender="ping", receiver="echo", problem_id="test", type="no/Such", message_id=901))
+            raw.publish(Envelope(sender="ping", receiver="echo", problem_id="test", type="no/Such", message_id=901,
+                                 fleet="test"))
             await super().on_start(carrier)
 
     env = isolated_ros_env()

@@ -14,6 +14,8 @@ json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.text(ma
 statuses = st.builds(
     AgentStatus, state=st.sampled_from(AgentState), run_id=st.none() | text, status=st.none() | text,
     planning_time=st.none() | seconds, messages=st.none() | counts, bytes=st.none() | counts,
+    rejected=st.none() | st.dictionaries(st.sampled_from(["forged", "replayed", "malformed"]), counts, min_size=1),
+    shed=st.none() | st.dictionaries(st.sampled_from(["inbox", "backlog"]), counts, min_size=1),
     waiting_for=st.lists(address, max_size=3).map(tuple), error=st.none() | text,
     critical_path=st.none() | seconds, compute=st.none() | seconds, solves=st.none() | counts,
     cost=st.none() | st.floats(allow_nan=False, allow_infinity=False),
@@ -38,6 +40,7 @@ def test_a_finished_run_reads_as_the_agent_node_publishes_it():
 
 @pytest.mark.parametrize("values, message", [
     ({"state": "sleeping"}, r"state: expected one of \['unconfigured'"),
+    ({"state": "done", "rejected": '{"forged": -1}'}, "rejected: expected a JSON object of non-negative counts"),
     ({"run_id": "x/0"}, "state: missing"),
     ({"state": "done", "messages": "-3"}, "messages: expected a non-negative integer, got '-3'"),
     ({"state": "done", "critical_path": "fast"}, "critical_path: could not convert"),

@@ -2,10 +2,12 @@
 
 Parameters (a fleet config gives them through `dro_ros.ros.launch_plan`; see `AgentSpec.to_parameters`):
 `robot_id`, `fleet`, `neighbours`, `algorithm`, `params` (JSON text: the algorithm's parameters, e.g. the
-trajectory scenario), `problem_id`, `timeouts.discovery|stall|wall` (s), and
+trajectory scenario), `problem_id`, `timeouts.discovery|stall|wall` (s), `limits.inbox|backlog` (messages, `core.carrier.Limits`), and
 - `autostart` (true): configure and activate on start-up, as nav2's lifecycle manager would;
 - `plan_on_activate` (false): start run `<problem_id>/0` on activation, without a supervisor;
-- `heartbeat` (1.0 s): period of the status on `/diagnostics`; `frame_id` (world).
+- `heartbeat` (1.0 s): period of the status on `/diagnostics`; `frame_id` (world);
+- `fleet_name` (default: `problem_id`) and `key_file` (""): the fleet's membership (`dro_ros.core.auth`;
+  `DRO_ROS_FLEET_KEY` / `DRO_ROS_FLEET_KEY_FILE` in the environment take precedence over `key_file`).
 
 Lifecycle: *configure* validates the parameters and builds the agent once (an error names the field and
 the transition fails); *activate* joins the fleet; *deactivate* aborts a run in progress.
@@ -19,7 +21,7 @@ so a restarted node rejoins at the next run.
 
 Topics out: `plan` (dro_ros/msg/TrajectoryPlan), `path` (nav_msgs/Path) and `markers`
 (visualization_msgs/MarkerArray), all latched; `/diagnostics` (one DiagnosticStatus `dro_ros/<robot>/agent`:
-state, run, outcome, traffic, critical path, error). In: `odom` (nav_msgs/Odometry) places the safety
+state, run, outcome, traffic, refused and shed messages, critical path, error). In: `odom` (nav_msgs/Odometry) places the safety
 disc marker and is reported in the status.
 """
 from __future__ import annotations
@@ -42,6 +44,8 @@ from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
+from dro_ros.core.auth import FleetKeyError, Membership
+from dro_ros.core.carrier import Limits
 from dro_ros.core.report import RunReport, to_jsonable
 from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.msg import TrajectoryPlan
@@ -57,7 +61,7 @@ from dro_ros.trajectory.problem import ProblemError
 from dro_ros.trajectory.scenarios import scenario_from_config
 
 SPEC_PARAMETERS = ("robot_id", "fleet", "neighbours", "algorithm", "params", "problem_id",
-                   "timeouts.discovery", "timeouts.stall", "timeouts.wall")
+                   "timeouts.discovery", "timeouts.stall", "timeouts.wall", "limits.inbox", "limits.backlog")
 LEVEL = {AgentState.READY: DiagnosticStatus.OK, AgentState.PLANNING: DiagnosticStatus.OK,
          AgentState.DONE: DiagnosticStatus.OK, AgentState.UNCONFIGURED: DiagnosticStatus.WARN,
          AgentState.INACTIVE: DiagnosticStatus.WARN, AgentState.ABORTED: DiagnosticStatus.WARN,
@@ -79,12 +83,16 @@ class AgentNode(LifecycleNode):
         self.declare_parameter("plan_on_activate", False)
         self.declare_parameter("heartbeat", 1.0)
         self.declare_parameter("frame_id", "world")
+        self.declare_parameter("fleet_name", "")
+        self.declare_parameter("key_file", "")
         self.spec: AgentSpec | None = None
+        self.membership: Membership | None = None
         self.run_spec: AgentSpec | None = None  # the spec of the current (or last) run: the config's or a mission's
         self.fresh_agent: Any = None  # built by configure, used by the first run
         self.status = AgentStatus(AgentState.UNCONFIGURED)
         self.runs = 0
         self.run: Future | None = None
+        self.carrier: RosCarrier | None = None  # the current (or last) run's
         self.odom: np.ndarray | None = None
         self.create_service(StartPlan, "agent/start_plan", self._on_start_plan)
         self.create_service(Trigger, "agent/abort_plan", self._on_abort_plan)
@@ -102,7 +110,9 @@ class AgentNode(LifecycleNode):
         try:
             spec = AgentSpec.from_parameters(values)
             self.fresh_agent = spec.build_agent()  # validates the algorithm's parameters before joining
-        except SpecError as error:
+            self.membership = Membership.load(self.get_parameter("fleet_name").value or spec.problem_id,
+                                              self.get_parameter("key_file").value or None)
+        except (SpecError, FleetKeyError) as error:
             self.get_logger().error(f"invalid parameters: {error}")
             self._set_state(AgentState.UNCONFIGURED, error=str(error))
             return TransitionCallbackReturn.FAILURE
@@ -186,7 +196,9 @@ class AgentNode(LifecycleNode):
                 return
         else:
             agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
-        carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop)
+        carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop,
+                             membership=self.membership, limits=Limits(**spec.limits))
+        self.carrier = carrier
         try:
             report = await run_carriers([carrier], Timeouts(**spec.timeouts))
         except asyncio.CancelledError:
@@ -206,6 +218,7 @@ class AgentNode(LifecycleNode):
         traffic = report.traffic[address]
         outcome = {"run_id": run_id, "status": report.status.value, "planning_time": seconds,
                    "messages": traffic.sent, "bytes": traffic.bytes_sent,
+                   "rejected": traffic.rejected_by or None, "shed": traffic.shed or None,
                    "waiting_for": tuple(report.unfinished.get(address, [])),
                    "error": report.failures.get(address) or None}
         if isinstance(result, AgentOutcome):
@@ -249,6 +262,9 @@ class AgentNode(LifecycleNode):
     def _publish_status(self) -> None:
         robot = self.spec.address if self.spec else self.get_namespace().strip("/")
         status = self.status if self.odom is None else replace(self.status, odom=tuple(self.odom.tolist()))
+        if status.state is AgentState.PLANNING and self.carrier is not None:  # live counts during a run
+            rejected, shed = self.carrier.refusals()
+            status = replace(status, rejected=rejected or None, shed=shed or None)
         message = status.error or status.state.value + (f" ({status.run_id})" if status.run_id else "")
         status = DiagnosticStatus(level=LEVEL[status.state], name=f"dro_ros/{robot}/agent", message=message,
                                   hardware_id=robot,

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from dro_ros.core.auth import FleetKeyError, Membership
+from dro_ros.core.carrier import Limits
 from dro_ros.core.report import to_jsonable
 from dro_ros.ros.runtime import Timeouts, run_ros_agents
 from dro_ros.spec import AgentSpec, SpecError
@@ -30,9 +32,10 @@ def load_spec(text: str) -> AgentSpec:
     return AgentSpec.from_dict(data)
 
 
-async def run(spec: AgentSpec) -> dict:
+async def run(spec: AgentSpec, membership: Membership) -> dict:
     report = await run_ros_agents({spec.address: spec.build_agent()}, {spec.address: spec.neighbours},
-                                  spec.fleet, spec.problem_id, Timeouts(**spec.timeouts))
+                                  spec.fleet, spec.problem_id, Timeouts(**spec.timeouts), membership,
+                                  Limits(**spec.limits))
     return {"address": spec.address, "status": report.status.value,
             "result": to_jsonable(report.results.get(spec.address)),
             "unfinished": report.unfinished, "failures": report.failures,
@@ -52,7 +55,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"agent_once: invalid spec: {error}", file=sys.stderr)
         sys.exit(2)
     try:
-        outcome = asyncio.run(run(spec))
+        membership = Membership.load(spec.problem_id)   # the fleet is named after the run; key from the environment
+    except FleetKeyError as error:
+        print(f"agent_once: {error}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        outcome = asyncio.run(run(spec, membership))
     except KeyboardInterrupt:
         sys.exit(130)
     print(json.dumps(outcome), flush=True)
