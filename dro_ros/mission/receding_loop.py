@@ -113,6 +113,19 @@ class RecedingRun:
     switch_times: list[float]
     final_goal_error: list[float]     # per robot, metres beyond its terminal set at the end
 
+    def dropped_spans(self) -> dict[int, list[list[float | None]]]:
+        """Per robot ever dropped, [replan time it was first planned around, replan time it rejoined (None:
+        still dropped at the end)] for each time it was dropped."""
+        spans: dict[int, list[list[float | None]]] = {}
+        for replan in self.replans:
+            for robot in replan.dropped:
+                if robot not in spans or spans[robot][-1][1] is not None:
+                    spans.setdefault(robot, []).append([replan.time, None])
+            for robot, robot_spans in spans.items():
+                if robot not in replan.dropped and robot_spans[-1][1] is None:
+                    robot_spans[-1][1] = replan.time
+        return spans
+
     @property
     def succeeded(self) -> bool:
         """Every robot not dropped at the end reached its goal."""
@@ -127,6 +140,8 @@ class RecedingRun:
             "algorithm": self.algorithm, "succeeded": self.succeeded, "replans": len(self.replans) - 1,
             "missed_deadlines": sum(r.missed_deadline for r in self.replans[1:]),
             "stalled_replans": sum(bool(r.stalled_on) for r in self.replans),
+            "stalls": [f"t={r.time:.2f}: robots {r.stalled_on} silent" for r in self.replans if r.stalled_on],
+            "dropped_s": {str(i): spans for i, spans in self.dropped_spans().items()},
             "parts_waiting_their_turn": sum(len(r.waiting) for r in self.replans),
             "fallbacks": fallbacks,
             "critical_path_s": {"p50": float(np.percentile(paths, 50)), "p95": float(np.percentile(paths, 95)),
@@ -159,7 +174,8 @@ class TrackingModel:
 @dataclass(frozen=True)
 class WindowSolve:
     """A window's solve as a port returns it: every robot's plan (empty when it failed, `reason` says why),
-    the critical path (s), the traffic, and the port-clock time `ready_at` the plans became available."""
+    the critical path (s), the traffic, the port-clock time `ready_at` the plans became available, and the
+    robots found silent while it ran (they never took the window up)."""
 
     plans: dict[int, Plan]
     reason: str
@@ -167,6 +183,7 @@ class WindowSolve:
     messages: int
     bytes: int
     ready_at: float
+    silent: frozenset[int] = frozenset()
 
 
 class RecedingPort(Protocol):
@@ -281,11 +298,16 @@ class RecedingLoop:
             if len(parts) > 1 and turn not in robots:
                 replan.waiting.append(robots)   # split graph: not this part's turn (module docstring)
                 continue
-            replan.parts.append(self._solve_part(robots, states[robots], switch, measured_at, positions))
+            outcome, found_silent = self._solve_part(robots, states[robots], switch, measured_at, positions)
+            replan.parts.append(outcome)
+            if found_silent:   # found silent by this replan's window: it stalled on them (step 1)
+                replan.stalled_on = sorted(set(replan.stalled_on) | found_silent)
+                self.dropped |= found_silent
         return replan
 
     def _solve_part(self, robots: list[int], initial: np.ndarray, switch: float | None, measured_at: float,
-                    measured: np.ndarray) -> PartOutcome:
+                    measured: np.ndarray) -> tuple[PartOutcome, frozenset[int]]:
+        """The part's window solved: its outcome, and the robots found silent while it ran."""
         others = [j for j in range(self.mission.n_agents) if j not in robots]
         at = measured_at if switch is None else switch
         window_times = at + self.mission.step * np.arange(self.horizon.steps + 1)
@@ -298,18 +320,19 @@ class RecedingLoop:
             scenario = scenario_from_config(config)
             require_feasible_data(scenario.problem)
         except (ValueError, InfeasibleProblem) as error:
-            return PartOutcome(robots, False, 0.0, 0, 0, f"window infeasible: {error}")
+            return PartOutcome(robots, False, 0.0, 0, 0, f"window infeasible: {error}"), frozenset()
         self._run += 1
         deadline = None if switch is None else switch - self.port.lead
         solved = self.port.solve(f"w{self._run}", robots, scenario, config, deadline)
         if solved.reason:
-            return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes, solved.reason)
+            return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes,
+                               solved.reason), solved.silent
         if deadline is not None and solved.ready_at > deadline + 1e-9:
             return PartOutcome(robots, False, solved.critical_path, solved.messages, solved.bytes,
                                f"late: plans back {solved.ready_at - measured_at:.3f} s after the measurement, "
-                               f"the switch needs them within {switch - self.port.lead - measured_at:.3f} s")
+                               f"the switch needs them within {switch - self.port.lead - measured_at:.3f} s"), solved.silent
         self._pending = (f"w{self._run}", {**self._pending[1], **solved.plans})
-        return PartOutcome(robots, True, solved.critical_path, solved.messages, solved.bytes)
+        return PartOutcome(robots, True, solved.critical_path, solved.messages, solved.bytes), solved.silent
 
     def _origin(self) -> float:
         return self.switch_times[0] if self.switch_times else self.port.now()

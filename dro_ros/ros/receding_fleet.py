@@ -7,7 +7,12 @@ scenario, whose `robots` key names them in window order), and its plans count wh
 `/fleet/start` naming the run, which the part's trackers take up at that instant while the others keep
 their plans. A window waits for its plans at most until its deadline, `lead` before its switch (the first
 window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is
-older than `stall` seconds. The states are the odometry (the commanded velocity is taken as the measured
+older than `stall` seconds, when it is not in a state to take a window (e.g. restarting), or when it did
+not take up a window sent to it (no status of that run: the replan that sent it stalled on it) and has
+not spoken since, or has spoken but runs that window late (it is asked to abort it; a suspended agent
+handles its queued requests when it resumes).
+At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
+that instant. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
 stamps.
 """
@@ -19,8 +24,14 @@ from typing import Any
 import numpy as np
 
 from dro_ros.fleet.plan import Plan
+from dro_ros.mission.receding import Disturbance
 from dro_ros.mission.receding_loop import WindowSolve
+from dro_ros.ros.disturbances import Announcement
+from dro_ros.spec import AgentState
 from dro_ros.trajectory.scenarios import Scenario
+
+AVAILABLE = (AgentState.READY, AgentState.DONE, AgentState.FAILED, AgentState.ABORTED)
+"""The agent states in which a robot takes a window (besides PLANNING, a run about to be aborted)."""
 
 
 class RosRecedingFleet:
@@ -28,11 +39,14 @@ class RosRecedingFleet:
     switch) with `algorithm`."""
 
     def __init__(self, fleet: Any, scenario: dict[str, Any], algorithm: str, *, stall: float, lead: float = 0.25,
-                 first_timeout: float = 600.0, mission_id: str = "mission") -> None:
+                 first_timeout: float = 600.0, mission_id: str = "mission",
+                 disturbances: tuple[Disturbance, ...] = ()) -> None:
         self.fleet, self.scenario, self.algorithm, self.stall = fleet, scenario, algorithm, stall
         self.lead, self.first_timeout, self.mission_id = lead, first_timeout, mission_id
+        self.disturbances = disturbances
         self.names: list[str] = list(fleet.robots)
         self.begin: float | None = None     # the first switch (this clock)
+        self.unanswered: dict[int, float] = {}   # robot -> when it was sent the window it did not take up
 
     def now(self) -> float:
         return time.monotonic()
@@ -45,25 +59,46 @@ class RosRecedingFleet:
 
     def silent(self) -> set[int]:
         now, states = time.monotonic(), self.fleet.agent_states()
-        return {i for i, r in enumerate(self.names) if r not in states or now - states[r][0] > self.stall}
+        silent, stale_runs = set(), []
+        for i, robot in enumerate(self.names):
+            heard, status = states.get(robot, (float("-inf"), None))
+            if now - heard > self.stall or status is None or status.state not in AVAILABLE + (AgentState.PLANNING,):
+                silent.add(i)
+            elif i in self.unanswered:
+                if heard <= self.unanswered[i] or status.state is AgentState.PLANNING:
+                    silent.add(i)   # not heard since, or back but busy with the window it missed
+                    if status.state is AgentState.PLANNING:
+                        stale_runs.append(robot)
+                else:
+                    del self.unanswered[i]
+        if stale_runs:
+            self.fleet.abort(stale_runs)
+        return silent
 
     def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
               deadline: float | None) -> WindowSolve:
         names = [self.names[i] for i in robots]
         started = time.monotonic()
         timeout = self.first_timeout if deadline is None else max(0.0, deadline - started)
-        outcome = self.fleet.plan(f"{self.mission_id}/{run_id}", {**config, "robots": names}, self.algorithm,
-                                  timeout, lambda: False, robots=names)
+        full_id = f"{self.mission_id}/{run_id}"
+        outcome = self.fleet.plan(full_id, {**config, "robots": names}, self.algorithm, timeout, lambda: False,
+                                  robots=names)
         ready = time.monotonic()
         plans = {i: outcome.plans[self.names[i]] for i in robots} if outcome.ok else {}
-        return WindowSolve(plans, outcome.reason, ready - started, outcome.messages, outcome.bytes, ready)
+        states = self.fleet.agent_states()
+        silent = frozenset(i for i in robots if self.names[i] not in states or (
+            states[self.names[i]][1].run_id != full_id and states[self.names[i]][0] < started))
+        self.unanswered.update({i: started for i in silent})
+        return WindowSolve(plans, outcome.reason, ready - started, outcome.messages, outcome.bytes, ready, silent)
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
         first = self.begin is None
         if first:
             self.begin = at
-        self.fleet.start_at(f"{self.mission_id}/{run_id}", at, [self.names[i] for i in plans],
-                            scenario=self.scenario if first else None)
+        origin = self.fleet.start_at(f"{self.mission_id}/{run_id}", at, [self.names[i] for i in plans],
+                                     scenario=self.scenario if first else None)
+        if first:
+            self.fleet.announce(Announcement(self.mission_id, origin, tuple(self.names), self.disturbances))
 
     def run_until(self, t: float) -> None:
         time.sleep(max(0.0, t - time.monotonic()))
