@@ -69,7 +69,7 @@ class DropoutInjector:
 
         self.processes, self.dim = processes, dim
         self.lock = threading.Lock()
-        self.events: list[tuple[float, str, Dropout, str]] = []   # (wall time, action, dropout, agent label)
+        self.events: list[tuple[float, str, Dropout, str, float]] = []  # (wall time, action, dropout, agent, origin)
         self.context = Context()
         with _joined(processes.env):
             rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
@@ -98,7 +98,7 @@ class DropoutInjector:
                 if end <= now:
                     continue
                 agent = f"{announced.robots[dropout.robot]}/agent"
-                self.events += [(max(start, now), "begin", dropout, agent), (end, "end", dropout, agent)]
+                self.events += [(max(start, now), "begin", dropout, agent, origin), (end, "end", dropout, agent, origin)]
             self.events.sort(key=lambda event: event[0])
 
     def _act(self) -> None:
@@ -106,8 +106,9 @@ class DropoutInjector:
         with self.lock:
             due = [e for e in self.events if e[0] <= now]
             self.events = [e for e in self.events if e[0] > now]
-        for _, action, dropout, agent in due:
-            what = f"{agent}: dropout ({dropout.mode}, {dropout.duration:g} s from t = {dropout.time:g} s)"
+        for _, action, dropout, agent, origin in due:
+            what = (f"{agent}: dropout ({dropout.mode}, {dropout.duration:g} s from t = {dropout.time:g} s), "
+                    f"t = {now - origin:.2f} s")
             if action == "begin":
                 (self.processes.suspend if dropout.mode == "silent" else self.processes.kill)(agent)
                 self.processes.say(f"{what}: {'suspended' if dropout.mode == 'silent' else 'killed'}",

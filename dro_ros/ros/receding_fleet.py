@@ -7,10 +7,10 @@ scenario, whose `robots` key names them in window order), and its plans count wh
 `/fleet/start` naming the run, which the part's trackers take up at that instant while the others keep
 their plans. A window waits for its plans at most until its deadline, `lead` before its switch (the first
 window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is
-older than `stall` seconds, when it is not in a state to take a window (e.g. restarting), or when it did
+older than `stall` seconds, when it is not in a state to take a window (e.g. restarting), when it did
 not take up a window sent to it (no status of that run: the replan that sent it stalled on it) and has
-not spoken since, or has spoken but runs that window late (it is asked to abort it; a suspended agent
-handles its queued requests when it resumes).
+not spoken since, or when it runs an earlier window than the last one sent to it (a suspended agent
+handles its queued requests when it resumes): it is asked to abort that run.
 At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
 that instant. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
@@ -47,6 +47,8 @@ class RosRecedingFleet:
         self.names: list[str] = list(fleet.robots)
         self.begin: float | None = None     # the first switch (this clock)
         self.unanswered: dict[int, float] = {}   # robot -> when it was sent the window it did not take up
+        self.sent: dict[int, str] = {}           # robot -> the run id of the last window sent to it
+        self._silent: set[int] = set()           # as the last call found them (logged when it changes)
 
     def now(self) -> float:
         return time.monotonic()
@@ -59,21 +61,22 @@ class RosRecedingFleet:
 
     def silent(self) -> set[int]:
         now, states = time.monotonic(), self.fleet.agent_states()
-        silent, stale_runs = set(), []
+        why: dict[int, str] = {}
         for i, robot in enumerate(self.names):
             heard, status = states.get(robot, (float("-inf"), None))
-            if now - heard > self.stall or status is None or status.state not in AVAILABLE + (AgentState.PLANNING,):
-                silent.add(i)
-            elif i in self.unanswered:
-                if heard <= self.unanswered[i] or status.state is AgentState.PLANNING:
-                    silent.add(i)   # not heard since, or back but busy with the window it missed
-                    if status.state is AgentState.PLANNING:
-                        stale_runs.append(robot)
-                else:
-                    del self.unanswered[i]
-        if stale_runs:
-            self.fleet.abort(stale_runs)
-        return silent
+            if status is None or now - heard > self.stall:
+                why[i] = "no status" if status is None else f"no status for {now - heard:.1f} s"
+            elif status.state not in AVAILABLE + (AgentState.PLANNING,):
+                why[i] = status.state.value
+            elif heard <= self.unanswered.get(i, float("-inf")):
+                why[i] = "did not take up its last window"
+            elif status.state is AgentState.PLANNING and status.run_id != self.sent.get(i):
+                why[i] = f"still in run {status.run_id}, not its last window: asked to abort it"
+                self.fleet.abort([robot])
+        for i in sorted(set(why) ^ self._silent):
+            self.fleet.log(f"{self.names[i]}: " + (f"silent ({why[i]})" if i in why else "speaks again"))
+        self._silent = set(why)
+        return set(why)
 
     def solve(self, run_id: str, robots: list[int], window: Scenario, config: dict[str, Any],
               deadline: float | None) -> WindowSolve:
@@ -81,6 +84,7 @@ class RosRecedingFleet:
         started = time.monotonic()
         timeout = self.first_timeout if deadline is None else max(0.0, deadline - started)
         full_id = f"{self.mission_id}/{run_id}"
+        self.sent.update({i: full_id for i in robots})
         outcome = self.fleet.plan(full_id, {**config, "robots": names}, self.algorithm, timeout, lambda: False,
                                   robots=names)
         ready = time.monotonic()

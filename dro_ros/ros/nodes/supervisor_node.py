@@ -340,10 +340,17 @@ class RosFleet:
         """Publish a mission's scripted disturbances (`ros.disturbances`), latched."""
         self.disturbances_out.publish(String(data=announcement.to_json()))
 
-    def injector_listening(self) -> bool:
-        """Whether the launcher's dropout injector (`ros.dropouts`) subscribes to the announcements."""
-        return any(info.node_name == INJECTOR_NODE
-                   for info in self.node.get_subscriptions_info_by_topic(DISTURBANCES_TOPIC))
+    def injector_listening(self, wait: float = 5.0) -> bool:
+        """Whether the launcher's dropout injector (`ros.dropouts`) subscribes to the announcements (waiting
+        up to `wait` seconds for its discovery)."""
+        deadline = time.monotonic() + wait
+        while True:
+            if any(info.node_name == INJECTOR_NODE
+                   for info in self.node.get_subscriptions_info_by_topic(DISTURBANCES_TOPIC)):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
 
     def halt(self, run_id: str, plans: dict[str, Plan], lead: float) -> None:
         stamp = self.node.get_clock().now().to_msg()
