@@ -92,7 +92,9 @@ class RosRecedingFleet:
         states = self.fleet.agent_states()
         silent = frozenset(i for i in robots if self.names[i] not in states or (
             states[self.names[i]][1].run_id != full_id and states[self.names[i]][0] < started))
-        self.unanswered.update({i: started for i in silent})
+        for i in silent:   # any run it starts later (from its queue) is one the policy gave up
+            self.unanswered[i] = started
+            del self.sent[i]
         return WindowSolve(plans, outcome.reason, ready - started, outcome.messages, outcome.bytes, ready, silent)
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
