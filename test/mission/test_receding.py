@@ -68,6 +68,9 @@ def test_a_silent_robot_stalls_one_replan_then_the_others_plan_around_it_and_it_
     after = [r for r in run.replans if r.time >= 9.0 and r.parts]
     assert after and any(3 in p.robots for p in after[0].parts)
     assert run.summary()["missed_deadlines"] >= 1   # the stalled replan is counted
+    [[dropped, rejoined]] = run.summary()["dropped_s"]["3"]
+    assert (dropped, rejoined) == (during[0].time, after[0].time)
+    assert run.summary()["stalls"] == [f"t={stalled[0].time:.2f}: robots [3] silent"]
 
 
 def test_the_summary_reports_replans_and_critical_paths(sweep_run):
