@@ -73,7 +73,7 @@ class Replan:
 
     time: float
     switch: float
-    dropped: list[int]
+    dropped: list[int]                # the robots dropped as it planned (the others planned around them)
     parts: list[PartOutcome] = field(default_factory=list)
     stalled_on: list[int] = field(default_factory=list)   # silent robots this replan waited for
     waiting: list[list[int]] = field(default_factory=list)  # parts that kept their plans (not their turn)
@@ -282,13 +282,14 @@ class RecedingLoop:
         """Steps 1 and 3-5 of the module docstring: plan every part for the switch at `switch` (None: the
         first window, switched as soon as it is back)."""
         silent = self.port.silent()
-        replan = Replan(measured_at, measured_at if switch is None else switch, sorted(self.dropped))
         waited = sorted(silent - self.dropped)
+        if not waited:
+            self.dropped = silent
+        replan = Replan(measured_at, measured_at if switch is None else switch, sorted(self.dropped))
         if waited:   # the run waits the stall timeout for them and ends without plans
             replan.stalled_on = waited
             self.dropped |= silent
             return replan
-        self.dropped = silent
         active = [i for i in range(self.mission.n_agents) if i not in silent]
         states = np.hstack([positions, _clip_speed(velocities, self.mission.max_speed)])
         parts = [[active[k] for k in part] for part in self._parts(positions[active])]
