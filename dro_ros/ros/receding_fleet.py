@@ -7,11 +7,11 @@ scenario, whose `robots` key names them in window order), and its plans count wh
 `/fleet/start` naming the run, which the part's trackers take up at that instant while the others keep
 their plans. A window waits for its plans at most until its deadline, `lead` before its switch (the first
 window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is
-older than `stall` seconds, when it is not in a state to take a window (e.g. restarting), when it did
-not take up a window that others of its part took up (no status of that run, nor any other since it was
-sent: the replan that sent it stalled on it) and has not spoken since, or when it runs an earlier window
-than the last one sent to it (a suspended agent handles its queued requests when it resumes): it is
-asked to abort that run.
+older than `stall` seconds, when it is not in a state to take a window (e.g. restarting), when it did not
+take up a window that others of its part took up (no status of that run, nor any other since it was sent
+and for `stall` / 2 seconds: the replan that sent it stalled on it) and has not spoken since, or when it
+runs an earlier window than the last one sent to it (a suspended agent handles its queued requests when it
+resumes): it is asked to abort that run.
 At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
 that instant. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
@@ -92,7 +92,8 @@ class RosRecedingFleet:
         plans = {i: outcome.plans[self.names[i]] for i in robots} if outcome.ok else {}
         states = self.fleet.agent_states()
         took = {i for i in robots if self.names[i] in states and states[self.names[i]][1].run_id == full_id}
-        silent = frozenset(i for i in robots if i not in took and states.get(self.names[i], (0.0,))[0] < started
+        quiet_since = min(started, ready - self.stall / 2)   # a live agent is heard at least every second
+        silent = frozenset(i for i in robots if i not in took and states.get(self.names[i], (0.0,))[0] < quiet_since
                            ) if took else frozenset()   # judged only against robots that took it up
         for i in silent:   # any run it starts later (from its queue) is one the policy gave up
             self.unanswered[i] = started
