@@ -112,6 +112,7 @@ class RecedingRun:
     first_plan_seconds: float
     switch_times: list[float]
     final_goal_error: list[float]     # per robot, metres beyond its terminal set at the end
+    closest: tuple[float, int, int] | None = None   # when (s after the first switch) and which pair: min_separation
 
     def dropped_spans(self) -> dict[int, list[list[float | None]]]:
         """Per robot ever dropped, [replan time it was first planned around, replan time it rejoined (None:
@@ -150,6 +151,8 @@ class RecedingRun:
             "messages_per_replan": float(np.mean([r.messages for r in planned])) if planned else 0.0,
             "bytes_per_replan": float(np.mean([r.bytes for r in planned])) if planned else 0.0,
             "min_separation_m": self.min_separation, "min_obstacle_distance_m": self.min_clearance,
+            "min_separation_at": (None if self.closest is None else
+                                  {"t_s": self.closest[0], "robots": list(self.closest[1:])}),
             "executed_cost": self.executed_cost,
             "reached_s": {str(i): t for i, t in self.reached.items()},
             "final_goal_error_m": self.final_goal_error,
@@ -273,6 +276,7 @@ class RecedingLoop:
             algorithm=self.algorithm, replans=replans, times=times - begin, positions=positions,
             executed_cost=self.executed_cost, reached=reached, dropped_at_end=sorted(self.dropped),
             min_separation=float(gaps.min()) if gaps.size else float("inf"), min_clearance=obstacle,
+            closest=_closest(times - begin, gaps, pairs),
             first_plan_seconds=first.critical_path, switch_times=[t - begin for t in self.switch_times],
             final_goal_error=[max(0.0, float(terminal_position_excess(t, final[i])))
                               for i, t in enumerate(self.mission.terminals)])
@@ -432,6 +436,15 @@ class RecedingLoop:
                 if at:
                     reached[i] = float(times[new][at[0]] - begin)
         return all(reached[i] is not None for i in range(self.mission.n_agents) if i not in self.dropped)
+
+
+def _closest(times: np.ndarray, gaps: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]
+             ) -> tuple[float, int, int] | None:
+    """When (`times`) and between which robots the executed distance `gaps` (T, pairs) was smallest."""
+    if not gaps.size:
+        return None
+    k, p = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+    return float(times[k]), int(pairs[0][p]), int(pairs[1][p])
 
 
 def _clip_speed(velocities: np.ndarray, v_bar: float | None) -> np.ndarray:
