@@ -201,10 +201,25 @@ def test_gazebo_plan_spawns_diff_drive_models_on_the_simulator_topics():
     assert {"-Y", "-string", "ros_gz_sim", "ros_gz_bridge", "parameter_bridge"} <= strings
 
 
-def test_a_one_shot_receding_fleet_hands_its_scripted_pushes_to_the_simulator():
+@pytest.mark.parametrize("entry, message", [
+    ({"robot": 4, "time": 8.0, "kind": "dropout", "duration": 6.0},
+     r"scenario.disturbances\[1\].robot: expected a robot index in 0..3, got 4"),
+    ({"robot": 3, "time": 8.0, "kind": "dropout", "duration": -6.0},
+     r"scenario.disturbances\[1\].duration: must be positive, got -6.0"),
+    ({"robot": 3, "time": 8.0, "kind": "dropout", "duration": 6.0, "mode": "pause"},
+     r"scenario.disturbances\[1\].mode: expected one of \['silent', 'kill'\], got 'pause'"),
+    ({"robot": 3, "time": 8.0, "kind": "dropout", "duration": 6.0, "mod": "kill"},
+     r"scenario.disturbances\[1\].mod: unknown key of a dropout"),
+])
+def test_a_bad_scripted_dropout_is_refused_before_the_fleet_starts_naming_the_field(entry, message):
     config = read_fleet_file(ROOT / "config" / "mpc_formation_small.yaml")
-    [sim] = [n for n in node_list(config) if n.executable == "fleet_sim_node"]
-    assert json.loads(sim.parameters["pushes"]) == [
-        {"robot": 1, "time": 6.0, "kind": "push", "velocity": [0.8, -0.8], "duration": 1.0}]
-    [served] = [n for n in node_list(config, serve=True) if n.executable == "fleet_sim_node"]
-    assert "pushes" not in served.parameters   # a served fleet runs from its first tick: no start to time them
+    config["scenario"]["disturbances"].append(entry)
+    with pytest.raises(SpecError, match=message):
+        node_list(config)
+
+
+def test_pushes_of_diff_drive_robots_are_refused_naming_the_disturbance():
+    config = read_fleet_file(ROOT / "config" / "formation_small_diffdrive.yaml")
+    config["scenario"]["disturbances"] = [{"robot": 0, "time": 1.0, "kind": "push", "velocity": [0.1, 0.0]}]
+    with pytest.raises(SpecError, match=r"scenario.disturbances\[0\]: only holonomic robots can be pushed"):
+        node_list(config)

@@ -90,18 +90,32 @@ class Push:
     velocity: tuple[float, ...]
     duration: float = 1.0
 
+    def to_config(self) -> dict[str, Any]:
+        return {"robot": self.robot, "time": self.time, "kind": "push", "velocity": list(self.velocity),
+                "duration": self.duration}
+
+
+DROPOUT_MODES = ("silent", "kill")
+
 
 @dataclass(frozen=True)
 class Dropout:
     """Robot `robot`'s agent is silent from `time` for `duration` seconds (its tracker keeps following its
-    committed plan)."""
+    committed plan). Over DDS (`ros.dropouts`) `mode` says how: `silent`, the agent's process is suspended
+    for the duration; `kill`, it is killed and started again after the duration (it then speaks once it has
+    started up). In process both are the same silence."""
 
     robot: int
     time: float
     duration: float
+    mode: str = "silent"
 
     def covers(self, t: float) -> bool:
         return self.time <= t < self.time + self.duration
+
+    def to_config(self) -> dict[str, Any]:
+        return {"robot": self.robot, "time": self.time, "kind": "dropout", "duration": self.duration,
+                "mode": self.mode}
 
 
 Disturbance = Union[Push, Dropout]
@@ -126,13 +140,21 @@ def receding_from_config(config: dict[str, Any], n_robots: int, dim: int
     return horizon, tuple(_disturbance(item, f"disturbances[{k}]", n_robots, dim) for k, item in enumerate(items))
 
 
+DISTURBANCE_KEYS = {"push": {"robot", "time", "kind", "velocity", "duration"},
+                    "dropout": {"robot", "time", "kind", "duration", "mode"}}
+
+
 def _disturbance(item: Any, where: str, n_robots: int, dim: int) -> Disturbance:
     _require(isinstance(item, dict), where, f"expected a mapping, got {item!r}")
+    kind = item.get("kind")
+    _require(isinstance(kind, str) and kind in DISTURBANCE_KEYS, f"{where}.kind", f"expected 'push' or 'dropout', got {kind!r}")
+    unknown = sorted(set(item) - DISTURBANCE_KEYS[kind])
+    _require(not unknown, f"{where}.{unknown[0] if unknown else ''}",
+             f"unknown key of a {kind}; expected {sorted(DISTURBANCE_KEYS[kind])}")
     robot, time = item.get("robot"), item.get("time")
     _require(isinstance(robot, int) and not isinstance(robot, bool) and 0 <= robot < n_robots, f"{where}.robot",
              f"expected a robot index in 0..{n_robots - 1}, got {robot!r}")
     _require(_number(time) and time >= 0, f"{where}.time", f"must be >= 0, got {time!r}")
-    kind = item.get("kind")
     if kind == "push":
         velocity = item.get("velocity")
         _require(isinstance(velocity, list) and len(velocity) == dim and all(_number(v) for v in velocity),
@@ -140,11 +162,10 @@ def _disturbance(item: Any, where: str, n_robots: int, dim: int) -> Disturbance:
         duration = item.get("duration", 1.0)
         _require(_number(duration) and duration > 0, f"{where}.duration", f"must be positive, got {duration!r}")
         return Push(robot, float(time), tuple(float(v) for v in velocity), float(duration))
-    if kind == "dropout":
-        duration = item.get("duration")
-        _require(_number(duration) and duration > 0, f"{where}.duration", f"must be positive, got {duration!r}")
-        return Dropout(robot, float(time), float(duration))
-    raise RecedingError(f"{where}.kind: expected 'push' or 'dropout', got {kind!r}")
+    duration, mode = item.get("duration"), item.get("mode", DROPOUT_MODES[0])
+    _require(_number(duration) and duration > 0, f"{where}.duration", f"must be positive, got {duration!r}")
+    _require(mode in DROPOUT_MODES, f"{where}.mode", f"expected one of {list(DROPOUT_MODES)}, got {mode!r}")
+    return Dropout(robot, float(time), float(duration), mode)
 
 
 def goal_of(problem: FleetProblem, robot: int) -> np.ndarray:

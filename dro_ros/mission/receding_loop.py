@@ -77,7 +77,7 @@ class Replan:
 
     time: float
     switch: float
-    dropped: list[int]
+    dropped: list[int]                # the robots dropped as it planned (the others planned around them)
     parts: list[PartOutcome] = field(default_factory=list)
     stalled_on: list[int] = field(default_factory=list)   # silent robots this replan waited for
 
@@ -116,6 +116,20 @@ class RecedingRun:
     first_plan_seconds: float
     switch_times: list[float]
     final_goal_error: list[float]     # per robot, metres beyond its terminal set at the end
+    closest: tuple[float, int, int] | None = None   # when (s after the first switch) and which pair: min_separation
+
+    def dropped_spans(self) -> dict[int, list[list[float | None]]]:
+        """Per robot ever dropped, [replan time it was first planned around, replan time it rejoined (None:
+        still dropped at the end)] for each time it was dropped."""
+        spans: dict[int, list[list[float | None]]] = {}
+        for replan in self.replans:
+            for robot in replan.dropped:
+                if robot not in spans or spans[robot][-1][1] is not None:
+                    spans.setdefault(robot, []).append([replan.time, None])
+            for robot, robot_spans in spans.items():
+                if robot not in replan.dropped and robot_spans[-1][1] is None:
+                    robot_spans[-1][1] = replan.time
+        return spans
 
     @property
     def succeeded(self) -> bool:
@@ -131,6 +145,8 @@ class RecedingRun:
             "algorithm": self.algorithm, "succeeded": self.succeeded, "replans": len(self.replans) - 1,
             "missed_deadlines": sum(r.missed_deadline for r in self.replans[1:]),
             "stalled_replans": sum(bool(r.stalled_on) for r in self.replans),
+            "stalls": [f"t={r.time:.2f}: robots {r.stalled_on} silent" for r in self.replans if r.stalled_on],
+            "dropped_s": {str(i): spans for i, spans in self.dropped_spans().items()},
             "parts_deferred": sum(p.deferred for r in self.replans for p in r.parts),
             "fallbacks": fallbacks,
             "critical_path_s": {"p50": float(np.percentile(paths, 50)), "p95": float(np.percentile(paths, 95)),
@@ -139,6 +155,8 @@ class RecedingRun:
             "messages_per_replan": float(np.mean([r.messages for r in planned])) if planned else 0.0,
             "bytes_per_replan": float(np.mean([r.bytes for r in planned])) if planned else 0.0,
             "min_separation_m": self.min_separation, "min_obstacle_distance_m": self.min_clearance,
+            "min_separation_at": (None if self.closest is None else
+                                  {"t_s": self.closest[0], "robots": list(self.closest[1:])}),
             "executed_cost": self.executed_cost,
             "reached_s": {str(i): t for i, t in self.reached.items()},
             "final_goal_error_m": self.final_goal_error,
@@ -174,7 +192,8 @@ class WindowRequest:
 @dataclass(frozen=True)
 class WindowSolve:
     """A window's solve as a port returns it: every robot's plan (empty when it failed, `reason` says why),
-    the critical path (s), the traffic, and the port-clock time `ready_at` the plans became available."""
+    the critical path (s), the traffic, the port-clock time `ready_at` the plans became available, and the
+    robots found silent while it ran (they never took the window up)."""
 
     plans: dict[int, Plan]
     reason: str
@@ -182,6 +201,7 @@ class WindowSolve:
     messages: int
     bytes: int
     ready_at: float
+    silent: frozenset[int] = frozenset()
 
 
 class RecedingPort(Protocol):
@@ -270,6 +290,7 @@ class RecedingLoop:
             algorithm=self.algorithm, replans=replans, times=times - begin, positions=positions,
             executed_cost=self.executed_cost, reached=reached, dropped_at_end=sorted(self.dropped),
             min_separation=float(gaps.min()) if gaps.size else float("inf"), min_clearance=obstacle,
+            closest=_closest(times - begin, gaps, pairs),
             first_plan_seconds=first.critical_path, switch_times=[t - begin for t in self.switch_times],
             final_goal_error=[max(0.0, float(terminal_position_excess(t, final[i])))
                               for i, t in enumerate(self.mission.terminals)])
@@ -279,13 +300,14 @@ class RecedingLoop:
         """Steps 1 and 3-5 of the module docstring: plan every part for the switch at `switch` (None: the
         first window, switched as soon as it is back)."""
         silent = self.port.silent()
-        replan = Replan(measured_at, measured_at if switch is None else switch, sorted(self.dropped))
         waited = sorted(silent - self.dropped)
+        if not waited:
+            self.dropped = silent
+        replan = Replan(measured_at, measured_at if switch is None else switch, sorted(self.dropped))
         if waited:   # the run waits the stall timeout for them and ends without plans
             replan.stalled_on = waited
             self.dropped |= silent
             return replan
-        self.dropped = silent
         active = [i for i in range(self.mission.n_agents) if i not in silent]
         states = np.hstack([positions, _clip_speed(velocities, self.mission.max_speed)])
         parts = [[active[k] for k in part] for part in self._parts(positions[active])]
@@ -302,6 +324,10 @@ class RecedingLoop:
                 replan.parts.append(request)
                 continue
             outcome, plans = self._outcome(request, solved[request.run_id], deadline, measured_at)
+            found = solved[request.run_id].silent
+            if found:   # found silent by this replan's window: it stalled on them (step 1)
+                replan.stalled_on = sorted(set(replan.stalled_on) | found)
+                self.dropped |= found
             conflict = self._conflict(plans, accepted) if outcome.committed else ""
             if conflict:
                 outcome.committed, outcome.deferred, outcome.reason = False, True, f"deferred: {conflict}"
@@ -459,6 +485,15 @@ class RecedingLoop:
                 if at:
                     reached[i] = float(times[new][at[0]] - begin)
         return all(reached[i] is not None for i in range(self.mission.n_agents) if i not in self.dropped)
+
+
+def _closest(times: np.ndarray, gaps: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]
+             ) -> tuple[float, int, int] | None:
+    """When (`times`) and between which robots the executed distance `gaps` (T, pairs) was smallest."""
+    if not gaps.size:
+        return None
+    k, p = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+    return float(times[k]), int(pairs[0][p]), int(pairs[1][p])
 
 
 def _clip_speed(velocities: np.ndarray, v_bar: float | None) -> np.ndarray:

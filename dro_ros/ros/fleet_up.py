@@ -8,7 +8,9 @@ SIGKILL after `grace` seconds, when a required node exits (its exit code is the 
 fails (exit code 1), or on Ctrl-C (130). With goals (`--goals FILE`), this process sends them to the
 fleet's mission server one after the other (`ros.mission_client`, imported only then) and stops the fleet
 after the last. The processes get the Fast DDS defaults of `processes.FAST_DDS_PROFILE` unless
-FASTDDS_DEFAULT_PROFILES_FILE is set.
+FASTDDS_DEFAULT_PROFILES_FILE is set. When the scenario scripts dropouts, the fleet runs a
+`ros.dropouts.DropoutInjector`, which suspends and resumes, or kills and restarts, agent processes at the
+times each mission announces; a node it killed is not a failed node.
 """
 from __future__ import annotations
 
@@ -53,12 +55,26 @@ class Fleet:
         self.grace = grace
         self.out = out
         self.processes: dict[str, subprocess.Popen] = {}
+        self.suspended: set[str] = set()
+        self._lock = threading.Lock()   # processes and suspended: the dropout injector changes them too
         self._print = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self.injector = None
 
     def __enter__(self) -> "Fleet":
+        from dro_ros.ros.dropouts import scripted_dropouts
+
         for node in self.nodes:
             self.start(node)
+        dim = scripted_dropouts(self.nodes)
+        if dim is not None:
+            from dro_ros.ros.dropouts import DropoutInjector
+
+            try:
+                self.injector = DropoutInjector(self, dim)
+            except BaseException:
+                self._stop_all()
+                raise
         return self
 
     def start(self, node: NodeDescription) -> subprocess.Popen:
@@ -67,11 +83,33 @@ class Fleet:
         params.write_text(yaml.safe_dump({"/**": {"ros__parameters": node.parameters}}))
         process = subprocess.Popen(node_command(node, params), env=self.env, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, bufsize=1)
-        self.processes[label(node)] = process
+        with self._lock:
+            self.processes[label(node)] = process
         thread = threading.Thread(target=self._stream, args=(label(node), process.stdout), daemon=True)
         thread.start()
         self._threads.append(thread)
         return process
+
+    def suspend(self, name: str) -> None:
+        """Stop node `name`'s process (SIGSTOP) until `resume`."""
+        with self._lock:
+            self.processes[name].send_signal(signal.SIGSTOP)
+            self.suspended.add(name)
+
+    def resume(self, name: str) -> None:
+        with self._lock:
+            self.suspended.discard(name)
+            self.processes[name].send_signal(signal.SIGCONT)
+
+    def kill(self, name: str) -> None:
+        """Kill node `name`'s process (SIGKILL) on purpose: `wait` does not count it as failed."""
+        with self._lock:
+            process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
+    def restart(self, name: str) -> None:
+        self.start(next(n for n in self.nodes if label(n) == name))
 
     def _stream(self, name: str, stream: IO[str]) -> None:
         for line in stream:
@@ -84,7 +122,9 @@ class Fleet:
         required = {label(n) for n in self.nodes if n.required}
         deadline = None if timeout is None else time.monotonic() + timeout
         while deadline is None or time.monotonic() < deadline:
-            for name, process in self.processes.items():
+            with self._lock:
+                running = list(self.processes.items())
+            for name, process in running:
                 code = process.poll()
                 if code is None:
                     continue
@@ -112,7 +152,13 @@ class Fleet:
                 signal.signal(signal.SIGINT, previous)
 
     def _stop_all(self) -> None:
-        running = [p for p in self.processes.values() if p.poll() is None]
+        if self.injector is not None:
+            self.injector.stop()
+        with self._lock:
+            for name in self.suspended:
+                self.processes[name].send_signal(signal.SIGCONT)
+            self.suspended.clear()
+            running = [p for p in self.processes.values() if p.poll() is None]
         for process in running:
             process.send_signal(signal.SIGINT)
         deadline = time.monotonic() + self.grace
@@ -162,7 +208,7 @@ def _send_goals(fleet: Fleet, goals: list[dict[str, Any]], timeout: float | None
             outcome = send_goal(goal_message(fields), on_feedback=show, server_timeout=300.0, timeout=timeout)
             fleet.say(json.dumps(outcome.as_dict(), default=str), prefix="mission")
             failures += outcome.status.name != "SUCCEEDED"
-            if any(p.poll() is not None for p in fleet.processes.values()):
+            if any(p.poll() is not None for p in list(fleet.processes.values())):
                 fleet.say("a node exited; stopping")
                 return 1
     return 1 if failures else 0

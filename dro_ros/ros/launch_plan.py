@@ -137,9 +137,6 @@ def node_list(config: FleetConfig | Mapping[str, Any], *, serve: bool = False) -
         robot = config.robot_parameters()
         simulator = {"robots": robots, "dim": problem.dim, "initial": [float(v) for v in initial.ravel()],
                      "running": serve, **robot, **config.simulator.parameters()}
-        pushes = [d for d in config.planned_scenario.get("disturbances") or [] if isinstance(d, dict) and d.get("kind") == "push"]
-        if pushes and not serve:   # a one-shot mission's scripted pushes, from its first switch on
-            simulator["pushes"] = json.dumps(pushes)
         if robot:
             simulator["heading"] = config.start_headings()
             supervisor.update(tracked_offset=robot["offset"], truth_topic="ground_truth")

@@ -5,10 +5,15 @@ supervisor's `RosFleet`: a window goes to the agents of its part only (`StartPla
 scenario, whose `robots` key names them in window order), and its plans count when they are all back
 `lead` seconds before the switch (real time: the port's clock is `time.monotonic`); the switch is one
 `/fleet/start` naming the run, which the part's trackers take up at that instant while the others keep
-their plans. The windows of a split graph's parts go out at the same
-time, one thread each. A window waits for its plans at most until its deadline, `lead` before its switch (the first
+their plans. The windows of a split graph's parts go out at the same time, one thread each. A window waits for its plans at most until its deadline, `lead` before its switch (the first
 window `first_timeout`); a run still going then is aborted. A robot's agent is silent when its status is
-older than `stall` seconds. The states are the odometry (the commanded velocity is taken as the measured
+older than `stall` seconds, when it is not in a state to take a window (e.g. restarting), when it did not
+take up a window that others of its part took up (no status of that run, nor any other since it was sent
+and for `stall` / 2 seconds: the replan that sent it stalled on it) and has not spoken since, or when it
+runs an earlier window than the last one sent to it (a suspended agent handles its queued requests when it
+resumes): it is asked to abort that run.
+At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
+that instant. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
 stamps.
 """
@@ -21,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from dro_ros.fleet.plan import Plan
+from dro_ros.mission.receding import Disturbance
 from dro_ros.mission.receding_loop import WindowRequest, WindowSolve
+from dro_ros.ros.disturbances import Announcement
+from dro_ros.spec import AgentState
+
+AVAILABLE = (AgentState.READY, AgentState.DONE, AgentState.FAILED, AgentState.ABORTED)
+"""The agent states in which a robot takes a window (besides PLANNING, a run about to be aborted)."""
 
 
 class RosRecedingFleet:
@@ -29,11 +40,16 @@ class RosRecedingFleet:
     switch) with `algorithm`."""
 
     def __init__(self, fleet: Any, scenario: dict[str, Any], algorithm: str, *, stall: float, lead: float = 0.25,
-                 first_timeout: float = 600.0, mission_id: str = "mission") -> None:
+                 first_timeout: float = 600.0, mission_id: str = "mission",
+                 disturbances: tuple[Disturbance, ...] = ()) -> None:
         self.fleet, self.scenario, self.algorithm, self.stall = fleet, scenario, algorithm, stall
         self.lead, self.first_timeout, self.mission_id = lead, first_timeout, mission_id
+        self.disturbances = disturbances
         self.names: list[str] = list(fleet.robots)
         self.begin: float | None = None     # the first switch (this clock)
+        self.unanswered: dict[int, float] = {}   # robot -> when it was sent the window it did not take up
+        self.sent: dict[int, str] = {}           # robot -> the run id of the last window sent to it
+        self._silent: set[int] = set()           # as the last call found them (logged when it changes)
 
     def now(self) -> float:
         return time.monotonic()
@@ -46,7 +62,22 @@ class RosRecedingFleet:
 
     def silent(self) -> set[int]:
         now, states = time.monotonic(), self.fleet.agent_states()
-        return {i for i, r in enumerate(self.names) if r not in states or now - states[r][0] > self.stall}
+        why: dict[int, str] = {}
+        for i, robot in enumerate(self.names):
+            heard, status = states.get(robot, (float("-inf"), None))
+            if status is None or now - heard > self.stall:
+                why[i] = "no status" if status is None else f"no status for {now - heard:.1f} s"
+            elif status.state not in AVAILABLE + (AgentState.PLANNING,):
+                why[i] = status.state.value
+            elif heard <= self.unanswered.get(i, float("-inf")):
+                why[i] = "did not take up its last window"
+            elif status.state is AgentState.PLANNING and status.run_id != self.sent.get(i):
+                why[i] = f"still in run {status.run_id}, not its last window: asked to abort it"
+                self.fleet.abort([robot])
+        for i in sorted(set(why) ^ self._silent):
+            self.fleet.log(f"{self.names[i]}: " + (f"silent ({why[i]})" if i in why else "speaks again"))
+        self._silent = set(why)
+        return set(why)
 
     def solve(self, requests: list[WindowRequest], deadline: float | None) -> list[WindowSolve]:
         """The parts' planning runs go out together, one thread each (they involve disjoint agents)."""
@@ -59,18 +90,30 @@ class RosRecedingFleet:
 
     def _solve(self, request: WindowRequest, started: float, timeout: float) -> WindowSolve:
         robots, names = request.robots, [self.names[i] for i in request.robots]
-        outcome = self.fleet.plan(f"{self.mission_id}/{request.run_id}", {**request.config, "robots": names},
-                                  self.algorithm, timeout, lambda: False, robots=names)
+        full_id = f"{self.mission_id}/{request.run_id}"
+        self.sent.update({i: full_id for i in robots})
+        outcome = self.fleet.plan(full_id, {**request.config, "robots": names}, self.algorithm, timeout,
+                                  lambda: False, robots=names)
         ready = time.monotonic()
         plans = {i: outcome.plans[self.names[i]] for i in robots} if outcome.ok else {}
-        return WindowSolve(plans, outcome.reason, ready - started, outcome.messages, outcome.bytes, ready)
+        states = self.fleet.agent_states()
+        took = {i for i in robots if self.names[i] in states and states[self.names[i]][1].run_id == full_id}
+        quiet_since = min(started, ready - self.stall / 2)   # a live agent is heard at least every second
+        silent = frozenset(i for i in robots if i not in took and states.get(self.names[i], (0.0,))[0] < quiet_since
+                           ) if took else frozenset()   # judged only against robots that took it up
+        for i in silent:   # any run it starts later (from its queue) is one the policy gave up
+            self.unanswered[i] = started
+            del self.sent[i]
+        return WindowSolve(plans, outcome.reason, ready - started, outcome.messages, outcome.bytes, ready, silent)
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
         first = self.begin is None
         if first:
             self.begin = at
-        self.fleet.start_at(f"{self.mission_id}/{run_id}", at, [self.names[i] for i in plans],
-                            scenario=self.scenario if first else None)
+        origin = self.fleet.start_at(f"{self.mission_id}/{run_id}", at, [self.names[i] for i in plans],
+                                     scenario=self.scenario if first else None)
+        if first:
+            self.fleet.announce(Announcement(self.mission_id, origin, tuple(self.names), self.disturbances))
 
     def run_until(self, t: float) -> None:
         time.sleep(max(0.0, t - time.monotonic()))

@@ -192,6 +192,7 @@ class TrajectoryFleet(_Fleet):
             raise ValueError(f"algorithm: a trajectory fleet runs one of {trajectory_algorithms()}, "
                              f"got {self.algorithm!r}")
         problem = parse_scenario(self.scenario, "scenario").problem
+        _check_disturbances(self.scenario, problem, isinstance(self.robot, DiffDriveRobot))
         self._planned = self.scenario
         if isinstance(self.robot, DiffDriveRobot):
             self._planned = {**self.scenario, "r_min": _check_diff_drive(self.robot, problem)}
@@ -236,6 +237,20 @@ def _goals(problem: Any) -> "np.ndarray":
     import numpy as np
 
     return np.array([getattr(t, "centre", getattr(t, "position", None))[:2] for t in problem.terminals])
+
+
+def _check_disturbances(scenario: dict[str, Any], problem: Any, diff_drive: bool) -> None:
+    """The scenario's `receding_horizon` and `disturbances` (`mission.receding`), checked before anything
+    starts; a ValueError names the field (pushes drift holonomic robots only)."""
+    from dro_ros.mission.receding import Push, receding_from_config
+
+    try:
+        _, disturbances = receding_from_config(scenario, problem.n_agents, problem.dim)
+    except ValueError as error:
+        raise ValueError(f"scenario.{error}") from None
+    pushed = [k for k, d in enumerate(disturbances) if isinstance(d, Push)]
+    if diff_drive and pushed:
+        raise ValueError(f"scenario.disturbances[{pushed[0]}]: only holonomic robots can be pushed (robot.kind)")
 
 
 def _check_diff_drive(robot: DiffDriveRobot, problem: Any) -> float:

@@ -54,6 +54,9 @@ def test_executed_paths_keep_separation_and_clearance_within_the_tracking_tolera
     scenario, run = sweep_run
     problem = scenario.problem
     assert run.min_separation >= problem.r_min - 2e-3
+    at = run.summary()["min_separation_at"]   # where the reported minimum was: the tracks say the same
+    k, (i, j) = int(np.argmin(np.abs(run.times - at["t_s"]))), at["robots"]
+    assert np.linalg.norm(run.positions[k, i] - run.positions[k, j]) == pytest.approx(run.min_separation)
     assert run.min_clearance >= problem.clearance - 2e-3
     straight = distances(problem.obstacles, np.linspace([0.5, 0.5], [8.5, 8.5], 50)).min()
     assert straight < problem.clearance   # the obstacle is on the straight way: the plans went around it
@@ -68,6 +71,9 @@ def test_a_silent_robot_stalls_one_replan_then_the_others_plan_around_it_and_it_
     after = [r for r in run.replans if r.time >= 9.0 and r.parts]
     assert after and any(3 in p.robots for p in after[0].parts)
     assert run.summary()["missed_deadlines"] >= 1   # the stalled replan is counted
+    [[dropped, rejoined]] = run.summary()["dropped_s"]["3"]
+    assert (dropped, rejoined) == (during[0].time, after[0].time)
+    assert run.summary()["stalls"] == [f"t={stalled[0].time:.2f}: robots [3] silent"]
 
 
 def test_the_summary_reports_replans_and_critical_paths(sweep_run):

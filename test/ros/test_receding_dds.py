@@ -38,3 +38,26 @@ def test_a_receding_horizon_mission_over_dds_replans_around_the_obstacle_to_the_
     committed = summary["replans"] - summary["missed_deadlines"]
     assert summary["replans"] >= 5 and committed >= 3, summary
     assert summary["messages_per_replan"] > 0
+
+
+def test_a_robot_whose_agent_drops_out_is_planned_around_and_rejoins_over_dds(tmp_path):
+    """Robot 3's agent process is suspended from t = 4 s to t = 9 s after the first switch (a scripted
+    `dropout`, mode silent, run by the launcher): the replan that first finds it silent stalls, the others
+    plan around its committed plan, it rejoins once it speaks again, and every robot reaches its goal with
+    r_min and the clearance kept."""
+    config = read_fleet_file(ROOT / "config" / "mpc_formation_small.yaml")
+    config["supervisor"].update(summary=str(tmp_path / "summary.json"))
+    config["scenario"]["disturbances"] = [{"robot": 3, "time": 4.0, "kind": "dropout", "duration": 5.0}]
+    log = Log()
+    with Fleet(node_list(config), isolated=True, out=log) as fleet:
+        code = fleet.wait(timeout=150)
+    assert code == 0, log.text()[-3000:]
+    assert "[dropouts] robot_3/agent" in log.text() and "suspended" in log.text() and "resumed" in log.text()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    problem = scenario_from_config(config["scenario"]).problem
+    assert any("robots [3] silent" in s for s in summary["stalls"]), json.dumps(summary)
+    [[dropped, rejoined], *_] = summary["dropped_s"]["3"]
+    assert 4.0 <= dropped <= 9.0 + 2 * 2.0 and rejoined is not None and rejoined >= 9.0, summary["dropped_s"]
+    assert all(t is not None for t in summary["reached_s"].values()), summary
+    assert summary["min_separation_m"] >= problem.r_min - 0.01
+    assert summary["min_obstacle_distance_m"] >= problem.clearance - 0.01

@@ -183,6 +183,14 @@ class AgentNode(LifecycleNode):
         return True
 
     async def _plan(self, run_id: str, mission: AgentSpec | None = None) -> None:
+        """The run; aborted (cancelled) at any await, it ends ABORTED, ready for the next run."""
+        try:
+            await self._plan_run(run_id, mission)
+        except asyncio.CancelledError:
+            self._set_state(AgentState.ABORTED, run_id=run_id)
+            raise
+
+    async def _plan_run(self, run_id: str, mission: AgentSpec | None) -> None:
         spec = self.run_spec = mission or self.spec
         self._set_state(AgentState.PLANNING, run_id=run_id)
         self.get_logger().info(f"run {run_id} started")
@@ -201,9 +209,6 @@ class AgentNode(LifecycleNode):
         self.carrier = carrier
         try:
             report = await run_carriers([carrier], Timeouts(**spec.timeouts))
-        except asyncio.CancelledError:
-            self._set_state(AgentState.ABORTED, run_id=run_id)
-            raise
         except Exception as error:  # reported on /diagnostics, never swallowed
             self.get_logger().error(f"run {run_id} raised: {error!r}")
             self._set_state(AgentState.FAILED, run_id=run_id, error=repr(error))

@@ -27,14 +27,15 @@ position then velocity, N * 2 dim values; of the tracked point for diff-drive ro
 array: robots whose odometry stops, fault injection) and `stop_odom_after` (0.0 s after the start);
 diff-drive: `robot_kind`, `body_radius`, `wheel_base`, `wheel_radius`, `max_wheel_speed`,
 `max_wheel_accel`, `offset`, `heading` (double array, rad per robot; default 0), `backend` (kinematic) and
-`seed` (0, the MuJoCo wheels' radius errors); `pushes` (JSON text: a scenario's push disturbances,
-`{robot, time, velocity, duration}` with time in s after the start; holonomic robots only: each drifts at
-its push's velocity while it lasts, `FleetSimulator.push`). A bad parameter is logged and the process exits
-with code 2.
+`seed` (0, the MuJoCo wheels' radius errors). A bad parameter is logged and the process exits with code 2.
+
+Pushes: each mission's announcement on `/fleet/disturbances` (std_msgs/String, latched; `ros.disturbances`)
+replaces the pushes in force; from then on each pushed robot drifts at its push's velocity from `origin +
+time` for `duration` seconds (`FleetSimulator.push`), logged when each push starts and ends. Holonomic
+robots only: pushes announced to diff-drive robots are refused with an error in the log.
 """
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -43,13 +44,14 @@ from nav_msgs.msg import Odometry
 from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
-from std_msgs.msg import Float64, UInt32
+from std_msgs.msg import Float64, String, UInt32
 
 from dro_ros.fleet import DiffDrive, FleetSimulator, UnicycleSimulator
 from dro_ros.fleet.diff_drive import axle_centre
-from dro_ros.mission.receding import Push, receding_from_config
+from dro_ros.mission.receding import Push, RecedingError
 from dro_ros.msg import FleetStart
 from dro_ros.ros.conversions import ParameterError, read_parameter, read_robot, set_yaw
+from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, Announcement
 from dro_ros.ros.nodes.spin import spin_node
 from dro_ros.ros.qos import LATCHED
 
@@ -78,7 +80,6 @@ class FleetSimNode(Node):
         heading = read_parameter(self, "heading", "double_array", "diff-drive start headings, rad", [])
         backend = read_parameter(self, "backend", "string", "diff-drive simulator: kinematic | mujoco", "kinematic")
         seed = read_parameter(self, "seed", "integer", "seed of the MuJoCo wheels' radius errors", 0)
-        pushes = read_parameter(self, "pushes", "string", "JSON list of a scenario's push disturbances", "")
         bad = [name for name in self.robots if not ROBOT_NAME.fullmatch(name)]
         _require(bool(self.robots) and not bad and len(set(self.robots)) == len(self.robots), "robots",
                  f"expected distinct ROS names, got {self.robots}")
@@ -92,15 +93,9 @@ class FleetSimNode(Node):
         _require(backend in ("kinematic", "mujoco"), "backend", f"expected kinematic or mujoco, got {backend!r}")
         _require(backend == "kinematic" or self.robot is not None, "backend",
                  "mujoco simulates diff-drive robots (robot_kind: diff_drive)")
-        try:
-            _, scripted = receding_from_config({"disturbances": json.loads(pushes) if pushes else []},
-                                               len(self.robots), self.dim)
-        except (ValueError, json.JSONDecodeError) as error:
-            raise ParameterError(f"pushes: {error}") from error
-        self.pushes = [d for d in scripted if isinstance(d, Push)]
+        self.pushes: list[Push] = []     # the current mission's, timed from push_origin_ns
+        self.push_origin_ns = 0
         self.pushing: set[int] = set()   # the pushes acting now
-        _require(len(self.pushes) == len(scripted), "pushes", "expected disturbances of kind push only")
-        _require(not self.pushes or self.robot is None, "pushes", "only holonomic robots can be pushed")
         rows = np.reshape(initial, (len(self.robots), width))
         try:
             if self.robot is None:
@@ -117,6 +112,7 @@ class FleetSimNode(Node):
         for i, robot in enumerate(self.robots):
             self.create_subscription(Twist, f"/{robot}/cmd_vel", lambda msg, i=i: self._on_cmd_vel(i, msg), 10)
         self.create_subscription(FleetStart, "/fleet/start", self._on_start, LATCHED)
+        self.create_subscription(String, DISTURBANCES_TOPIC, self._on_disturbances, LATCHED)
         self.min_distance = self.create_publisher(Float64, "/fleet/min_distance", 10)
         self.truth = ([self.create_publisher(Odometry, f"/{robot}/ground_truth", 10) for robot in self.robots]
                       if self.robot is not None else [])
@@ -141,13 +137,30 @@ class FleetSimNode(Node):
         self.start_ns = Time.from_msg(msg.start).nanoseconds
         self.get_logger().info(f"run '{msg.run_id}': robots released at {self.start_ns * 1e-9:.3f}")
 
+    def _on_disturbances(self, msg: String) -> None:
+        try:
+            announced = Announcement.from_json(msg.data, self.dim)
+        except RecedingError as error:   # from the network: named and dropped
+            return self.get_logger().error(f"{DISTURBANCES_TOPIC}: ignored: {error}")
+        if list(announced.robots) != self.robots:
+            return self.get_logger().error(f"{DISTURBANCES_TOPIC}: mission {announced.mission_id} names robots "
+                                           f"{list(announced.robots)}, this simulator {self.robots}; ignored")
+        if announced.pushes() and self.robot is not None:
+            return self.get_logger().error(f"{DISTURBANCES_TOPIC}: mission {announced.mission_id}: only holonomic "
+                                           "robots can be pushed; its pushes are ignored")
+        for push in self.pushes:
+            self.sim.push(push.robot, np.zeros(self.dim))
+        self.pushes, self.push_origin_ns, self.pushing = announced.pushes(), announced.origin_ns, set()
+        if self.pushes:
+            self.get_logger().info(f"mission {announced.mission_id}: {len(self.pushes)} pushes scripted")
+
     def _tick(self) -> None:
         now = self.get_clock().now().nanoseconds
         started = self.start_ns is not None and now >= self.start_ns
         if started or self.running:
             previous = self.sim_ns if self.sim_ns is not None else (now if self.running else self.start_ns)
-            if self.pushes and self.start_ns is not None:
-                self._push((previous - self.start_ns) * 1e-9)
+            if self.pushes:
+                self._push((previous - self.push_origin_ns) * 1e-9)
             self.sim.step((now - previous) * 1e-9)
             self.sim_ns = now
         stamp = Time(nanoseconds=now).to_msg()
@@ -169,7 +182,8 @@ class FleetSimNode(Node):
             self.tf.publish(TFMessage(transforms=[self._transform(i, stamp) for i in range(len(self.robots))]))
 
     def _push(self, t: float) -> None:
-        """Each push's drift while it lasts, `t` seconds after the start (as `mission.receding_sim` does)."""
+        """Each push's drift while it lasts, `t` seconds after the mission's first switch (as
+        `mission.receding_sim` does)."""
         for k, push in enumerate(self.pushes):
             active = push.time <= t < push.time + push.duration
             self.sim.push(push.robot, np.array(push.velocity) if active else np.zeros(self.dim))

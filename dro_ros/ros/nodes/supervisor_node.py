@@ -14,7 +14,9 @@ live in `dro_ros.mission.Mission`; this node adapts them to ROS 2 (`RosFleet` be
 
 A scenario with `receding_horizon` makes every mission (one-shot, or each served goal re-posed from the
 odometry) a receding-horizon mission: `mission.receding_loop` over `ros.receding_fleet.RosRecedingFleet`,
-one window every period planned by the agents of each connected part, switched on `/fleet/start`; the
+one window every period planned by the agents of each connected part, switched on `/fleet/start`; at its
+first switch the mission's scripted disturbances are announced on `/fleet/disturbances`
+(`ros.disturbances`: the simulator pushes, the launcher's injector silences or kills agents); the
 summary holds the loop's figures (`RecedingRun.summary`). A served receding mission is not cancellable and
 publishes no feedback while it runs.
 
@@ -57,6 +59,7 @@ from dro_ros.mission import (GoalError, Mission, MissionGoal, MissionResult, Mis
 from dro_ros.mission.machine import Execution
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import ParameterError, plan_from_msg, plan_to_msg, read_parameter, yaw_of
+from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, INJECTOR_NODE, Announcement
 from dro_ros.ros.nodes.spin import spin_in_thread
 from dro_ros.ros.qos import LATCHED
 from dro_ros.spec import AgentState, AgentStatus
@@ -112,6 +115,7 @@ class RosFleet:
                               for r in robots}
         self.go = node.create_publisher(FleetStart, "/fleet/start", LATCHED)
         self.scenario_out = node.create_publisher(String, SCENARIO_TOPIC, LATCHED)  # each mission's problem
+        self.disturbances_out = node.create_publisher(String, DISTURBANCES_TOPIC, LATCHED)
         self.plan_out = {r: node.create_publisher(TrajectoryPlan, f"/{r}/plan", LATCHED) for r in robots}
         for robot in robots:
             node.create_subscription(TrajectoryPlan, f"/{robot}/plan", self._on_plan, LATCHED, callback_group=group)
@@ -254,8 +258,8 @@ class RosFleet:
         A robot that does not accept is left out; the others still run, so its neighbours' reports (no
         contact, or stalled waiting for it) say what it cost them."""
         robots = self.robots if robots is None else robots
-        refused = self._start_everywhere(run_id, scenario, algorithm, robots)
         deadline = time.monotonic() + timeout
+        refused = self._start_everywhere(run_id, scenario, algorithm, robots, min(5.0, max(timeout, 0.1)))
         while True:
             now, states = time.monotonic(), self.agent_states()
             this_run = {r: v for r, (_, v) in states.items() if v.run_id == run_id}
@@ -265,10 +269,10 @@ class RosFleet:
             if len(finished) + len(gone) + len(refused) == len(robots):
                 break
             if cancelled():
-                self._abort_everywhere()
+                self.abort(robots)
                 return finished, "canceled"
             if now > deadline:
-                self._abort_everywhere()
+                self.abort(robots)
                 return finished, f"not finished within {timeout:g} s: " + ", ".join(
                     r for r in robots if r not in finished)
             time.sleep(0.05)
@@ -283,7 +287,7 @@ class RosFleet:
         return finished, "; ".join(reasons)
 
     def _start_everywhere(self, run_id: str, scenario: str, algorithm: str, robots: list[str],
-                          timeout: float = 5.0) -> dict[str, str]:
+                          timeout: float) -> dict[str, str]:
         futures, refused = {}, {}
         for robot in robots:
             client = self.start_clients[robot]
@@ -300,9 +304,12 @@ class RosFleet:
                 refused[robot] = f"refused: {future.result().message}"
         return refused
 
-    def _abort_everywhere(self, timeout: float = 2.0) -> None:
-        _wait_all([c.call_async(Trigger.Request()) for c in self.abort_clients.values() if c.service_is_ready()],
-                  timeout)
+    def abort(self, robots: list[str]) -> None:
+        """Ask `robots` to abort their runs. The answers are not awaited: a silent agent never answers, and
+        an agent still in its run refuses the next start, which the next run reports."""
+        for robot in robots:
+            if self.abort_clients[robot].service_is_ready():
+                self.abort_clients[robot].call_async(Trigger.Request())
 
     def release(self, run_id: str, lead: float, scenario: dict[str, Any]) -> None:
         recorded = {**scenario, "tracked_offset": self.offset} if self.offset else scenario  # for `fleet report`
@@ -316,9 +323,10 @@ class RosFleet:
         self.go.publish(FleetStart(start=start.to_msg(), run_id=run_id, robots=self.robots))
         self.node.get_logger().info(f"run {run_id}: robots released in {lead:g} s")
 
-    def start_at(self, run_id: str, at: float, robots: list[str], scenario: dict[str, Any] | None = None) -> None:
+    def start_at(self, run_id: str, at: float, robots: list[str], scenario: dict[str, Any] | None = None) -> int:
         """Start the plans of `run_id` on `robots` at `at` (this port's clock, `now`); the others keep theirs.
-        With `scenario`, recording starts there too (the first plans of a receding-horizon mission)."""
+        With `scenario`, recording starts there too (the first plans of a receding-horizon mission). Returns
+        the start instant in ROS time (ns)."""
         start = self.node.get_clock().now() + Duration(seconds=at - time.monotonic())
         if scenario is not None:
             self.scenario_out.publish(String(data=json.dumps(scenario)))
@@ -326,6 +334,23 @@ class RosFleet:
                 self.samples = {r: [] for r in self.robots}
                 self.released_at, self.min_distance = start, float("inf")
         self.go.publish(FleetStart(start=start.to_msg(), run_id=run_id, robots=robots))
+        return start.nanoseconds
+
+    def announce(self, announcement: Announcement) -> None:
+        """Publish a mission's scripted disturbances (`ros.disturbances`), latched."""
+        self.disturbances_out.publish(String(data=announcement.to_json()))
+
+    def injector_listening(self, wait: float = 5.0) -> bool:
+        """Whether the launcher's dropout injector (`ros.dropouts`) subscribes to the announcements (waiting
+        up to `wait` seconds for its discovery)."""
+        deadline = time.monotonic() + wait
+        while True:
+            if any(info.node_name == INJECTOR_NODE
+                   for info in self.node.get_subscriptions_info_by_topic(DISTURBANCES_TOPIC)):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
 
     def halt(self, run_id: str, plans: dict[str, Plan], lead: float) -> None:
         stamp = self.node.get_clock().now().to_msg()
@@ -426,7 +451,8 @@ class SupervisorNode(Node):
 
     def _receding_goal(self, mission_id: str, goal: MissionGoal) -> MissionResult:
         """A goal to a receding-horizon fleet: the config's scenario re-posed from the robots' odometry
-        (`mission.scenario`) with the config's obstacles and receding-horizon settings, then `run_receding`."""
+        (`mission.scenario`) with the config's obstacles, receding-horizon settings and scripted disturbances
+        (timed from this mission's first switch), then `run_receding`."""
         from dro_ros.mission.scenario import mission_scenario
 
         states = self.fleet.robot_states()
@@ -439,8 +465,8 @@ class SupervisorNode(Node):
             config = mission_scenario(self.scenario, goal, rows, self.settings.separation_tolerance)
         except GoalError as error:
             return MissionResult(MissionStatus.REJECTED, str(error), mission_id, {"mission_id": mission_id})
-        config.update({key: self.scenario[key] for key in ("obstacles", "clearance", "receding_horizon")
-                       if key in self.scenario})
+        config.update({key: self.scenario[key] for key in ("obstacles", "clearance", "receding_horizon",
+                                                          "disturbances") if key in self.scenario})
         return self.run_receding(mission_id, config, goal.algorithm or self.settings.algorithm)
 
     # --- one-shot -----------------------------------------------------------------------------------
@@ -473,14 +499,15 @@ class SupervisorNode(Node):
             problem = scenario.problem
             horizon, disturbances = receding_from_config(config, problem.n_agents, problem.dim)
             port = RosRecedingFleet(self.fleet, config, algorithm, stall=horizon.stall, lead=self.p["switch_lead"],
-                                    first_timeout=self.settings.plan_timeout, mission_id=mission_id)
+                                    first_timeout=self.settings.plan_timeout, mission_id=mission_id,
+                                    disturbances=disturbances)
             loop = RecedingLoop(problem, horizon, port, algorithm=algorithm, communication=config["communication"],
                                 eas=scenario.eas)
         except (RecedingError, ValueError) as error:
             return MissionResult(MissionStatus.FAILED, f"scenario: {error}", mission_id, summary)
-        if any(isinstance(d, Dropout) for d in disturbances):
-            self.get_logger().warning("scenario.disturbances: dropouts are scripted in process only (dro-ros "
-                                      "bench mpc); over DDS stop an agent's process instead")
+        if any(isinstance(d, Dropout) for d in disturbances) and not self.fleet.injector_listening():
+            self.get_logger().warning("scenario.disturbances: no dropout injector listens (it runs in `dro-ros "
+                                      "fleet up`): the scripted dropouts will not happen")
         self.get_logger().info(f"{mission_id}: receding horizon, a {horizon.steps}-step window every "
                                f"{horizon.period:g} s for at most {horizon.duration:g} s")
         try:
