@@ -133,8 +133,9 @@ class RecedingRun:
 
     @property
     def succeeded(self) -> bool:
-        """Every robot not dropped at the end reached its goal."""
-        return all(self.reached[i] is not None for i in self.reached if i not in self.dropped_at_end)
+        """Every robot reached its goal. A robot still dropped at the end (silent) counts only if it reached
+        its goal on its last plan: a mission whose robots all went silent did not succeed."""
+        return all(t is not None for t in self.reached.values())
 
     def summary(self) -> dict[str, Any]:
         planned = [r for r in self.replans[1:] if not r.stalled_on]

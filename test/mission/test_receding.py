@@ -230,3 +230,17 @@ def test_split_parts_plan_together_and_a_part_whose_new_plans_conflict_is_deferr
     assert run.summary()["parts_deferred"] >= 1 and run.summary()["missed_deadlines"] == 0
     assert run.succeeded, run.summary()
     assert run.min_separation >= scenario.problem.r_min - 2e-3
+
+
+def test_a_robot_silent_to_the_end_fails_the_mission_instead_of_being_left_out():
+    """Robot 3's agent never speaks again: the others reach their goals, but the mission did not succeed
+    (robot 3 stopped at the end of its last plan, short of its goal) and the summary says it was dropped."""
+    config = copy.deepcopy(CONFIG)
+    config["disturbances"] = [{"robot": 3, "time": 2.0, "kind": "dropout", "duration": 100.0}]
+    eas = EasParameters(epsilon_bar=5.0, delta_bar=0.3, n_iter=100)
+    _, loop = _loop(config, lambda s: run_path_sweep(s, eas=eas))
+    run = loop.run()
+    summary = run.summary()
+    assert not run.succeeded and not summary["succeeded"]
+    assert summary["dropped_at_end"] == [3] and run.reached[3] is None
+    assert all(run.reached[i] is not None for i in (0, 1, 2))
