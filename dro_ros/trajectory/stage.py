@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import enum
 import os
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
@@ -142,6 +143,8 @@ class Stage:
         self._build()
         self._solvers: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()   # shared by `bound_to` views
         self._base: dict[str, ca.Function] = {}                               # shared by `bound_to` views
+        self._lock = threading.RLock()   # one build or solve at a time, over all views: over DDS an aborted
+                                         # run's solve may still run when the next run's starts
 
     @staticmethod
     def structure(problem: FleetProblem, free: Sequence[int], fixed: Sequence[int] = (), *,
@@ -362,7 +365,10 @@ class Stage:
         working set only differentiates its own rows and is composed with them as a small MX graph, so
         an EAS round builds its solver in milliseconds rather than re-deriving the whole problem.
         """
-        mask = self.mask() if mask is None else np.asarray(mask, dtype=bool)
+        with self._lock:
+            return self._solver(self.mask() if mask is None else np.asarray(mask, dtype=bool), max_iter)
+
+    def _solver(self, mask: np.ndarray, max_iter: int | None) -> tuple[Any, int]:
         key = (np.packbits(mask).tobytes(), mask.size, max_iter)
         if key in self._solvers:
             self._solvers.move_to_end(key)
@@ -396,34 +402,39 @@ class Stage:
 
     def base_functions(self) -> dict[str, ca.Function]:
         """Objective, dynamics and their derivatives (the dynamics are linear: no Hessian term)."""
-        if not self._base:
-            w, p = self.w, self.p
-            self._base.update({
-                "f": ca.Function("f", [w, p], [self.f]),
-                "grad_f": ca.Function("grad_f", [w, p], [self.f, ca.gradient(self.f, w)]),
-                "hess_f": ca.Function("hess_f", [w, p], [ca.triu(ca.hessian(self.f, w)[0])]),
-                "g_eq": ca.Function("g_eq", [w, p], [self.g_eq]),
-                "jac_eq": ca.Function("jac_eq", [w, p], [ca.jacobian(self.g_eq, w)]),
-            })
+        with self._lock:
+            if not self._base:
+                self._base.update(self._compile_base())
         return self._base
+
+    def _compile_base(self) -> dict[str, ca.Function]:
+        w, p = self.w, self.p
+        return {
+            "f": ca.Function("f", [w, p], [self.f]),
+            "grad_f": ca.Function("grad_f", [w, p], [self.f, ca.gradient(self.f, w)]),
+            "hess_f": ca.Function("hess_f", [w, p], [ca.triu(ca.hessian(self.f, w)[0])]),
+            "g_eq": ca.Function("g_eq", [w, p], [self.g_eq]),
+            "jac_eq": ca.Function("jac_eq", [w, p], [ca.jacobian(self.g_eq, w)]),
+        }
 
     def solve(self, parameters: np.ndarray, guess: np.ndarray | None = None, *, mask: np.ndarray | None = None,
               dual: np.ndarray | None = None, max_iter: int | None = None) -> SolveResult:
         """Solve with the working set `mask` from `guess` (default `guess`: at rest); `dual` warm-starts lam_g."""
-        started = time.perf_counter()
-        solver, n_rows = self.solver(mask, max_iter)
-        build_time = time.perf_counter() - started
-        n_eq = int(self.g_eq.numel())
-        lbg = np.concatenate([np.zeros(n_eq), np.full(n_rows, -np.inf)])
-        ubg = np.zeros(n_eq + n_rows)
-        arguments = dict(x0=self.guess(parameters) if guess is None else guess, p=parameters,
-                         lbx=self.lbx, ubx=self.ubx, lbg=lbg, ubg=ubg)
-        if dual is not None and len(dual) == n_eq + n_rows:
-            arguments["lam_g0"] = dual
-        started = time.perf_counter()
-        solution = solver(**arguments)
-        elapsed = time.perf_counter() - started
-        stats = solver.stats()
+        with self._lock:   # a solver's stats are those of its last call
+            started = time.perf_counter()
+            solver, n_rows = self.solver(mask, max_iter)
+            build_time = time.perf_counter() - started
+            n_eq = int(self.g_eq.numel())
+            lbg = np.concatenate([np.zeros(n_eq), np.full(n_rows, -np.inf)])
+            ubg = np.zeros(n_eq + n_rows)
+            arguments = dict(x0=self.guess(parameters) if guess is None else guess, p=parameters,
+                             lbx=self.lbx, ubx=self.ubx, lbg=lbg, ubg=ubg)
+            if dual is not None and len(dual) == n_eq + n_rows:
+                arguments["lam_g0"] = dual
+            started = time.perf_counter()
+            solution = solver(**arguments)
+            elapsed = time.perf_counter() - started
+            stats = solver.stats()
         w = np.asarray(solution["x"]).ravel()
         inputs, states = self.unpack(w, parameters)
         return SolveResult(
