@@ -62,9 +62,10 @@ point, but not one within the 1e-5 barrier of the optimum, so a larger mu_init t
 EAS_IPOPT: dict[str, Any] = {**WARM_IPOPT, "mu_init": 1e-4}
 """For the rounds of the external active set method, each started from the previous round's point and
 multipliers (a round's point is further from the next round's optimum than WARM_IPOPT assumes)."""
-MAX_SOLVERS = 64
-"""Ipopt solvers (working sets) a stage keeps, least recently used dropped first: EAS builds one per working
-set, and a stage shared across many problems would otherwise keep every set it ever met."""
+MAX_SOLVERS = 8
+"""Ipopt solvers (working sets) a stage keeps, least recently used dropped first. EAS builds one per working
+set and a shared stage (`bound_to`) meets new sets in every problem; few recur, and kept solvers hold their
+Ipopt and MUMPS memory (README, receding-horizon missions over DDS)."""
 
 
 def single_threaded_blas() -> None:
