@@ -39,9 +39,3 @@ def shared_stage(problem: FleetProblem, free: Sequence[int], fixed: Sequence[int
             while len(_stages) > MAX_STAGES:
                 _stages.popitem(last=False)
     return stage.bound_to(problem)
-
-
-def clear() -> None:
-    """Forget every kept stage."""
-    with _lock:
-        _stages.clear()
