@@ -456,19 +456,25 @@ class RecedingLoop:
         return positions, velocities
 
     def _predict(self, until: float) -> tuple[np.ndarray, np.ndarray]:
-        """Step 2: the states at `until` after undisturbed tracking of the committed plans from now."""
+        """Step 2: the states at `until` after undisturbed tracking of the committed plans from now, at the
+        model's rate; every planned robot's references at all ticks are read at once, and each tick commands
+        them together."""
         position, velocity, command = self.port.measure()
         model, law = self.model, self.model.law
         sim = FleetSimulator(position, velocity, lag=model.lag)
         sim.command = command.copy()
-        t, tick = self.port.now(), 1.0 / model.rate
+        ticks, t, tick = [], self.port.now(), 1.0 / model.rate
         while t < until - 1e-9:
-            dt = min(tick, until - t)
-            for i, plan in enumerate(self.plans):
-                if plan is not None:
-                    sim.set_command(i, law.command(plan.reference(t - self.starts[i]), sim.position[i]))
+            ticks.append((t, min(tick, until - t)))
+            t += ticks[-1][1]
+        planned = [i for i, plan in enumerate(self.plans) if plan is not None]
+        times = np.array([t for t, _ in ticks])
+        references = [np.stack(r, axis=1) for r in zip(*(self.plans[i].reference_many(times - self.starts[i])
+                                                          for i in planned))]   # s, v, a: (ticks, robots, m)
+        for k, (_, dt) in enumerate(ticks):
+            if planned:
+                sim.command[planned] = law.command(tuple(r[k] for r in references), sim.position[planned])
             sim.step(dt)
-            t += dt
         return sim.position, sim.velocity
 
     def _arrived(self, reached: dict[int, float | None], begin: float) -> bool:

@@ -24,21 +24,28 @@ inequalities Q of the stage are enumerated once (`Stage.families`) as flat rows 
 
 so that an external active set method can solve with any subset W of Q (`Stage.solver(mask)`). The
 symbolic graph, the all-constraints function and each solver are built once and re-solved with new
-parameters (initial states, fixed trajectories, ADMM z, lambda, rho, cost weights) and warm starts.
+parameters (initial states, fixed trajectories, cost weights, goal targets, traffic paths, ADMM z, lambda,
+rho) and warm starts. Terminal equalities are bounds, set per problem. So a stage built for one problem
+serves every problem of the same structure (`Stage.structure`, e.g. the windows of a receding-horizon
+mission): `Stage.bound_to` gives it the other problem's data and shares the compiled parts
+(`trajectory.stage_cache`).
 """
 from __future__ import annotations
 
+import copy
 import enum
 import os
+import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields
 from typing import Any, Sequence
 
 import casadi as ca
 import numpy as np
 
 from dro_ros.trajectory.obstacles import SMOOTHING, DiscObstacle, Obstacle
-from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal
+from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal, Terminal
 
 IPOPT_DEFAULTS: dict[str, Any] = {
     "print_level": 0, "sb": "yes", "tol": 1e-6, "constr_viol_tol": 1e-9, "max_iter": 3000,
@@ -55,6 +62,10 @@ point, but not one within the 1e-5 barrier of the optimum, so a larger mu_init t
 EAS_IPOPT: dict[str, Any] = {**WARM_IPOPT, "mu_init": 1e-4}
 """For the rounds of the external active set method, each started from the previous round's point and
 multipliers (a round's point is further from the next round's optimum than WARM_IPOPT assumes)."""
+MAX_SOLVERS = 8
+"""Ipopt solvers (working sets) a stage keeps, least recently used dropped first. EAS builds one per working
+set and a shared stage (`bound_to`) meets new sets in every problem; few recur, and kept solvers hold their
+Ipopt and MUMPS memory (README, receding-horizon missions over DDS)."""
 
 
 def single_threaded_blas() -> None:
@@ -131,8 +142,30 @@ class Stage:
         self.admm = admm
         self.ipopt = {**IPOPT_DEFAULTS, **(ipopt or {})}
         self._build()
-        self._solvers: dict[tuple, tuple[Any, int]] = {}
-        self._base: dict[str, ca.Function] | None = None
+        self._solvers: OrderedDict[tuple, tuple[Any, int]] = OrderedDict()   # shared by `bound_to` views
+        self._base: dict[str, ca.Function] = {}                               # shared by `bound_to` views
+        self._lock = threading.RLock()   # one build or solve at a time, over all views: over DDS an aborted
+                                         # run's solve may still run when the next run's starts
+
+    @staticmethod
+    def structure(problem: FleetProblem, free: Sequence[int], fixed: Sequence[int] = (), *,
+                  ipopt: dict[str, Any] | None = None) -> tuple:
+        """What the compiled stage depends on: everything but the parameters and the terminal bounds (the
+        default pairs and no ADMM). Problems with equal structures share one stage (`bound_to`)."""
+        options = {**IPOPT_DEFAULTS, **(ipopt or {})}
+        return (problem.dim, problem.horizon, problem.step, problem.n_agents, problem.r_min, problem.coupling,
+                problem.max_speed, problem.max_input, problem.clearance, problem.traffic_separation,
+                len(problem.traffic), tuple(_obstacle_structure(o) for o in problem.obstacles),
+                tuple(free), tuple(fixed), tuple(_terminal_structure(problem.terminals[a]) for a in free),
+                tuple(sorted(options.items())))
+
+    def bound_to(self, problem: FleetProblem) -> "Stage":
+        """This stage for `problem`, of the same `structure`: its parameters and terminal bounds come from
+        `problem`; the symbolic graph, the base functions and the solvers are shared with this stage."""
+        view = copy.copy(self)
+        view.problem = problem
+        view.lbx, view.ubx = view._bounds()
+        return view
 
     # --- construction ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -144,14 +177,17 @@ class Stage:
         self._x0 = ca.SX.sym("x0", 2 * m, len(self.free))
         self._fixed = [ca.SX.sym(f"s{b}", m, horizon) for b in self.fixed]
         self._weights = ca.SX.sym("weights", len(self.free))
-        params = [ca.vec(self._x0), *[ca.vec(s) for s in self._fixed], self._weights]
+        self._goals = [k for k, a in enumerate(self.free) if isinstance(prob.terminals[a], GoalTerminal)]
+        self._targets = ca.SX.sym("targets", m, len(self._goals))
+        self._traffic = [ca.SX.sym(f"traffic{k}", m, horizon) for k in range(len(prob.traffic))]
+        params = [ca.vec(self._x0), *[ca.vec(s) for s in self._fixed], self._weights, ca.vec(self._targets),
+                  *[ca.vec(path) for path in self._traffic]]
         objective = 0
         for k, u in enumerate(self._u):
             objective += self._weights[k] * ca.sumsqr(u)
-        for k, (a, x) in enumerate(zip(self.free, self._x)):
-            terminal = prob.terminals[a]
-            if isinstance(terminal, GoalTerminal):   # the window's cost to go
-                objective += self._weights[k] * terminal.weight * ca.sumsqr(x[:m, -1] - terminal.target)
+        for j, k in enumerate(self._goals):   # the window's cost to go
+            terminal = prob.terminals[self.free[k]]
+            objective += self._weights[k] * terminal.weight * ca.sumsqr(self._x[k][:m, -1] - self._targets[:, j])
         if self.admm:
             self._z = [ca.SX.sym(f"z{a}", m, horizon) for a in self.free]
             self._lam = [ca.SX.sym(f"lam{a}", m, horizon) for a in self.free]
@@ -219,8 +255,8 @@ class Stage:
                          for x in self._x for obstacle in prob.obstacles],
             [label(k * n_obstacles + o, steps + 1) for k in range(len(self.free)) for o in range(n_obstacles)])
         n_traffic = len(prob.traffic)
-        add("traffic", [prob.traffic_separation ** 2 - ca.sum1((x[:m, :] - ca.DM(path[1:].T)) ** 2).T
-                        for x in self._x for path in prob.traffic],
+        add("traffic", [prob.traffic_separation ** 2 - ca.sum1((x[:m, :] - path) ** 2).T
+                        for x in self._x for path in self._traffic],
             [label(k * n_traffic + o, steps + 1) for k in range(len(self.free)) for o in range(n_traffic)])
         return families, rows
 
@@ -263,7 +299,7 @@ class Stage:
                    lam: dict[int, np.ndarray] | None = None, rho: float = 1.0) -> np.ndarray:
         """The parameter vector. `initial` defaults to the problem's x_a(0); `fixed` maps each fixed agent to
         its positions (H, m) for t = 1..H or states (H+1, 2m) for t = 0..H; ADMM `z`, `lam` map free agents
-        to (H, m) arrays (zero by default)."""
+        to (H, m) arrays (zero by default). The goal targets and traffic paths are the problem's."""
         prob, m, horizon = self.problem, self.problem.dim, self.problem.horizon
         x0 = prob.initial[list(self.free)] if initial is None else np.asarray(initial, dtype=float)
         parts = [x0.reshape(len(self.free), 2 * m).ravel()]
@@ -272,6 +308,8 @@ class Stage:
                 raise ValueError(f"fixed: no trajectory for fixed agent {agent}")
             parts.append(_positions(np.asarray(fixed[agent], dtype=float), m, horizon, agent).ravel())
         parts.append(np.ones(len(self.free)) if weights is None else np.asarray(weights, dtype=float))
+        parts += [prob.terminals[self.free[k]].target for k in self._goals]
+        parts += [path[1:].ravel() for path in prob.traffic]
         if self.admm:
             zero = np.zeros(horizon * m)
             parts += [np.asarray(z[a]).ravel() if z and a in z else zero for a in self.free]
@@ -328,9 +366,14 @@ class Stage:
         working set only differentiates its own rows and is composed with them as a small MX graph, so
         an EAS round builds its solver in milliseconds rather than re-deriving the whole problem.
         """
-        mask = self.mask() if mask is None else np.asarray(mask, dtype=bool)
+        with self._lock:
+            return self._solver(self.mask() if mask is None else np.asarray(mask, dtype=bool), max_iter)
+
+    def _solver(self, mask: np.ndarray, max_iter: int | None) -> tuple[Any, int]:
         key = (np.packbits(mask).tobytes(), mask.size, max_iter)
-        if key not in self._solvers:
+        if key in self._solvers:
+            self._solvers.move_to_end(key)
+        else:
             base = self.base_functions()
             rows = np.flatnonzero(mask)
             selected = self.g_all[rows.tolist()] if rows.size else ca.SX(0, 1)
@@ -354,38 +397,45 @@ class Stage:
             single_threaded_blas()
             solver = ca.nlpsol("stage", "ipopt", {"x": w, "p": p, "f": base["f"](w, p), "g": g}, options)
             self._solvers[key] = (solver, rows.size)
+            if len(self._solvers) > MAX_SOLVERS:
+                self._solvers.popitem(last=False)
         return self._solvers[key]
 
     def base_functions(self) -> dict[str, ca.Function]:
         """Objective, dynamics and their derivatives (the dynamics are linear: no Hessian term)."""
-        if self._base is None:
-            w, p = self.w, self.p
-            self._base = {
-                "f": ca.Function("f", [w, p], [self.f]),
-                "grad_f": ca.Function("grad_f", [w, p], [self.f, ca.gradient(self.f, w)]),
-                "hess_f": ca.Function("hess_f", [w, p], [ca.triu(ca.hessian(self.f, w)[0])]),
-                "g_eq": ca.Function("g_eq", [w, p], [self.g_eq]),
-                "jac_eq": ca.Function("jac_eq", [w, p], [ca.jacobian(self.g_eq, w)]),
-            }
+        with self._lock:
+            if not self._base:
+                self._base.update(self._compile_base())
         return self._base
+
+    def _compile_base(self) -> dict[str, ca.Function]:
+        w, p = self.w, self.p
+        return {
+            "f": ca.Function("f", [w, p], [self.f]),
+            "grad_f": ca.Function("grad_f", [w, p], [self.f, ca.gradient(self.f, w)]),
+            "hess_f": ca.Function("hess_f", [w, p], [ca.triu(ca.hessian(self.f, w)[0])]),
+            "g_eq": ca.Function("g_eq", [w, p], [self.g_eq]),
+            "jac_eq": ca.Function("jac_eq", [w, p], [ca.jacobian(self.g_eq, w)]),
+        }
 
     def solve(self, parameters: np.ndarray, guess: np.ndarray | None = None, *, mask: np.ndarray | None = None,
               dual: np.ndarray | None = None, max_iter: int | None = None) -> SolveResult:
         """Solve with the working set `mask` from `guess` (default `guess`: at rest); `dual` warm-starts lam_g."""
-        started = time.perf_counter()
-        solver, n_rows = self.solver(mask, max_iter)
-        build_time = time.perf_counter() - started
-        n_eq = int(self.g_eq.numel())
-        lbg = np.concatenate([np.zeros(n_eq), np.full(n_rows, -np.inf)])
-        ubg = np.zeros(n_eq + n_rows)
-        arguments = dict(x0=self.guess(parameters) if guess is None else guess, p=parameters,
-                         lbx=self.lbx, ubx=self.ubx, lbg=lbg, ubg=ubg)
-        if dual is not None and len(dual) == n_eq + n_rows:
-            arguments["lam_g0"] = dual
-        started = time.perf_counter()
-        solution = solver(**arguments)
-        elapsed = time.perf_counter() - started
-        stats = solver.stats()
+        with self._lock:   # a solver's stats are those of its last call
+            started = time.perf_counter()
+            solver, n_rows = self.solver(mask, max_iter)
+            build_time = time.perf_counter() - started
+            n_eq = int(self.g_eq.numel())
+            lbg = np.concatenate([np.zeros(n_eq), np.full(n_rows, -np.inf)])
+            ubg = np.zeros(n_eq + n_rows)
+            arguments = dict(x0=self.guess(parameters) if guess is None else guess, p=parameters,
+                             lbx=self.lbx, ubx=self.ubx, lbg=lbg, ubg=ubg)
+            if dual is not None and len(dual) == n_eq + n_rows:
+                arguments["lam_g0"] = dual
+            started = time.perf_counter()
+            solution = solver(**arguments)
+            elapsed = time.perf_counter() - started
+            stats = solver.stats()
         w = np.asarray(solution["x"]).ravel()
         inputs, states = self.unpack(w, parameters)
         return SolveResult(
@@ -407,6 +457,20 @@ def _clearance_rows(obstacle: Obstacle, positions: ca.SX, clearance: float) -> c
     shifted = ca.exp(beta * (faces - ca.repmat(largest, faces.shape[0], 1)))
     smooth = largest + (ca.log(ca.sum1(shifted)) - np.log(faces.shape[0])) / beta
     return clearance - smooth
+
+
+def _terminal_structure(terminal: Terminal) -> tuple:
+    """What a free agent's terminal puts into the compiled stage: a ball's row, a goal's weight."""
+    if isinstance(terminal, BallTerminal):
+        return ("ball", terminal.centre.tobytes(), terminal.radius)
+    if isinstance(terminal, GoalTerminal):
+        return ("goal", terminal.weight)
+    return ("fixed",)
+
+
+def _obstacle_structure(obstacle: Obstacle) -> tuple:
+    return (type(obstacle).__name__, *(np.asarray(getattr(obstacle, f.name), dtype=float).tobytes()
+                                       for f in fields(obstacle)))
 
 
 def _positions(trajectory: np.ndarray, m: int, horizon: int, agent: int) -> np.ndarray:

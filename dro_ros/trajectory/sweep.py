@@ -5,7 +5,8 @@ A fixed solution x_j* travels as agent j's inputs u_j(t), t = 0..H-1 (`Solutions
 the same problem data, so a receiver rebuilds the states by the dynamics (5.5) (`FleetProblem.rollout`). A message
 also carries the stage that determined it and the sender's critical-path clock (`outcome.CriticalPath`).
 
-A stage's problem is built once (`StageSolver`), and the work that does not need the fixed solutions is
+A stage's problem is built once per process and structure (`StageSolver`, `trajectory.stage_cache`: a
+receding horizon's windows reuse it), and the work that does not need the fixed solutions is
 done at start-up, in parallel with the earlier stages (`StageSolver.prepare`):
 
 * always, building the stage's CasADi functions and, without EAS, its Ipopt solver: a node that waits
@@ -40,7 +41,8 @@ from dro_ros.trajectory.eas import EasParameters, EasReport, near_active, solve_
 from dro_ros.trajectory.prediction import PredictionError, predict
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.stage import EAS_IPOPT, PREDICTED_IPOPT, WARM_IPOPT, SolveResult, Stage
+from dro_ros.trajectory.stage import EAS_IPOPT, PREDICTED_IPOPT, WARM_IPOPT, SolveResult
+from dro_ros.trajectory.stage_cache import shared_stage
 
 
 @wire_message("cds_sweep")
@@ -105,12 +107,12 @@ class StageSolver:
         known in advance (a receding horizon's previous plans of the agents later in the sweep)."""
         self.eas = eas
         self.guessed = dict(guessed or {})
-        self.stage = Stage(problem, free, fixed, ipopt=EAS_IPOPT if eas is not None else None)
+        self.stage = shared_stage(problem, free, fixed, ipopt=EAS_IPOPT if eas is not None else None)
         self._convex = self.stage.convex_mask()
         self.nonconvex = not self._convex.all()
         warm = eas is None and (self.nonconvex or warm_start)
         options = PREDICTED_IPOPT if warm_start else WARM_IPOPT
-        self._warm = Stage(problem, free, fixed, ipopt=options) if warm else None
+        self._warm = shared_stage(problem, free, fixed, ipopt=options) if warm else None
         self._start: np.ndarray | None = None
         self._working: np.ndarray | None = None
         self._warm_started = False

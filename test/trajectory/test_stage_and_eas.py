@@ -1,11 +1,16 @@
 """The CasADi stage template and the external active set method (Alg. 4) against the full solve."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from dro_ros.trajectory.centralized import solve_centralized
+from dro_ros.trajectory.checker import check
 from dro_ros.trajectory.eas import EasParameters, select, solve_eas, threshold
-from dro_ros.trajectory.problem import BallTerminal, FleetProblem
+from dro_ros.trajectory.obstacles import DiscObstacle
+from dro_ros.trajectory.problem import BallTerminal, FleetProblem, GoalTerminal
 from dro_ros.trajectory.stage import EAS_IPOPT, SolveStatus, Stage
+from dro_ros.trajectory.stage_cache import shared_stage
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +67,33 @@ def test_an_infeasible_working_set_proves_the_stage_infeasible(crossing):
     result, _ = solve_eas(stage, stage.parameters(), None, EasParameters())
     assert result.status in (SolveStatus.INFEASIBLE, SolveStatus.FAILED)
     assert not result.ok
+
+
+def _window(shift: float) -> FleetProblem:
+    """Two agents to goal targets past a disc, one traffic robot crossing: a receding horizon's window, its
+    window data (starts, targets, traffic path) moved by `shift`, the obstacle in place."""
+    traffic = np.column_stack([np.linspace(2.0 + shift, 2.0 + shift, 21), np.linspace(-1.0, 3.0, 21)])
+    return FleetProblem(
+        dim=2, horizon=20, step=0.25, initial=np.array([[0, 0, 0, 0], [0, 1, 0, 0]], dtype=float) + [shift, 0, 0, 0],
+        terminals=(GoalTerminal(np.array([4.0 + shift, 1.0]), 5.0, np.zeros(2)),
+                   GoalTerminal(np.array([4.0 + shift, 0.0]), 5.0, np.zeros(2))),
+        r_min=0.5, max_speed=1.0, max_input=1.0, obstacles=(DiscObstacle(np.array([2.5, 0.5]), 0.3),),
+        traffic=(traffic,))
+
+
+def test_a_shared_stage_solves_another_window_as_a_stage_built_for_it():
+    first, second = _window(0.0), _window(0.7)
+    assert Stage.structure(first, [0, 1]) == Stage.structure(second, [0, 1])
+    built = shared_stage(first, [0, 1], ipopt=EAS_IPOPT)
+    reused = shared_stage(second, [0, 1], ipopt=EAS_IPOPT)
+    assert reused._solvers is built._solvers and reused.problem is second   # compiled once, bound to the window
+    fresh = Stage(second, [0, 1], ipopt=EAS_IPOPT)
+    shared_result, _ = solve_eas(reused, reused.parameters(), None, EasParameters())
+    fresh_result, _ = solve_eas(fresh, fresh.parameters(), None, EasParameters())
+    assert shared_result.ok and fresh_result.ok
+    assert shared_result.objective == pytest.approx(fresh_result.objective, rel=1e-9)
+    for agent in (0, 1):
+        np.testing.assert_allclose(shared_result.states[agent], fresh_result.states[agent], atol=1e-8)
+    assert check(second, np.stack([shared_result.inputs[a] for a in (0, 1)])).feasible()
+    moved_obstacle = replace(second, obstacles=(DiscObstacle(np.array([2.5, 0.6]), 0.3),))
+    assert Stage.structure(moved_obstacle, [0, 1]) != Stage.structure(second, [0, 1])   # obstacles are built in

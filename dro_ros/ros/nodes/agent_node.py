@@ -204,6 +204,7 @@ class AgentNode(LifecycleNode):
                 return
         else:
             agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
+        built = time.monotonic() - started
         carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop,
                              membership=self.membership, limits=Limits(**spec.limits))
         self.carrier = carrier
@@ -215,9 +216,9 @@ class AgentNode(LifecycleNode):
             return
         finally:
             carrier.close()
-        self._finish(agent, report, run_id, time.monotonic() - started)
+        self._finish(agent, report, run_id, time.monotonic() - started, built)
 
-    def _finish(self, agent: Any, report: RunReport, run_id: str, seconds: float) -> None:
+    def _finish(self, agent: Any, report: RunReport, run_id: str, seconds: float, built: float) -> None:
         address = self.spec.address
         result = report.results.get(address)
         traffic = report.traffic[address]
@@ -239,7 +240,8 @@ class AgentNode(LifecycleNode):
         ok = report.ok and not (isinstance(result, AgentOutcome) and result.failure)  # a failed local solve too
         state = AgentState.DONE if ok else AgentState.FAILED
         if ok:
-            self.get_logger().info(f"run {run_id} done in {seconds:.2f} s")
+            self.get_logger().info(f"run {run_id} done in {seconds:.2f} s (agent built in {built:.2f} s, "
+                                   f"critical path {outcome.get('critical_path', 0.0):.3f} s)")
         else:
             self.get_logger().error(f"run {run_id}: {report.status.value}"
                                     + (f", waiting for {','.join(outcome['waiting_for'])}" if outcome["waiting_for"] else "")
