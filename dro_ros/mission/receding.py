@@ -200,7 +200,8 @@ def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[
         "clearance": _as_reached(sampled_clearance(mission), distances(mission.obstacles, start),
                                  floor=mission.clearance),
         "traffic": [np.asarray(p, dtype=float).tolist() for p in traffic],
-        "traffic_separation": _as_reached(mission.r_min + horizon.traffic_margin, *passing, floor=mission.r_min)}
+        "traffic_separation": _as_reached(mission.r_min + horizon.traffic_margin, *passing, floor=mission.r_min),
+        "separation": "segments"}
     if eas:
         config["eas"] = dict(eas)
     if guess is not None:

@@ -21,6 +21,9 @@ with state x_i = (s_i, v_i). The problem (eq. 5.8) minimizes sum_i sum_t ||u_i(t
 * ||s_i(t) - p_k(t)|| >= traffic_separation for the known trajectories p_k(t), t = 0..H, of robots outside
   the problem (`traffic`: moving obstacles, e.g. a silent robot's last plan in a receding-horizon mission).
 
+`separation`: "samples" (eq. 5.8: the collision and traffic separations at t = 1..H, as the thesis) or
+"segments" (also between the samples: `stage._segment_rows`; a receding horizon's windows use it).
+
 State constraints hold at every sample t = 0..H: t = 0 is checked on the data (`diagnose`), t = 1..H in
 the optimization (t = H is the terminal separation of eq. 5.15). Inputs exist for t = 0..H-1.
 """
@@ -97,6 +100,7 @@ class FleetProblem:
     clearance: float | None = None      # from obstacles; None: r_min / 2
     traffic: tuple[np.ndarray, ...] = ()    # (H+1, dim) positions of robots outside the problem
     traffic_separation: float | None = None  # from traffic; None: r_min
+    separation: Literal["samples", "segments"] = "samples"
     A: np.ndarray = field(init=False, repr=False, compare=False)
     B: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -139,6 +143,8 @@ class FleetProblem:
         _require(np.isfinite(separation) and separation >= 0, "traffic_separation",
                  f"must be >= 0, got {self.traffic_separation}")
         object.__setattr__(self, "traffic_separation", float(separation))
+        _require(self.separation in ("samples", "segments"), "separation",
+                 f"expected 'samples' or 'segments', got {self.separation!r}")
         ts, eye = self.step, np.eye(self.dim)
         object.__setattr__(self, "A", np.kron(np.array([[1.0, ts], [0.0, 1.0]]), eye))
         object.__setattr__(self, "B", np.kron(np.array([[ts * ts / 2], [ts]]), eye))

@@ -25,7 +25,8 @@ Every field is validated and an error names it (`ProblemError`).
 
 A receding-horizon window (`mission.receding.window_config`) also uses `terminal: {kind: goal, target,
 weight, velocity}` (the cost to go), `traffic` (positions (H+1, m) of robots outside the problem, kept
-`traffic_separation` away, default r_min) and `guess` (inputs (N, H, m) every solve starts from).
+`traffic_separation` away, default r_min), `guess` (inputs (N, H, m) every solve starts from) and
+`separation: segments` (the separations held between the samples too; default `samples`).
 """
 from __future__ import annotations
 
@@ -141,7 +142,8 @@ def scenario_from_config(config: dict[str, Any]) -> Scenario:
         max_speed=_optional(config, "max_speed"), max_input=_optional(config, "max_input"),
         name=str(config.get("name", "fleet")), obstacles=_obstacles(config), clearance=_optional(config, "clearance"),
         traffic=tuple(np.asarray(p, dtype=float) for p in config.get("traffic") or ()),
-        traffic_separation=_optional(config, "traffic_separation"))
+        traffic_separation=_optional(config, "traffic_separation"),
+        separation=config.get("separation", "samples"))
     path = tuple(int(v) for v in sweep["path"]) if "path" in sweep else None
     return Scenario(problem, _graph(config, problem), path=path,
                     root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"),

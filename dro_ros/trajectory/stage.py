@@ -16,7 +16,8 @@ inequalities Q of the stage are enumerated once (`Stage.families`) as flat rows 
     input      ||u_a(t)||^2 - u_bar^2                 (a free, t = 0..H-1)
     terminal   ||s_a(H) - centre||^2 - radius^2       (a free with a ball terminal)
     coupling   r_min^2 - ||s_a(t) - s_b(t)||^2  or  r_min - (s_b(t) - s_a(t))   (coupled pairs with a free
-               agent; b may be fixed, t = 1..H)
+               agent; b may be fixed, t = 1..H); with `separation: segments`, two rows per step that keep
+               r_min between the samples too (`_segment_rows`)
     obstacle   (radius + clearance)^2 - ||s_a(t) - centre||^2 for a disc, clearance - c(s_a(t)) for a
                convex polygon with c the smooth lower bound of its distance (`obstacles`)   (a free, t = 1..H)
     traffic    separation^2 - ||s_a(t) - p_k(t)||^2 for each known trajectory p_k of `problem.traffic`
@@ -155,7 +156,7 @@ class Stage:
         options = {**IPOPT_DEFAULTS, **(ipopt or {})}
         return (problem.dim, problem.horizon, problem.step, problem.n_agents, problem.r_min, problem.coupling,
                 problem.max_speed, problem.max_input, problem.clearance, problem.traffic_separation,
-                len(problem.traffic), tuple(_obstacle_structure(o) for o in problem.obstacles),
+                len(problem.traffic), problem.separation, tuple(_obstacle_structure(o) for o in problem.obstacles),
                 tuple(free), tuple(fixed), tuple(_terminal_structure(problem.terminals[a]) for a in free),
                 tuple(sorted(options.items())))
 
@@ -180,8 +181,10 @@ class Stage:
         self._goals = [k for k, a in enumerate(self.free) if isinstance(prob.terminals[a], GoalTerminal)]
         self._targets = ca.SX.sym("targets", m, len(self._goals))
         self._traffic = [ca.SX.sym(f"traffic{k}", m, horizon) for k in range(len(prob.traffic))]
+        self._fixed0 = ca.SX.sym("fixed0", m, len(self.fixed))          # s_b(0) of the fixed agents
+        self._traffic0 = ca.SX.sym("traffic0", m, len(prob.traffic))    # p_k(0)
         params = [ca.vec(self._x0), *[ca.vec(s) for s in self._fixed], self._weights, ca.vec(self._targets),
-                  *[ca.vec(path) for path in self._traffic]]
+                  *[ca.vec(path) for path in self._traffic], ca.vec(self._fixed0), ca.vec(self._traffic0)]
         objective = 0
         for k, u in enumerate(self._u):
             objective += self._weights[k] * ca.sumsqr(u)
@@ -214,6 +217,12 @@ class Stage:
             return self._x[self.free.index(agent)][:m, :]
         return self._fixed[self.fixed.index(agent)]
 
+    def start(self, agent: int) -> ca.SX:
+        """s_agent(0), symbolic: a parameter (the free agents' x_a(0), the fixed agents' starts)."""
+        if agent in self.free:
+            return self._x0[:self.problem.dim, self.free.index(agent)]
+        return self._fixed0[:, self.fixed.index(agent)]
+
     def _inequalities(self) -> tuple[list[Family], list[ca.SX]]:
         prob, m, horizon = self.problem, self.problem.dim, self.problem.horizon
         families: list[Family] = []
@@ -242,22 +251,32 @@ class Stage:
         balls = [(a, x) for a, x in zip(self.free, self._x) if isinstance(prob.terminals[a], BallTerminal)]
         add("terminal", [ca.sumsqr(x[:m, -1] - prob.terminals[a].centre) - prob.terminals[a].radius ** 2
                          for a, x in balls], [label(a, np.array([horizon])) for a, _ in balls])
+        segments = prob.separation == "segments"
         coupling = []
         for i, j in self.pairs:
             difference = self.position(j) - self.position(i)
             if prob.coupling == "ordering":
                 coupling.append((prob.r_min - difference).T)
+            elif segments:
+                coupling.append(_segment_rows(difference, self.start(j) - self.start(i), prob.r_min, prob))
             else:
                 coupling.append(prob.r_min ** 2 - ca.sum1(difference ** 2).T)
-        add("coupling", coupling, [label(k, steps + 1) for k in range(len(self.pairs))])
+        times = np.concatenate([steps + 1, steps[1:] + 1]) if segments and prob.coupling == "collision" else steps + 1
+        add("coupling", coupling, [label(k, times) for k in range(len(self.pairs))])
         n_obstacles = len(prob.obstacles)
         add("obstacle", [_clearance_rows(obstacle, x[:m, :], prob.clearance).T
                          for x in self._x for obstacle in prob.obstacles],
             [label(k * n_obstacles + o, steps + 1) for k in range(len(self.free)) for o in range(n_obstacles)])
         n_traffic = len(prob.traffic)
-        add("traffic", [prob.traffic_separation ** 2 - ca.sum1((x[:m, :] - path) ** 2).T
-                        for x in self._x for path in self._traffic],
-            [label(k * n_traffic + o, steps + 1) for k in range(len(self.free)) for o in range(n_traffic)])
+        if segments:
+            traffic = [_segment_rows(x[:m, :] - path, self._x0[:m, k] - self._traffic0[:, o], prob.traffic_separation,
+                                     prob) for k, x in enumerate(self._x) for o, path in enumerate(self._traffic)]
+        else:
+            traffic = [prob.traffic_separation ** 2 - ca.sum1((x[:m, :] - path) ** 2).T
+                       for x in self._x for path in self._traffic]
+        times = np.concatenate([steps + 1, steps[1:] + 1]) if segments else steps + 1
+        add("traffic", traffic,
+            [label(k * n_traffic + o, times) for k in range(len(self.free)) for o in range(n_traffic)])
         return families, rows
 
     def _bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -310,6 +329,7 @@ class Stage:
         parts.append(np.ones(len(self.free)) if weights is None else np.asarray(weights, dtype=float))
         parts += [prob.terminals[self.free[k]].target for k in self._goals]
         parts += [path[1:].ravel() for path in prob.traffic]
+        parts += [prob.initial[b, :m] for b in self.fixed] + [path[0] for path in prob.traffic]
         if self.admm:
             zero = np.zeros(horizon * m)
             parts += [np.asarray(z[a]).ravel() if z and a in z else zero for a in self.free]
@@ -443,6 +463,29 @@ class Stage:
             objective=float(sum(np.sum(u ** 2) for u in inputs.values())), inputs=inputs, states=states,
             iterations=int(stats.get("iter_count", 0)), solve_time=elapsed, build_time=build_time, primal=w,
             dual=np.asarray(solution["lam_g"]).ravel())
+
+
+def _segment_rows(relative: ca.SX, start: ca.SX, bound: float, problem: FleetProblem) -> ca.SX:
+    """The separation rows (2H,) on the segments between samples (`separation: segments`), <= 0 when clear.
+
+    d(t) is a relative position (m, H) for t = 1..H and d(0) = `start`. Within step k the relative path is
+    the chord from d_k to d_(k+1), L_k = ||d_(k+1) - d_k|| long, plus at most 2 u_bar t_s^2 / 8 of curvature
+    (each robot's input is constant over the step). A chord whose ends are at least D from the origin passes
+    it at sqrt(D^2 - L^2 / 4) at least, so the rows
+
+        rho^2 + ||d_(k+1) - d_k||^2 / 4 - ||d_(k+1)||^2 <= 0,  rho^2 + ||d_(k+1) - d_k||^2 / 4 - ||d_k||^2 <= 0,
+
+    with rho = bound + u_bar t_s^2 / 4, keep ||d(t)|| >= bound at every instant, not only at the samples
+    (without u_bar, rho = bound and the curvature is not covered). First the H end rows (t = 1..H), then
+    the start rows of steps 2..H, labelled by the step's end t = 2..H. The first step's start d(0) is
+    data: a window started from its previous plan (which kept these rows) has it; one started elsewhere
+    (after a push) is not covered in its first step."""
+    previous = ca.horzcat(start, relative[:, :-1])
+    change = ca.sum1((relative - previous) ** 2) / 4
+    rho = bound + (problem.max_input or 0.0) * problem.step ** 2 / 4
+    ends = rho ** 2 + change - ca.sum1(relative ** 2)
+    starts = rho ** 2 + change[1:] - ca.sum1(previous[:, 1:] ** 2)
+    return ca.vertcat(ends.T, starts.T)
 
 
 def _clearance_rows(obstacle: Obstacle, positions: ca.SX, clearance: float) -> ca.SX:
