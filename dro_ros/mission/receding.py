@@ -201,7 +201,7 @@ def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[
                                  floor=mission.clearance),
         "traffic": [np.asarray(p, dtype=float).tolist() for p in traffic],
         "traffic_separation": _as_reached(mission.r_min + horizon.traffic_margin, *passing, floor=mission.r_min),
-        "separation": "segments"}
+        "separation": mission.separation}
     if eas:
         config["eas"] = dict(eas)
     if guess is not None:

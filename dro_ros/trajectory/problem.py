@@ -22,7 +22,8 @@ with state x_i = (s_i, v_i). The problem (eq. 5.8) minimizes sum_i sum_t ||u_i(t
   the problem (`traffic`: moving obstacles, e.g. a silent robot's last plan in a receding-horizon mission).
 
 `separation`: "samples" (eq. 5.8: the collision and traffic separations at t = 1..H, as the thesis) or
-"segments" (also between the samples: `stage._segment_rows`; a receding horizon's windows use it).
+"segments" (also between the samples: `stage._segment_rows`; conservative, and slower to solve: twice the
+rows, and a crowd's rows are active more often).
 
 State constraints hold at every sample t = 0..H: t = 0 is checked on the data (`diagnose`), t = 1..H in
 the optimization (t = H is the terminal separation of eq. 5.15). Inputs exist for t = 0..H-1.
