@@ -466,7 +466,7 @@ class Stage:
 
 
 def _segment_rows(relative: ca.SX, start: ca.SX, bound: float, problem: FleetProblem) -> ca.SX:
-    """The separation rows (2H,) on the segments between samples (`separation: segments`), <= 0 when clear.
+    """The separation rows (2H - 1,) on the segments between samples (`separation: segments`), <= 0 when clear.
 
     d(t) is a relative position (m, H) for t = 1..H and d(0) = `start`. Within step k the relative path is
     the chord from d_k to d_(k+1), L_k = ||d_(k+1) - d_k|| long, plus at most 2 u_bar t_s^2 / 8 of curvature
