@@ -22,6 +22,7 @@ import contextvars
 import functools
 import heapq
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -38,12 +39,29 @@ _CURRENT_WORKER: contextvars.ContextVar["SimpleCarrier | None"] = contextvars.Co
 
 
 @dataclass(frozen=True)
+class Outage:
+    """`address`'s links cut (nothing in or out) from `start` for `duration` seconds of the carrier's clock."""
+
+    address: str
+    start: float
+    duration: float
+
+    def covers(self, address: str, t: float) -> bool:
+        return address == self.address and self.start <= t < self.start + self.duration
+
+
+@dataclass(frozen=True)
 class NetworkModel:
-    """Simulated link behaviour. `delay` in (virtual) seconds: a constant or a (low, high) uniform range."""
+    """Simulated link behaviour, the same for the in-process and the ROS carrier. `delay` in seconds: a
+    constant or a (low, high) uniform range, drawn per message; `drop_probability` per message; `outages`
+    cut an address's links for an interval. Times are the carrier's clock: virtual seconds from the run's
+    start in process, seconds since the agent process started over DDS. Draws are seeded per sender by
+    `seed`."""
 
     delay: float | tuple[float, float] = 0.0
     drop_probability: float = 0.0
     seed: int = 0
+    outages: tuple[Outage, ...] = ()
 
     def __post_init__(self) -> None:
         low, high = self.delay_range
@@ -51,12 +69,66 @@ class NetworkModel:
             raise ValueError(f"delay: need 0 <= low <= high, got {self.delay!r}")
         if not 0 <= self.drop_probability < 1:
             raise ValueError(f"drop_probability: need a value in [0, 1), got {self.drop_probability}")
+        for k, outage in enumerate(self.outages):
+            if not (isinstance(outage, Outage) and outage.start >= 0 and outage.duration > 0):
+                raise ValueError(f"outages[{k}]: need an Outage with start >= 0 and duration > 0, got {outage!r}")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> "NetworkModel":
+        """From a fleet config's or an agent spec's `network` section: {delay: s | [low, high],
+        drop_probability, seed, outages: [{robot, start, duration}]}; a ValueError names the field."""
+        config = dict(config or {})
+        unknown = sorted(set(config) - {"delay", "drop_probability", "seed", "outages"})
+        if unknown:
+            raise ValueError(f"network: unknown key(s) {', '.join(unknown)}")
+        delay = config.get("delay", 0.0)
+        if isinstance(delay, list) and len(delay) == 2 and all(_is_number(v) for v in delay):
+            delay = (float(delay[0]), float(delay[1]))
+        elif not _is_number(delay):
+            raise ValueError(f"network.delay: expected seconds or [low, high], got {delay!r}")
+        drop, seed = config.get("drop_probability", 0.0), config.get("seed", 0)
+        if not _is_number(drop):
+            raise ValueError(f"network.drop_probability: expected a number, got {drop!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f"network.seed: expected an integer, got {seed!r}")
+        outages = config.get("outages") or []
+        if not isinstance(outages, list):
+            raise ValueError(f"network.outages: expected a list, got {outages!r}")
+        parsed = []
+        for k, item in enumerate(outages):
+            where = f"network.outages[{k}]"
+            if not isinstance(item, dict) or set(item) != {"robot", "start", "duration"}:
+                raise ValueError(f"{where}: expected {{robot, start, duration}}, got {item!r}")
+            if not isinstance(item["robot"], str) or not all(_is_number(item[f]) for f in ("start", "duration")):
+                raise ValueError(f"{where}: expected a robot name and numbers of seconds, got {item!r}")
+            parsed.append(Outage(item["robot"], float(item["start"]), float(item["duration"])))
+        try:
+            return cls(delay, float(drop), seed, tuple(parsed))
+        except ValueError as error:
+            raise ValueError(f"network.{error}") from None
+
+    def to_config(self) -> dict[str, Any]:
+        return {"delay": list(self.delay) if isinstance(self.delay, tuple) else self.delay,
+                "drop_probability": self.drop_probability, "seed": self.seed,
+                "outages": [{"robot": o.address, "start": o.start, "duration": o.duration} for o in self.outages]}
 
     @property
     def delay_range(self) -> tuple[float, float]:
         if isinstance(self.delay, (tuple, list)):
             return float(self.delay[0]), float(self.delay[1])
         return float(self.delay), float(self.delay)
+
+    def cut(self, address: str, t: float) -> bool:
+        """Whether `address`'s links are cut at `t` (an outage covers it)."""
+        return any(outage.covers(address, t) for outage in self.outages)
+
+    def draw_delay(self, rng: random.Random) -> float:
+        low, high = self.delay_range
+        return low if low == high else rng.uniform(low, high)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class _Event:
@@ -197,7 +269,6 @@ class SimpleCarrier(CarrierBase):
         super().__init__(agent, container.register(self, address), container.problem_id)
         self._sequence = 0
         self._rng = random.Random(f"{container.network.seed}/{self.address}")
-        self._delay_range = container.network.delay_range
         self._drop_probability = container.network.drop_probability
         self._parked = 0
 
@@ -278,16 +349,26 @@ class SimpleCarrier(CarrierBase):
         return nbytes
 
     def _carry(self, receiver: str, arrive: Callable[["SimpleCarrier"], None]) -> None:
-        """Drop (seeded) or schedule the arrival after the simulated delay."""
-        container = self.container
+        """Drop (an outage of either end now, or a seeded loss) or schedule the arrival after the simulated
+        delay; a receiver cut off when it arrives loses it too."""
+        container, network = self.container, self.container.network
+        if network.cut(self.address, container.now) or network.cut(receiver, container.now):
+            self.stats.dropped += 1
+            log.debug("%s: dropped a message to %s (link outage)", self.address, receiver)
+            return
         if self._drop_probability and self._rng.random() < self._drop_probability:
             self.stats.dropped += 1
             log.debug("%s: dropped a message to %s (simulated loss)", self.address, receiver)
             return
-        low, high = self._delay_range
-        delay = low if low == high else self._rng.uniform(low, high)
+        at = container.now + network.draw_delay(self._rng)
         carrier = container.carrier(receiver)
-        container.schedule(self, container.now + delay, lambda: arrive(carrier))
+
+        def land() -> None:
+            if network.cut(receiver, container.now):
+                self.stats.dropped += 1
+                return
+            arrive(carrier)
+        container.schedule(self, at, land)
 
     # --- virtual-clock accounting of the agent's worker ------------------------------------------
     def _worker_started(self) -> None:

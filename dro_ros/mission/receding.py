@@ -118,7 +118,26 @@ class Dropout:
                 "mode": self.mode}
 
 
-Disturbance = Union[Push, Dropout]
+@dataclass(frozen=True)
+class LinkOutage:
+    """Robot `robot`'s radio links are cut from `time` for `duration` seconds: nothing in or out between its
+    agent and the others (its agent still answers the fleet's supervisor, its tracker keeps following its
+    plan). A window of a part holding it cannot be planned while it lasts: the part keeps its plans. Over
+    DDS its agent's carrier cuts the links (`core.simple.NetworkModel` outages); in process the window's
+    solve reports the cut."""
+
+    robot: int
+    time: float
+    duration: float
+
+    def covers(self, t: float) -> bool:
+        return self.time <= t < self.time + self.duration
+
+    def to_config(self) -> dict[str, Any]:
+        return {"robot": self.robot, "time": self.time, "kind": "outage", "duration": self.duration}
+
+
+Disturbance = Union[Push, Dropout, LinkOutage]
 
 
 def receding_from_config(config: dict[str, Any], n_robots: int, dim: int
@@ -141,13 +160,14 @@ def receding_from_config(config: dict[str, Any], n_robots: int, dim: int
 
 
 DISTURBANCE_KEYS = {"push": {"robot", "time", "kind", "velocity", "duration"},
-                    "dropout": {"robot", "time", "kind", "duration", "mode"}}
+                    "dropout": {"robot", "time", "kind", "duration", "mode"},
+                    "outage": {"robot", "time", "kind", "duration"}}
 
 
 def _disturbance(item: Any, where: str, n_robots: int, dim: int) -> Disturbance:
     _require(isinstance(item, dict), where, f"expected a mapping, got {item!r}")
     kind = item.get("kind")
-    _require(isinstance(kind, str) and kind in DISTURBANCE_KEYS, f"{where}.kind", f"expected 'push' or 'dropout', got {kind!r}")
+    _require(isinstance(kind, str) and kind in DISTURBANCE_KEYS, f"{where}.kind", f"expected one of {sorted(DISTURBANCE_KEYS)}, got {kind!r}")
     unknown = sorted(set(item) - DISTURBANCE_KEYS[kind])
     _require(not unknown, f"{where}.{unknown[0] if unknown else ''}",
              f"unknown key of a {kind}; expected {sorted(DISTURBANCE_KEYS[kind])}")
@@ -164,6 +184,8 @@ def _disturbance(item: Any, where: str, n_robots: int, dim: int) -> Disturbance:
         return Push(robot, float(time), tuple(float(v) for v in velocity), float(duration))
     duration, mode = item.get("duration"), item.get("mode", DROPOUT_MODES[0])
     _require(_number(duration) and duration > 0, f"{where}.duration", f"must be positive, got {duration!r}")
+    if kind == "outage":
+        return LinkOutage(robot, float(time), float(duration))
     _require(mode in DROPOUT_MODES, f"{where}.mode", f"expected one of {list(DROPOUT_MODES)}, got {mode!r}")
     return Dropout(robot, float(time), float(duration), mode)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.fleet.simulator import FleetSimulator
-from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingHorizon
+from dro_ros.mission.receding import Disturbance, Dropout, LinkOutage, Push, RecedingHorizon
 from dro_ros.mission.receding_loop import RecedingLoop, TrackingModel, WindowRequest, WindowSolve
 from dro_ros.trajectory.outcome import FleetResult
 from dro_ros.trajectory.problem import FleetProblem
@@ -57,6 +57,10 @@ class SimulatedFleet:
         return [self._solve(request.run_id, request.robots, request.window) for request in requests]
 
     def _solve(self, run_id: str, robots: list[int], window: Scenario) -> WindowSolve:
+        cut = [i for i in robots if any(isinstance(d, LinkOutage) and d.robot == i and d.covers(self.time)
+                                        for d in self.disturbances)]
+        if cut and len(robots) > 1:   # its neighbours wait for it until the deadline (as over DDS)
+            return WindowSolve({}, f"link outage: robots {cut} cut off from their part", 0.0, 0, 0, float("inf"))
         started = time.perf_counter()
         result = self.solver(window)
         wall = time.perf_counter() - started

@@ -23,6 +23,12 @@ and the agent's handler (twice that in all: the hop to the event loop, then the 
 most `limits.backlog` messages to one receiver in its backlog; beyond, the newest is dropped and counted
 in `stats.shed`.
 
+Link faults (`core.simple.NetworkModel`, the in-process carrier's model, from the fleet config's `network`
+section): a message sent while either end's links are cut (an `Outage`, in seconds since `origin`, by
+default the agent process's start) or lost (seeded `drop_probability`) is dropped and counted in
+`stats.dropped`; otherwise it is published after the drawn `delay`. A message arriving while this
+carrier's own links are cut is dropped too. The handshake's `Hello`s go through the same links.
+
 Start-up handshake: a VOLATILE reader that matches a writer late skips what was written before, so a
 matched publisher alone does not prove delivery. Each carrier repeats `Hello(heard=...)` to every
 neighbour until that neighbour answers `heard=True` (it has received from us, so its reader is matched to
@@ -36,6 +42,7 @@ converts the Envelope, admits it (gate, inbox share) and hands it to the asyncio
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -52,9 +59,12 @@ from dro_ros.core.auth import Gate, Membership
 from dro_ros.core.carrier import (DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, Limits, MessageMeta, ReplyTimeout,
                                   call_maybe_async)
 from dro_ros.core.codec import wire_message
+from dro_ros.core.simple import NetworkModel
 from dro_ros.core.wire import WireMessage
 from dro_ros.ros.envelope import Envelope, from_ros, to_ros
 
+PROCESS_START = time.monotonic()
+"""The origin of link outages' times unless a carrier is given another (`RosCarrier`)."""
 INBOX_QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.VOLATILE,
                        history=HistoryPolicy.KEEP_ALL, depth=1)
 
@@ -80,7 +90,9 @@ class RosCarrier(CarrierBase):
 
     def __init__(self, node: Node, agent: Agent, address: str, neighbours: list[str], fleet: list[str],
                  problem_id: str, loop: asyncio.AbstractEventLoop, *, membership: Membership,
-                 limits: Limits = Limits()) -> None:
+                 limits: Limits = Limits(), network: NetworkModel | None = None, origin: float | None = None) -> None:
+        """`network`: simulated link faults (module docstring), timed from `origin` (`time.monotonic()`;
+        default: this process's start, `PROCESS_START`)."""
         super().__init__(agent, address, problem_id)
         unknown = sorted(set(neighbours) - set(fleet))
         if unknown:
@@ -91,6 +103,9 @@ class RosCarrier(CarrierBase):
         self.fleet = set(fleet)
         self.membership = membership
         self.limits = limits
+        self.network = network if network is not None and network != NetworkModel() else None
+        self.origin = PROCESS_START if origin is None else origin
+        self._rng = random.Random(f"{network.seed if network else 0}/{address}")
         self.epoch = time.time_ns()   # a restarted sender's carrier has a later one (auth module docstring)
         self.gate = Gate(membership, self.fleet - {address})
         self._arriving: Counter[str] = Counter()  # sender -> envelopes handed to the loop, not yet received
@@ -178,7 +193,23 @@ class RosCarrier(CarrierBase):
 
     def _transmit(self, wire: WireMessage, nbytes: int) -> None:
         if self.closed:
-            return
+            return None
+        if self.network is not None:   # simulated link faults (module docstring)
+            network, now = self.network, time.monotonic() - self.origin
+            if network.cut(self.address, now) or network.cut(wire.receiver, now) or (
+                    network.drop_probability and self._rng.random() < network.drop_probability):
+                with self._tally_lock:
+                    self.stats.dropped += 1
+                return None
+            delay = network.draw_delay(self._rng)
+            if delay > 0:
+                self.loop.call_later(delay, self._publish, wire)
+                return None
+        return self._publish(wire)
+
+    def _publish(self, wire: WireMessage) -> None:
+        if self.closed:
+            return None
         self.membership.seal(wire, self.epoch)
         publisher = self._publishers.get(wire.receiver)
         if publisher is None:
@@ -209,6 +240,10 @@ class RosCarrier(CarrierBase):
     def _on_envelope(self, message: Envelope) -> None:
         """Executor thread: convert, admit (the `Gate`, then a slot of the sender's `limits.inbox`), and
         hand over to the asyncio loop."""
+        if self.network is not None and self.network.cut(self.address, time.monotonic() - self.origin):
+            with self._tally_lock:
+                self.stats.dropped += 1
+            return None
         wire = from_ros(message)
         refusal = self.gate.check(wire)
         if refusal is not None:

@@ -10,14 +10,16 @@ anew. So at each receding-horizon mission's first switch the supervisor publishe
      "disturbances": [the scenario's disturbances, as `receding_from_config` reads them]}
 
 and whoever acts on a disturbance times it from `origin_ns`: `fleet_sim_node` drifts the pushed robots,
-the launcher's `ros.dropouts.DropoutInjector` silences or kills and restarts the dropped robots' agents.
+the launcher's `ros.dropouts.DropoutInjector` silences or kills and restarts the dropped robots' agents,
+and each `agent_node` cuts its own links during its outages (its carriers' `NetworkModel`).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from dro_ros.mission.receding import Disturbance, Dropout, Push, RecedingError, receding_from_config
+from dro_ros.core.simple import Outage
+from dro_ros.mission.receding import Disturbance, Dropout, LinkOutage, Push, RecedingError, receding_from_config
 
 DISTURBANCES_TOPIC = "/fleet/disturbances"
 INJECTOR_NODE = "dropout_injector"   # the launcher's node that acts on dropouts (`ros.dropouts`)
@@ -58,4 +60,12 @@ class Announcement:
 
     def dropouts(self) -> list[Dropout]:
         return [d for d in self.disturbances if isinstance(d, Dropout)]
+
+    def outages_of(self, robot: str, origin: float) -> tuple[Outage, ...]:
+        """`robot`'s link outages as a carrier's `NetworkModel` outages, in seconds after `origin` (a
+        `time.time_ns()` instant in seconds, e.g. the process start): `origin_ns` plus each outage's time."""
+        offset = self.origin_ns * 1e-9 - origin
+        return tuple(Outage(robot, max(0.0, offset + d.time), d.duration + min(0.0, offset + d.time))
+                     for d in self.disturbances if isinstance(d, LinkOutage) and self.robots[d.robot] == robot
+                     and offset + d.time + d.duration > 0)
 

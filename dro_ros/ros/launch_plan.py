@@ -146,7 +146,8 @@ def node_list(config: FleetConfig | Mapping[str, Any], *, serve: bool = False) -
                   for name in robots]
         supervisor.update(scenario=json.dumps(config.planned_scenario), algorithm=config.algorithm, serve=serve)
     agent = {"autostart": True, "plan_on_activate": False, **config.agent.parameters(),
-             **{f"limits.{name}": value for name, value in config.limits.parameters().items()}}
+             **{f"limits.{name}": value for name, value in config.limits.parameters().items()},
+             **({"network": json.dumps(config.network.spec())} if config.network.spec() else {})}
     nodes += [NodeDescription("coordinator_node" if spec.algorithm == "admm_coordinator" else "agent_node",
                               "agent", f"/{spec.address}", {**spec.to_parameters(), **agent}) for spec in specs]
     nodes.append(NodeDescription("supervisor_node", "supervisor", "/", supervisor, required=True))

@@ -33,6 +33,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from dro_ros.core.auth import Membership
 from dro_ros.core.carrier import Agent, Limits
 from dro_ros.core.report import RunReport, RunStatus, collect
+from dro_ros.core.simple import NetworkModel
 from dro_ros.ros.carrier import RosCarrier
 
 log = logging.getLogger("dro_ros.runtime")
@@ -96,7 +97,7 @@ class Spinner:
 
 async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, list[str]], fleet: list[str],
                          problem_id: str, timeouts: Timeouts = Timeouts(), membership: Membership | None = None,
-                         limits: Limits = Limits()) -> RunReport:
+                         limits: Limits = Limits(), network: NetworkModel | None = None) -> RunReport:
     """Run the local `agents` (address -> agent) of a fleet over DDS; see the module docstring. The fleet's
     name defaults to `problem_id`, its key to the environment's (`dro_ros.core.auth.load_key`)."""
     loop = asyncio.get_running_loop()
@@ -107,7 +108,7 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
         for address, agent in agents.items():
             node = host.add_node(f"dro_agent_{next(_node_names)}", f"/{address}")
             carriers.append(RosCarrier(node, agent, address, list(neighbours.get(address, [])), fleet,
-                                       problem_id, loop, membership=membership, limits=limits))
+                                       problem_id, loop, membership=membership, limits=limits, network=network))
         host.start()
         return await run_carriers(carriers, timeouts)
     finally:

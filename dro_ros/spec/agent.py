@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dro_ros.core.carrier import Agent
+from dro_ros.core.simple import NetworkModel
 from dro_ros.spec.registry import SpecError, make_agent
 from dro_ros.spec.registry import algorithm as registered
 
@@ -28,12 +29,13 @@ class AgentSpec:
     params: dict[str, Any] = field(default_factory=dict)
     timeouts: dict[str, float] = field(default_factory=dict)
     limits: dict[str, int] = field(default_factory=dict)   # `core.carrier.Limits` fields: inbox, backlog
+    network: dict[str, Any] = field(default_factory=dict)  # `core.simple.NetworkModel.from_config`: link faults
 
     @classmethod
     def from_dict(cls, data: Any) -> "AgentSpec":
         if not isinstance(data, dict):
             raise SpecError(f"spec: expected an object, got {type(data).__name__}")
-        known = {"address", "neighbours", "fleet", "problem_id", "algorithm", "params", "timeouts", "limits"}
+        known = {"address", "neighbours", "fleet", "problem_id", "algorithm", "params", "timeouts", "limits", "network"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise SpecError(f"spec: unknown field(s) {', '.join(unknown)}")
@@ -66,10 +68,21 @@ class AgentSpec:
                 raise SpecError(f"limits.{name}: unknown limit")
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise SpecError(f"limits.{name}: expected a positive number of messages, got {value!r}")
+        network = data.get("network", {})
+        try:
+            NetworkModel.from_config(network if isinstance(network, dict) else None)
+        except ValueError as error:
+            raise SpecError(str(error)) from None
+        if not isinstance(network, dict):
+            raise SpecError("network: expected an object")
+        for k, outage in enumerate(network.get("outages") or []):
+            if outage["robot"] not in fleet:
+                raise SpecError(f"network.outages[{k}].robot: {outage['robot']!r} is not in the fleet")
         problem_id = data.get("problem_id", "run")
         if not isinstance(problem_id, str):
             raise SpecError("problem_id: expected a string")
-        return cls(address, neighbours, fleet, problem_id, algorithm, dict(params), dict(timeouts), dict(limits))
+        return cls(address, neighbours, fleet, problem_id, algorithm, dict(params), dict(timeouts), dict(limits),
+                   dict(network))
 
     def to_parameters(self) -> dict[str, Any]:
         """The spec as flat ROS parameters of `agent_node` (see `from_parameters`). Empty lists are
@@ -80,6 +93,8 @@ class AgentSpec:
             values["neighbours"] = list(self.neighbours)
         values.update({f"timeouts.{name}": float(value) for name, value in self.timeouts.items()})
         values.update({f"limits.{name}": value for name, value in self.limits.items()})
+        if self.network:
+            values["network"] = json.dumps(self.network)
         return values
 
     @classmethod
@@ -90,12 +105,21 @@ class AgentSpec:
             params = json.loads(values.get("params") or "{}")
         except json.JSONDecodeError as error:
             raise SpecError(f"params: expected JSON text ({error})") from None
+        try:
+            network = json.loads(values.get("network") or "{}")
+        except json.JSONDecodeError as error:
+            raise SpecError(f"network: expected JSON text ({error})") from None
         timeouts, limits = ({key.split(".", 1)[1]: value for key, value in values.items()
                              if key.startswith(prefix) and value is not None} for prefix in ("timeouts.", "limits."))
         return cls.from_dict({"address": values.get("robot_id"), "fleet": list(values.get("fleet") or []),
                               "neighbours": list(values.get("neighbours") or []),
                               "algorithm": values.get("algorithm"), "problem_id": values.get("problem_id") or "run",
-                              "params": params, "timeouts": timeouts, "limits": limits})
+                              "params": params, "timeouts": timeouts, "limits": limits, "network": network})
+
+    @property
+    def network_model(self) -> NetworkModel:
+        """The link faults the agent's carrier simulates (none by default)."""
+        return NetworkModel.from_config(self.network)
 
     def build_agent(self) -> Agent:
         """A fresh agent from the algorithm's registered factory (`registry.make_agent`)."""

@@ -24,6 +24,7 @@ import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, PrivateAttr,
                       TypeAdapter, ValidationError, model_validator)
 
+from dro_ros.core.simple import NetworkModel
 from dro_ros.spec.registry import SpecError, parse_scenario, trajectory_algorithms
 
 if TYPE_CHECKING:
@@ -56,6 +57,24 @@ class Limits(_Strict):
 
     inbox: PositiveInt | None = None     # per sender, waiting for the handler
     backlog: PositiveInt | None = None   # per receiver, waiting for its reader
+
+
+class NetworkSection(_Strict):
+    """Simulated link faults on every agent's carrier (`core.simple.NetworkModel`; README "Link faults")."""
+
+    delay: NonNegativeFloat | list[NonNegativeFloat] | None = None   # s, or [low, high] drawn per message
+    drop_probability: NonNegativeFloat | None = None
+    seed: int | None = None
+    outages: list[dict[str, Any]] | None = None   # {robot, start, duration}: s since the agent process started
+
+    @model_validator(mode="after")
+    def _model(self) -> "NetworkSection":
+        NetworkModel.from_config(self.spec())   # a ValueError names the field
+        return self
+
+    def spec(self) -> dict[str, Any]:
+        """The `network` of every agent's spec (`AgentSpec.network`)."""
+        return self.model_dump(exclude_none=True)
 
 
 class AgentSection(_Strict):
@@ -126,6 +145,7 @@ class _Fleet(_Strict):
     params: dict[str, Any] = {}
     timeouts: Timeouts = Timeouts()
     limits: Limits = Limits()
+    network: NetworkSection = NetworkSection()
     agent: AgentSection = AgentSection()
     supervisor: SupervisorSection = SupervisorSection()
     record: str | None = None

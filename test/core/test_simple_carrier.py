@@ -240,3 +240,16 @@ def test_send_awaitable_many_names_exactly_the_silent_receivers():
     fanout = Fanout()
     run(run_in_process([fanout, Echo(), Recorder(), Echo(), Recorder()], addresses=["fan", "e1", "s1", "e2", "s2"]))
     assert fanout.error.receivers == ["s1", "s2"] and "no reply from s1, s2 within 10 s" in str(fanout.error)
+
+
+def test_network_settings_name_the_offending_field():
+    with pytest.raises(ValueError, match=r"network.outages\[0\]"):
+        NetworkModel.from_config({"outages": [{"robot": "robot_1", "start": -1.0, "duration": 2.0}]})
+    with pytest.raises(ValueError, match="network.delay"):
+        NetworkModel.from_config({"delay": "fast"})
+    with pytest.raises(ValueError, match="network: unknown key"):
+        NetworkModel.from_config({"latency": 0.1})
+    model = NetworkModel.from_config({"delay": [0.01, 0.05], "seed": 2,
+                                      "outages": [{"robot": "robot_3", "start": 5, "duration": 3}]})
+    assert model.cut("robot_3", 6.0) and not model.cut("robot_3", 8.0) and not model.cut("robot_2", 6.0)
+    assert NetworkModel.from_config(model.to_config()) == model

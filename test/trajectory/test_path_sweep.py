@@ -140,3 +140,24 @@ def test_a_malformed_provisional_message_is_refused_naming_what_is_wrong(scenari
                        message_id=1, in_reply_to=0, iteration=-1, stamp_ns=0, nbytes=0)
     with pytest.raises(ValueError, match=message):
         asyncio.run(agent.on_exchange_message(None, content, meta))
+
+
+def test_a_link_outage_drops_the_robots_messages_and_a_sweep_reports_whom_it_waits_for():
+    """`NetworkModel.outages`: robot_1's links cut for the whole run. The path sweep cannot finish; the run
+    ends quiescent, the agents downstream naming whom they wait for, and the lost messages are counted."""
+    from dro_ros.core.simple import NetworkModel, Outage
+    from dro_ros.trajectory import EasParameters, run_path_sweep, scenario_from_config
+
+    scenario = scenario_from_config({
+        "name": "line3", "dim": 2, "horizon": 20, "duration": 10.0, "r_min": 0.2, "max_speed": 1.0,
+        "max_input": 0.5, "initial": [[0, 0, 0, 0], [1, 0, 0, 0], [2, 0, 0, 0]],
+        "terminal": [{"kind": "fixed", "position": [p, 2], "velocity": [0, 0]} for p in (2, 1, 0)],
+        "communication": {"edges": [[0, 1], [1, 2]]}})
+    cut = NetworkModel(delay=0.05, outages=(Outage("robot_1", 0.0, 1e9),))
+    result = run_path_sweep(scenario, eas=EasParameters(), network=cut)
+    assert not result.ok
+    unfinished = result.details["unfinished"]
+    assert unfinished and any("robot_1" in waiting for waiting in unfinished.values())
+    delayed = run_path_sweep(scenario, eas=EasParameters(), network=NetworkModel(delay=(0.02, 0.05), seed=1))
+    assert delayed.ok
+

@@ -2,7 +2,9 @@
 
 Parameters (a fleet config gives them through `dro_ros.ros.launch_plan`; see `AgentSpec.to_parameters`):
 `robot_id`, `fleet`, `neighbours`, `algorithm`, `params` (JSON text: the algorithm's parameters, e.g. the
-trajectory scenario), `problem_id`, `timeouts.discovery|stall|wall` (s), `limits.inbox|backlog` (messages, `core.carrier.Limits`), and
+trajectory scenario), `problem_id`, `timeouts.discovery|stall|wall` (s), `limits.inbox|backlog` (messages, `core.carrier.Limits`),
+`network` (JSON text: simulated link faults, `core.simple.NetworkModel.from_config`; outages timed from the
+process's start), and
 - `autostart` (true): configure and activate on start-up, as nav2's lifecycle manager would;
 - `plan_on_activate` (false): start run `<problem_id>/0` on activation, without a supervisor;
 - `heartbeat` (1.0 s): period of the status on `/diagnostics`; `frame_id` (world);
@@ -40,7 +42,7 @@ from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from std_msgs.msg import Header
+from std_msgs.msg import Header, String
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
@@ -49,7 +51,10 @@ from dro_ros.core.carrier import Limits
 from dro_ros.core.report import RunReport, to_jsonable
 from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.msg import TrajectoryPlan
-from dro_ros.ros.carrier import RosCarrier
+from dro_ros.core.simple import NetworkModel, Outage
+from dro_ros.mission.receding import RecedingError
+from dro_ros.ros.carrier import PROCESS_START, RosCarrier
+from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, Announcement
 from dro_ros.ros.conversions import plan_to_msg
 from dro_ros.ros.qos import LATCHED
 from dro_ros.ros.runtime import Spinner, Timeouts, run_carriers
@@ -61,7 +66,7 @@ from dro_ros.trajectory.problem import ProblemError
 from dro_ros.trajectory.scenarios import scenario_from_config
 
 SPEC_PARAMETERS = ("robot_id", "fleet", "neighbours", "algorithm", "params", "problem_id",
-                   "timeouts.discovery", "timeouts.stall", "timeouts.wall", "limits.inbox", "limits.backlog")
+                   "timeouts.discovery", "timeouts.stall", "timeouts.wall", "limits.inbox", "limits.backlog", "network")
 LEVEL = {AgentState.READY: DiagnosticStatus.OK, AgentState.PLANNING: DiagnosticStatus.OK,
          AgentState.DONE: DiagnosticStatus.OK, AgentState.UNCONFIGURED: DiagnosticStatus.WARN,
          AgentState.INACTIVE: DiagnosticStatus.WARN, AgentState.ABORTED: DiagnosticStatus.WARN,
@@ -97,6 +102,8 @@ class AgentNode(LifecycleNode):
         self.create_service(StartPlan, "agent/start_plan", self._on_start_plan)
         self.create_service(Trigger, "agent/abort_plan", self._on_abort_plan)
         self.create_subscription(Odometry, "odom", self._on_odom, 10)
+        self.outages: tuple[Outage, ...] = ()   # the current mission's link outages of this robot
+        self.create_subscription(String, DISTURBANCES_TOPIC, self._on_disturbances, LATCHED)
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.plans = self.create_publisher(TrajectoryPlan, "plan", LATCHED)
         self.paths = self.create_publisher(Path, "path", LATCHED)
@@ -206,7 +213,7 @@ class AgentNode(LifecycleNode):
             agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
         built = time.monotonic() - started
         carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop,
-                             membership=self.membership, limits=Limits(**spec.limits))
+                             membership=self.membership, limits=Limits(**spec.limits), network=self._network(spec))
         self.carrier = carrier
         try:
             report = await run_carriers([carrier], Timeouts(**spec.timeouts))
@@ -237,6 +244,8 @@ class AgentNode(LifecycleNode):
                 outcome["cost"] = plan.cost
         elif result is not None:
             outcome["result"] = to_jsonable(result)
+        if traffic.dropped:
+            self.get_logger().warning(f"run {run_id}: {traffic.dropped} messages lost to simulated link faults")
         ok = report.ok and not (isinstance(result, AgentOutcome) and result.failure)  # a failed local solve too
         state = AgentState.DONE if ok else AgentState.FAILED
         if ok:
@@ -287,6 +296,28 @@ class AgentNode(LifecycleNode):
         response.success = self.abort()
         response.message = "aborting" if response.success else "no run in progress"
         return response
+
+    def _network(self, spec: AgentSpec) -> NetworkModel:
+        """The run's link faults: the config's `network`, with the current mission's outages of this robot."""
+        model = spec.network_model
+        return replace(model, outages=model.outages + self.outages) if self.outages else model
+
+    def _on_disturbances(self, message: String) -> None:
+        """A receding-horizon mission's script (`ros.disturbances`): keep this robot's link outages, timed
+        from this process's start like the config's."""
+        if self.spec is None:
+            return None
+        dim = int((self.spec.params.get("scenario") or {}).get("dim", 2))
+        try:
+            announced = Announcement.from_json(message.data, dim)
+        except RecedingError as error:   # from the network: named and dropped
+            return self.get_logger().error(f"{DISTURBANCES_TOPIC}: ignored: {error}")
+        origin = time.time() - (time.monotonic() - PROCESS_START)
+        self.outages = announced.outages_of(self.spec.address, origin)
+        for outage in self.outages:
+            self.get_logger().info(f"mission {announced.mission_id}: links cut {outage.start:.1f}-"
+                                   f"{outage.start + outage.duration:.1f} s after this process started")
+        return None
 
     def _on_odom(self, message: Odometry) -> None:
         p = message.pose.pose.position

@@ -35,7 +35,7 @@ def load_spec(text: str) -> AgentSpec:
 async def run(spec: AgentSpec, membership: Membership) -> dict:
     report = await run_ros_agents({spec.address: spec.build_agent()}, {spec.address: spec.neighbours},
                                   spec.fleet, spec.problem_id, Timeouts(**spec.timeouts), membership,
-                                  Limits(**spec.limits))
+                                  Limits(**spec.limits), spec.network_model)
     return {"address": spec.address, "status": report.status.value,
             "result": to_jsonable(report.results.get(spec.address)),
             "unfinished": report.unfinished, "failures": report.failures,
