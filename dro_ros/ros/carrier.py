@@ -106,6 +106,7 @@ class RosCarrier(CarrierBase):
         self.network = network if network is not None and network != NetworkModel() else None
         self.origin = PROCESS_START if origin is None else origin
         self._rng = random.Random(f"{network.seed if network else 0}/{address}")
+        self._delayed = 0   # messages held back by the simulated delay, not yet published
         self.epoch = time.time_ns()   # a restarted sender's carrier has a later one (auth module docstring)
         self.gate = Gate(membership, self.fleet - {address})
         self._arriving: Counter[str] = Counter()  # sender -> envelopes handed to the loop, not yet received
@@ -160,7 +161,7 @@ class RosCarrier(CarrierBase):
 
     def delivered(self) -> bool:
         """Every message sent so far is written and acknowledged by its reader (RELIABLE)."""
-        return not any(self._backlog.values()) and all(
+        return not self._delayed and not any(self._backlog.values()) and all(
             p.wait_for_all_acked(Duration(seconds=0)) for p in self._publishers.values())
 
     def close(self) -> None:
@@ -203,9 +204,14 @@ class RosCarrier(CarrierBase):
                 return None
             delay = network.draw_delay(self._rng)
             if delay > 0:
-                self.loop.call_later(delay, self._publish, wire)
+                self._delayed += 1
+                self.loop.call_later(delay, self._publish_delayed, wire)
                 return None
         return self._publish(wire)
+
+    def _publish_delayed(self, wire: WireMessage) -> None:
+        self._delayed -= 1
+        self._publish(wire)
 
     def _publish(self, wire: WireMessage) -> None:
         if self.closed:
