@@ -25,7 +25,8 @@ for k = 1, 2, ...
    holding robot k mod N at replan k, and a part's new plans are committed only if they keep the traffic
    separation from every new plan already committed at this replan (at the window's samples); otherwise
    the part is *deferred* and keeps its committed plans, which every committed part avoided. Every part is
-   first in turn within N replans;
+   first in turn within N replans. The parts of one replan plan as one run (they involve disjoint robots),
+   so that one switch names every robot that takes up a new plan;
 
 The switch times are t_k = t_0 + k period and the period is a whole number of steps (checked), so every
 window starts at a sample of the committed plans (where they keep the window's sampled clearance). The
@@ -315,17 +316,19 @@ class RecedingLoop:
         n, turn = self.mission.n_agents, self._replans % self.mission.n_agents
         self._replans += 1
         parts.sort(key=lambda robots: min((i - turn) % n for i in robots))   # turn order: robot k mod N first
-        posed = [self._pose(robots, states[robots], switch, measured_at, positions) for robots in parts]
+        self._run += 1
+        run_id = f"w{self._run}"   # one run per replan, its parts on disjoint robots: one switch names them all
+        posed = [self._pose(run_id, robots, states[robots], switch, measured_at, positions) for robots in parts]
         deadline = None if switch is None else switch - self.port.lead
         requests = [request for request in posed if isinstance(request, WindowRequest)]
-        solved = dict(zip((r.run_id for r in requests), self.port.solve(requests, deadline)))
+        solved = dict(zip(map(id, requests), self.port.solve(requests, deadline)))
         accepted: dict[int, Plan] = {}
         for request in posed:
             if isinstance(request, PartOutcome):   # its window could not be posed
                 replan.parts.append(request)
                 continue
-            outcome, plans = self._outcome(request, solved[request.run_id], deadline, measured_at)
-            found = solved[request.run_id].silent
+            outcome, plans = self._outcome(request, solved[id(request)], deadline, measured_at)
+            found = solved[id(request)].silent
             if found:   # found silent by this replan's window: it stalled on them (step 1)
                 replan.stalled_on = sorted(set(replan.stalled_on) | found)
                 self.dropped |= found
@@ -334,7 +337,7 @@ class RecedingLoop:
                 outcome.committed, outcome.deferred, outcome.reason = False, True, f"deferred: {conflict}"
             elif outcome.committed:
                 accepted.update(plans)
-                self._pending[request.run_id] = plans
+                self._pending.setdefault(run_id, {}).update(plans)
             replan.parts.append(outcome)
         return replan
 
@@ -354,7 +357,7 @@ class RecedingLoop:
         return (f"robots {i} and {j} of another part would pass {gap:.3f} m apart (traffic separation "
                 f"{separation:g} m); keeps its committed plans")
 
-    def _pose(self, robots: list[int], initial: np.ndarray, switch: float | None, measured_at: float,
+    def _pose(self, run_id: str, robots: list[int], initial: np.ndarray, switch: float | None, measured_at: float,
               measured: np.ndarray) -> WindowRequest | PartOutcome:
         """The window of one part (step 4), or the part's fallback when its window cannot be posed."""
         others = [j for j in range(self.mission.n_agents) if j not in robots]
@@ -370,8 +373,7 @@ class RecedingLoop:
             require_feasible_data(scenario.problem)
         except (ValueError, InfeasibleProblem) as error:
             return PartOutcome(robots, False, 0.0, 0, 0, f"window infeasible: {error}")
-        self._run += 1
-        return WindowRequest(f"w{self._run}", robots, scenario, config)
+        return WindowRequest(run_id, robots, scenario, config)
 
     @staticmethod
     def _outcome(request: WindowRequest, solved: WindowSolve, deadline: float | None, measured_at: float

@@ -262,7 +262,7 @@ class RosFleet:
         refused = self._start_everywhere(run_id, scenario, algorithm, robots, min(5.0, max(timeout, 0.1)))
         while True:
             now, states = time.monotonic(), self.agent_states()
-            this_run = {r: v for r, (_, v) in states.items() if v.run_id == run_id}
+            this_run = {r: v for r, (_, v) in states.items() if v.run_id == run_id and r in robots}
             finished = {r: v for r, v in this_run.items() if v.state.final}
             gone = [r for r in robots if r not in finished and r not in refused and (
                 r not in states or now - states[r][0] > self.stale_after)]

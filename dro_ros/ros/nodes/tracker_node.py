@@ -92,6 +92,10 @@ class TrackerNode(Node):
         self.get_logger().info(f"plan of run '{plan.run_id}': H = {plan.horizon}, T = {plan.duration:g} s")
 
     def _on_start(self, msg: FleetStart) -> None:
+        """A start naming robots is for those only (a receding-horizon replan switches the parts that planned
+        in time; the others keep their plans)."""
+        if msg.robots and self.robot not in msg.robots:
+            return
         self.start = (Time.from_msg(msg.start).nanoseconds, msg.run_id)
 
     def _on_odom(self, msg: Odometry) -> None:
