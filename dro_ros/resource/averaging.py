@@ -22,6 +22,7 @@ With a gradient term the test also requires the largest |g_i| of the epoch to be
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -66,6 +67,10 @@ class AveragingAgent:
     def __init__(self, initial: Any, *, alpha: float = 1.0, weights: str = "metropolis",
                  tol: float | None = None, max_rounds: int = 100_000, diameter_bound: int | None = None,
                  gradient: Gradient | None = None) -> None:
+        for name, value in (("alpha", alpha), ("tol", tol), ("max_rounds", max_rounds),
+                            ("diameter_bound", diameter_bound)):
+            if value is not None and not _finite_number(value):
+                raise ValueError(f"{name}: expected a finite number, got {value!r}")
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha: need 0 < alpha <= 1, got {alpha}")
         if weights not in ("metropolis", "mean"):
@@ -74,7 +79,12 @@ class AveragingAgent:
             raise ValueError("tol needs a positive value and a diameter_bound >= 0")
         if max_rounds < 1:
             raise ValueError(f"max_rounds: need at least 1, got {max_rounds}")
-        self.value = np.atleast_1d(np.asarray(initial, dtype=float)).copy()
+        try:
+            self.value = np.atleast_1d(np.asarray(initial, dtype=float)).copy()
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"initial: expected a number or a list of numbers, got {initial!r}") from None
+        if self.value.ndim != 1 or not np.all(np.isfinite(self.value)):
+            raise ValueError(f"initial: expected finite numbers in one list, got {initial!r}")
         self.alpha = alpha
         self.weights = weights
         self.tol = tol
@@ -165,3 +175,13 @@ class AveragingAgent:
 
     def result(self) -> AveragingResult:
         return AveragingResult(self.value.copy(), self.round, self.status, self.spread)
+
+
+def _finite_number(value: Any) -> bool:
+    """An int or float (not a bool) that is finite as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
