@@ -32,6 +32,13 @@ class UnknownReceiverError(LookupError):
     """`send_*` named an address that is not part of this run."""
 
 
+class MessageRejected(ValueError):
+    """Raised by an agent's handler for an incoming message it refuses (content of the wrong shape, a
+    non-finite value, a sender that may not send it); the text names the field. The carrier counts and
+    logs it like a message the codec refuses, and the agent carries on: a foreign or faulty sender cannot
+    fail a run with one bad message."""
+
+
 class ReplyTimeout(TimeoutError):
     """`send_awaitable(_many)` got no reply within its timeout; `receivers` are the silent ones."""
 
@@ -193,9 +200,12 @@ class CarrierBase(Carrier):
         return message_id
 
     def _receive(self, wire: WireMessage, nbytes: int) -> None:
-        """Validate and decode an arriving message; a bad one is logged and counted, never raised."""
+        """Validate and decode an arriving message; a bad one is logged and counted, never raised (as is one
+        the agent's handler refuses with `MessageRejected`)."""
         if wire.receiver != self.address:
             return self._reject(f"addressed to {wire.receiver!r}, not {self.address!r}")
+        if wire.sender == self.address or not self._known(wire.sender):
+            return self._reject(f"sender {wire.sender!r} is not another member of this run")
         if wire.problem_id != self.problem_id:
             return self._reject(f"problem_id {wire.problem_id!r} from {wire.sender!r} is not {self.problem_id!r}")
         try:
@@ -255,6 +265,8 @@ class CarrierBase(Carrier):
             while pending is not None:
                 try:
                     await pending
+                except MessageRejected as error:
+                    self._reject(str(error))
                 except Exception as error:  # reported in the run report, never swallowed
                     self._record_error(error)
                 pending = self._run_jobs()
@@ -276,6 +288,9 @@ class CarrierBase(Carrier):
             job = inbox.popleft()
             try:
                 outcome = job()
+            except MessageRejected as error:
+                self._reject(str(error))
+                continue
             except Exception as error:  # reported in the run report, never swallowed
                 self._record_error(error)
                 continue

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta
+from dro_ros.core.carrier import Carrier, MessageMeta, MessageRejected
 from dro_ros.core.codec import FloatArray, wire_message
 
 Gradient = Callable[[np.ndarray, int], np.ndarray]
@@ -112,14 +112,24 @@ class AveragingAgent:
             return
         if meta.sender not in self._neighbours or content.iteration < self.round:
             return  # not a neighbour, or a late duplicate of a finished round
-        if content.value.shape != self.value.shape:
-            raise ValueError(f"{meta.sender} sent a value of shape {content.value.shape}, "
-                             f"expected {self.value.shape}")
+        self._check(content, meta.sender)
         self._received.setdefault(content.iteration, {})[meta.sender] = content
         while not self.finished and len(self._received.get(self.round, ())) == len(self._neighbours):
             self._step(self._received.pop(self.round))
             if not self.finished:
                 self._broadcast(carrier)
+
+    def _check(self, content: RoundValue, sender: str) -> None:
+        """A round value is finite, of this agent's shape (value, high, low), from a sender of degree >= 1."""
+        for name in ("value", "high", "low"):
+            array = getattr(content, name)
+            if array.shape != self.value.shape or not np.all(np.isfinite(array)):
+                raise MessageRejected(f"{name}: {sender} sent shape {array.shape}, expected finite values of "
+                                      f"shape {self.value.shape}")
+        if not (math.isfinite(content.activity) and content.activity >= 0):
+            raise MessageRejected(f"activity: {sender} sent {content.activity}, expected a finite value >= 0")
+        if content.degree < 1:
+            raise MessageRejected(f"degree: {sender} sent {content.degree}, expected at least 1")
 
     # --- the algorithm ---------------------------------------------------------------------------
     def _step(self, inbound: dict[str, RoundValue]) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dro_ros.core.carrier import ReplyTimeout, UnknownReceiverError
-from dro_ros.core.codec import FloatArray, wire_message
+from dro_ros.core.codec import FloatArray, encode, wire_message
 from dro_ros.core.report import RunStatus
 from dro_ros.core.simple import ActorContainer, NetworkModel, SimpleCarrier, cid, run_in_process
 from dro_ros.core.topology import ring
@@ -148,12 +148,26 @@ def test_a_malformed_network_message_is_dropped_and_counted():
     async def scenario():
         container = ActorContainer()
         receiver = SimpleCarrier(container, Recorder())
-        wire = WireMessage(sender="x", receiver=receiver.address, algorithm="carrier_test",
+        sender = SimpleCarrier(container, Recorder())
+        wire = WireMessage(sender=sender.address, receiver=receiver.address, algorithm="carrier_test",
                            problem_id=container.problem_id, type="carrier_test/Note", message_id=1)
         receiver._receive(wire, 0)  # as if it came off the network: payload fields missing
         return receiver
     receiver = run(scenario())
     assert receiver.stats.rejected == 1 and "Note.data: missing" in receiver.stats.reject_reasons[0]
+    assert receiver.agent.received == []
+
+
+def test_a_message_from_outside_the_run_is_dropped_and_counted():
+    async def scenario():
+        container = ActorContainer()
+        receiver = SimpleCarrier(container, Recorder())
+        wire = encode(Note(iteration=0, data=np.ones(1)), sender="intruder", receiver=receiver.address, problem_id=container.problem_id,
+                      message_id=1)
+        receiver._receive(wire, 0)
+        return receiver
+    receiver = run(scenario())
+    assert receiver.stats.rejected == 1 and "'intruder' is not another member" in receiver.stats.reject_reasons[0]
     assert receiver.agent.received == []
 
 

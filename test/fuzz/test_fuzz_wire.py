@@ -7,6 +7,7 @@ field deleted, duplicated or moved to another group, a shape that disagrees with
 64-dimensional shape, NaN/inf, extreme header numbers). `codec.decode` must return the declared dataclass
 or raise `CodecError` naming the type or the field; `CarrierBase._receive` must count and log the
 rejection, never raise."""
+import copy
 import dataclasses
 import math
 
@@ -53,10 +54,19 @@ def _groups(wire: WireMessage) -> list[list]:
     return [group for group in (wire.floats, wire.ints, wire.strings) if group]
 
 
-@st.composite
-def hostile_messages(draw: st.DrawFn) -> WireMessage:
+def hostile_messages() -> st.SearchStrategy[WireMessage]:
     """A valid message with one change a foreign publisher could make (module docstring)."""
-    wire = draw(valid_messages())
+    return valid_messages().flatmap(mutated)
+
+
+def mutated(wire: WireMessage) -> st.SearchStrategy[WireMessage]:
+    """`wire` (copied) with one change a foreign publisher could make."""
+    return _mutated(copy.deepcopy(wire))
+
+
+@st.composite
+def _mutated(draw: st.DrawFn, wire: WireMessage) -> WireMessage:
+    wire = copy.deepcopy(wire)
     how = draw(st.sampled_from(["type", "algorithm", "header", "delete", "duplicate", "move", "shape", "huge shape",
                                 "deep shape", "values", "strings", "extra"]))
     groups = _groups(wire)
