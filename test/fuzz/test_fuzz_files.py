@@ -10,6 +10,7 @@ from fuzzing import fuzz_settings, keys_of, mutants, rejected_by_name
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dro_ros.mission.goal import GoalError, MissionGoal, goal_fields
 from dro_ros.mission.receding import RecedingError, receding_from_config
 from dro_ros.scheduling.problem import ProblemError as MosaicError
 from dro_ros.scheduling.problem import parse_problem
@@ -28,6 +29,8 @@ FLEETS = {name: read_fleet_file(ROOT / "config" / f"{name}.yaml") for name in
            "scheduler")}
 MOSAIC = {name: json.loads((ROOT / "test/scheduling/data" / f"{name}.json").read_text()) for name in
           ("relay5", "ti_latency_choice", "optional_reward", "or_dependency")}
+GOALS = [goal for name in ("formation_small_two_goals", "mpc_formation_small_goals")
+         for goal in yaml.safe_load((ROOT / "config/missions" / f"{name}.yaml").read_text())]
 AGENT = {"address": "robot_0", "fleet": ["robot_0", "robot_1"], "neighbours": ["robot_1"], "problem_id": "run",
          "algorithm": "averaging", "params": {"initial": [1.0, 2.0], "tol": 1e-6, "diameter_bound": 1},
          "timeouts": {"stall": 3.0}}
@@ -90,3 +93,32 @@ def test_mosaic_problems(name, data):
 def test_agent_specs(mutant):
     """An agent process's spec (`agent_once --spec`, the launcher): SpecError naming the field."""
     rejected_by_name(lambda: AgentSpec.from_dict(mutant.document).build_agent(), SpecError, _named(AGENT, mutant))
+
+
+@fuzz_settings()
+@given(mutants(GOALS))
+def test_goal_files(mutant):
+    """A `--goals` file entry (`mission.goal_fields`), then the supervisor's check against a fleet of 4
+    robots in the plane (`MissionGoal.from_fields`): GoalError naming the field."""
+    def parse():
+        for k, goal in enumerate(mutant.document):
+            MissionGoal.from_fields(n_robots=4, dim=2, **goal_fields(goal, f"goals[{k}]"))
+
+    entry = {"goals["} if len(mutant.path) == 1 else set()   # a whole entry replaced or deleted
+    rejected_by_name(parse, GoalError, _named(GOALS, mutant) | entry)
+
+
+NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -1.0, 1e308]))
+
+
+@fuzz_settings()
+@given(centre=st.lists(NUMBERS, max_size=4), radius=NUMBERS, velocity=st.lists(NUMBERS, max_size=4),
+       positions=st.lists(NUMBERS, max_size=10), duration=NUMBERS,
+       algorithm=st.sampled_from(["", "path_sweep", "nc_admm", "averaging", "x" * 1000, "\x00"]))
+def test_mission_action_goals(centre, radius, velocity, positions, duration, algorithm):
+    """Any goal an action client can send (the action's typed fields, any values): accepted, or a
+    GoalError naming the field, before anything moves."""
+    rejected_by_name(lambda: MissionGoal.from_fields(n_robots=4, dim=2, centre=centre, radius=radius,
+                                                     velocity=velocity, positions=positions, duration=duration,
+                                                     algorithm=algorithm), GoalError,
+                     {"centre", "radius", "velocity", "positions", "duration", "algorithm"})
