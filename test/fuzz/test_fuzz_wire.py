@@ -12,7 +12,8 @@ import dataclasses
 import math
 
 import numpy as np
-from fuzzing import fuzz_settings, no_hang
+import pytest
+from fuzzing import fuzz_settings, keys_of, mutants, no_hang
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -145,8 +146,8 @@ class _Recorder:
 class _Inbox(CarrierBase):
     """The carrier mechanics alone: `_receive` validates and hands valid messages to the agent at once."""
 
-    def _known(self, receiver):
-        return False
+    def _known(self, address):
+        return address == "robot_1"   # the sender of every valid message here
 
     def _transmit(self, wire, nbytes):
         raise AssertionError("the inbox sends nothing")
@@ -176,3 +177,27 @@ def test_a_carrier_counts_a_hostile_message_as_rejected_or_delivers_a_valid_one(
     assert inbox.stats.rejected + len(recorder.messages) == 1
     if inbox.stats.rejected:
         assert "robot_1" in inbox.stats.reject_reasons[0]
+
+
+@fuzz_settings()
+@given(valid_messages().flatmap(lambda wire: mutants(_as_json(wire))))
+def test_a_mango_envelope_is_a_wire_message_or_a_named_codec_error(mutant):
+    """The JSON object a mango container receives (`mango.carrier.wire_from_json`), one node changed:
+    a `WireMessage` the carrier can take, or a CodecError naming the field."""
+    mango = pytest.importorskip("dro_ros.mango.carrier")
+    try:
+        with no_hang():
+            wire = mango.wire_from_json(mutant.document)
+    except CodecError as error:
+        assert any(name and name in str(error) for name in keys_of(mutant.document) | {
+            mutant.field, "floats", "ints", "strings", "envelope"}), str(error)
+        return
+    inbox = _Inbox(_Recorder(), wire.receiver or "robot_0", wire.problem_id)
+    with no_hang():
+        inbox._receive(wire, wire.cdr_size())
+    assert inbox.stats.rejected + len(inbox.agent.messages) <= 1
+
+
+def _as_json(wire):
+    from dro_ros.mango.carrier import wire_to_json
+    return wire_to_json(wire)
