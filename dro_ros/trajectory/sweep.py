@@ -263,7 +263,7 @@ class SweepAgent:
         shape = (len(listed), steps, self.problem.dim)
         if inputs.shape != shape or not np.all(np.isfinite(inputs)):
             raise MessageRejected(f"agent {self.me}: {what} from {meta.sender} have shape {inputs.shape}, "
-                             f"expected finite values of shape {shape}")
+                                  f"expected finite values of shape {shape}")
         return listed
 
     def _relay(self, carrier: Carrier, content: Solutions) -> None:
