@@ -82,8 +82,9 @@ def _json_array(item: Any, where: str, dtype: type) -> tuple[str, tuple[int, ...
     if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], list)
             and all(isinstance(n, int) and not isinstance(n, bool) for n in item[1]) and isinstance(item[2], list)):
         raise CodecError(f"{where}: expected [name, [dimension, ...], [value, ...]]")
-    if any(isinstance(v, (bool, str)) or not isinstance(v, (int, float)) for v in item[2]):
-        raise CodecError(f"{where}: {item[0]} holds a value that is not a number")
+    kinds = (int, float) if dtype is np.float64 else (int,)
+    if any(isinstance(v, bool) or not isinstance(v, kinds) for v in item[2]):
+        raise CodecError(f"{where}: {item[0]} holds a value that is not {'a number' if len(kinds) > 1 else 'an integer'}")
     try:
         values = np.asarray(item[2], dtype=dtype)
     except OverflowError:
