@@ -3,6 +3,7 @@
 #               missions in a row (config/missions/formation2d_two_circles.yaml) through /fleet/mission,
 #               recorded to bench_results/demo.mcap; then the summary and figure read back from that bag
 #   make test   the same set-up, then the whole test suite (unit and multi-process ROS 2)
+#   make fuzz   the fuzz suite (test/fuzz) with its deep budget, thousands of examples per boundary
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -16,7 +17,7 @@ INTERFACES := $(wildcard msg/*.msg srv/*.srv action/*.action) CMakeLists.txt pac
 RUN := source $(VENV)/bin/activate && source $(WS)/install/local_setup.bash && \
        export PYTHONPATH=$(CURDIR):$$PYTHONPATH &&
 
-.PHONY: demo test setup build clean
+.PHONY: demo test fuzz setup build clean
 demo: setup
 	rm -rf bench_results/demo.mcap bench_results/demo
 	$(RUN) dro-ros fleet up config/formation2d.yaml --isolated --goals config/missions/formation2d_two_circles.yaml \
@@ -25,6 +26,9 @@ demo: setup
 
 test: setup
 	$(RUN) DRO_ROS_REQUIRE_ROS=1 python -m pytest test -q
+
+fuzz: setup
+	$(RUN) DRO_ROS_FUZZ=deep python -m pytest test/fuzz -q --hypothesis-show-statistics
 
 setup: $(STAMP_DEPS) $(STAMP_BUILD)
 

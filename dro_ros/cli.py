@@ -116,10 +116,12 @@ def _goal_file(path: str) -> list[dict[str, Any]]:
     """A YAML list of goals, each a mapping of `action/Mission.action` goal fields."""
     import yaml
 
+    from dro_ros.mission.goal import goal_fields
+
     goals = yaml.safe_load(Path(path).read_text())
-    if not isinstance(goals, list) or not all(isinstance(g, dict) for g in goals) or not goals:
+    if not isinstance(goals, list) or not goals:
         raise ValueError(f"{path}: expected a non-empty YAML list of goals (mappings of goal fields)")
-    return goals
+    return [goal_fields(goal, f"{path}: goals[{k}]") for k, goal in enumerate(goals)]
 
 
 def _fleet_goal(args: argparse.Namespace) -> int:

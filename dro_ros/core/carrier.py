@@ -54,6 +54,14 @@ class UnknownReceiverError(LookupError):
     """`send_*` named an address that is not part of this run."""
 
 
+class MessageRejected(ValueError):
+    """Raised by an agent's handler for an incoming message it refuses (content of the wrong shape, a
+    non-finite value, a sender that may not send it, a round its protocol cannot have sent, e.g. one far
+    ahead); the text names the field. The carrier counts it as rejected (kind `protocol`) and logs it,
+    rate-limited, and the agent carries on: a foreign or faulty sender cannot fail a run with one bad
+    message."""
+
+
 class ReplyTimeout(TimeoutError):
     """`send_awaitable(_many)` got no reply within its timeout; `receivers` are the silent ones."""
 
@@ -61,11 +69,6 @@ class ReplyTimeout(TimeoutError):
         super().__init__(f"{sender}: no reply from {', '.join(receivers)} within {timeout:g} s")
         self.receivers = receivers
         self.timeout = timeout
-
-
-class RefusedMessage(Exception):
-    """Raised by a handler for a message its protocol cannot have sent (e.g. a round far ahead): the
-    carrier counts it as rejected (kind `protocol`) and logs it, rate-limited; the run goes on."""
 
 
 class MessageMeta(NamedTuple):
@@ -95,7 +98,7 @@ class TrafficStats:
     compute_seconds: float = 0.0
     reject_reasons: list[str] = field(default_factory=list)
     rejected_by: dict[str, int] = field(default_factory=dict)  # kind -> count (receiver, problem_id,
-    #   malformed, protocol (`RefusedMessage`); and `auth.Refusal` values: foreign_fleet, stranger, unsigned, forged, replayed)
+    #   malformed, protocol (`MessageRejected`), stranger; and `auth.Refusal` values: foreign_fleet, stranger, unsigned, forged, replayed)
     shed: dict[str, int] = field(default_factory=dict)         # bound hit (`Limits`): inbox, backlog -> count
     inbox_peak: int = 0                                        # most messages of one sender queued at once
 
@@ -228,9 +231,12 @@ class CarrierBase(Carrier):
         return message_id
 
     def _receive(self, wire: WireMessage, nbytes: int) -> None:
-        """Validate and decode an arriving message; a bad one is logged and counted, never raised."""
+        """Validate and decode an arriving message; a bad one is logged and counted, never raised (as is one
+        the agent's handler refuses with `MessageRejected`)."""
         if wire.receiver != self.address:
             return self._reject(f"addressed to {wire.receiver!r}, not {self.address!r}", "receiver")
+        if wire.sender == self.address or not self._known(wire.sender):
+            return self._reject(f"sender {wire.sender!r} is not another member of this run", "stranger")
         if wire.problem_id != self.problem_id:
             return self._reject(f"problem_id {wire.problem_id!r} from {wire.sender!r} is not {self.problem_id!r}",
                                 "problem_id")
@@ -343,7 +349,7 @@ class CarrierBase(Carrier):
             while pending is not None:
                 try:
                     await pending
-                except RefusedMessage as refusal:
+                except MessageRejected as refusal:
                     self._reject(str(refusal), "protocol")
                 except Exception as error:  # reported in the run report, never swallowed
                     self._record_error(error)
@@ -366,7 +372,7 @@ class CarrierBase(Carrier):
             job = inbox.popleft()
             try:
                 outcome = job()
-            except RefusedMessage as refusal:
+            except MessageRejected as refusal:
                 self._reject(str(refusal), "protocol")
                 continue
             except Exception as error:  # reported in the run report, never swallowed

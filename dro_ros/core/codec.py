@@ -30,6 +30,10 @@ IntArray = Annotated[np.ndarray, "int64"]
 """An int64 array of any shape."""
 
 ITERATION_FIELD = "iteration"
+MAX_DIMENSIONS = 32
+"""Most dimensions a received array may have (numpy's limit is 64; every dro_ros message uses at most 3)."""
+MAX_EXTENT = 2 ** 40
+"""Largest product of a received shape's dimensions, zeros counted as ones (numpy cannot index beyond it)."""
 
 
 class CodecError(ValueError):
@@ -303,8 +307,12 @@ def _as_array(value: Any, dtype: type, message_type: _MessageType, spec: _FieldS
 
 def _checked_array(item: FloatField | IntField, where: str, dtype: type) -> np.ndarray:
     shape = tuple(int(n) for n in item.shape)
+    if len(shape) > MAX_DIMENSIONS:
+        raise CodecError(f"{where}: {len(shape)} dimensions, at most {MAX_DIMENSIONS} allowed")
     if shape and min(shape) < 0:
         raise CodecError(f"{where}: negative dimension in shape {shape}")
+    if math.prod(max(n, 1) for n in shape) > MAX_EXTENT:
+        raise CodecError(f"{where}: shape {shape} is too large")
     data = np.asarray(item.data, dtype=dtype)
     expected = math.prod(shape)
     if data.ndim != 1 or data.size != expected:

@@ -20,6 +20,7 @@ import mango
 import numpy as np
 
 from dro_ros.core.carrier import DEFAULT_REPLY_TIMEOUT, Agent, CarrierBase, ReplyTimeout, call_maybe_async
+from dro_ros.core.codec import CodecError
 from dro_ros.core.wire import FloatField, IntField, StringField, WireMessage
 
 log = logging.getLogger("dro_ros.mango")
@@ -50,15 +51,45 @@ def wire_to_json(wire: WireMessage) -> dict[str, Any]:
             "strings": [[f.name, list(f.data)] for f in wire.strings]}
 
 
-def wire_from_json(data: dict[str, Any]) -> WireMessage:
-    """Inverse of `wire_to_json`; the codec validates the payload afterwards."""
-    return WireMessage(
-        sender=str(data["sender"]), receiver=str(data["receiver"]), algorithm=str(data["algorithm"]),
-        problem_id=str(data["problem_id"]), type=str(data["type"]), message_id=int(data["message_id"]),
-        in_reply_to=int(data["in_reply_to"]), iteration=int(data["iteration"]), stamp_ns=int(data["stamp_ns"]),
-        floats=[FloatField(n, tuple(s), np.asarray(v, dtype=np.float64)) for n, s, v in data["floats"]],
-        ints=[IntField(n, tuple(s), np.asarray(v, dtype=np.int64)) for n, s, v in data["ints"]],
-        strings=[StringField(n, [str(t) for t in v]) for n, v in data["strings"]])
+def wire_from_json(data: Any) -> WireMessage:
+    """Inverse of `wire_to_json`, for data from the network: every field in the type `Envelope.msg` gives it
+    (else `CodecError` naming the field); the codec validates the payload afterwards."""
+    if not isinstance(data, dict):
+        raise CodecError(f"envelope: expected a JSON object, got {type(data).__name__}")
+    text = {name: _json_field(data, name, str) for name in ("sender", "receiver", "algorithm", "problem_id", "type")}
+    numbers = {name: _json_field(data, name, int) for name in ("message_id", "in_reply_to", "iteration", "stamp_ns")}
+    groups = {name: _json_field(data, name, list) for name in ("floats", "ints", "strings")}
+    floats = [FloatField(*_json_array(item, f"floats[{k}]", np.float64)) for k, item in enumerate(groups["floats"])]
+    ints = [IntField(*_json_array(item, f"ints[{k}]", np.int64)) for k, item in enumerate(groups["ints"])]
+    strings = []
+    for k, item in enumerate(groups["strings"]):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and isinstance(item[1], list)
+                and all(isinstance(t, str) for t in item[1])):
+            raise CodecError(f"strings[{k}]: expected [name, [text, ...]]")
+        strings.append(StringField(item[0], list(item[1])))
+    return WireMessage(**text, **numbers, floats=floats, ints=ints, strings=strings)
+
+
+def _json_field(data: dict[str, Any], name: str, kind: type) -> Any:
+    value = data.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise CodecError(f"{name}: expected {kind.__name__}, got {value!r:.40}")
+    return value
+
+
+def _json_array(item: Any, where: str, dtype: type) -> tuple[str, tuple[int, ...], np.ndarray]:
+    """[name, shape, flat values] of a float or int field."""
+    if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], list)
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in item[1]) and isinstance(item[2], list)):
+        raise CodecError(f"{where}: expected [name, [dimension, ...], [value, ...]]")
+    kinds = (int, float) if dtype is np.float64 else (int,)
+    if any(isinstance(v, bool) or not isinstance(v, kinds) for v in item[2]):
+        raise CodecError(f"{where}: {item[0]} holds a value that is not {'a number' if len(kinds) > 1 else 'an integer'}")
+    try:
+        values = np.asarray(item[2], dtype=dtype)
+    except OverflowError:
+        raise CodecError(f"{where}: {item[0]} holds a value beyond {np.dtype(dtype).name}") from None
+    return item[0], tuple(item[1]), values
 
 
 class HostAgent(mango.Agent):
@@ -73,7 +104,7 @@ class HostAgent(mango.Agent):
             return
         try:
             wire = wire_from_json(content)
-        except (KeyError, TypeError, ValueError) as error:
+        except CodecError as error:
             self.carrier._reject(f"malformed envelope from {meta.get('sender_id')!r}: {error}", "malformed")
             return
         self.carrier.arrived(wire)

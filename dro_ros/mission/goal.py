@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Any, Sequence, Union
 
 import numpy as np
 
@@ -18,6 +18,50 @@ from dro_ros.spec.registry import trajectory_algorithms
 
 class GoalError(ValueError):
     """A malformed goal; the message starts with the offending field."""
+
+
+GOAL_FIELDS = ("centre", "radius", "velocity", "positions", "duration", "algorithm")
+
+
+def goal_fields(data: Any, where: str = "goal") -> dict[str, Any]:
+    """A goal written as a mapping of the action's fields (an entry of a `--goals` file), checked and in the
+    action's types: `centre`, `velocity` and `positions` (rows flattened) lists of finite floats, `radius`
+    and `duration` finite floats, `algorithm` a string; absent fields are left out. Errors name
+    `where.field`. `MissionGoal.from_fields` then checks the goal against the fleet."""
+    if not isinstance(data, dict):
+        raise GoalError(f"{where}: expected a mapping of goal fields, got {data!r}")
+    unknown = sorted(str(key) for key in set(data) - set(GOAL_FIELDS))
+    if unknown:
+        raise GoalError(f"{where}.{unknown[0]}: unknown goal field; expected one of {', '.join(GOAL_FIELDS)}")
+    fields: dict[str, Any] = {}
+    for name in ("centre", "velocity", "positions"):
+        if data.get(name) is not None:
+            rows = data[name]
+            if not isinstance(rows, (list, tuple)):
+                raise GoalError(f"{where}.{name}: expected a list of numbers, got {rows!r}")
+            flat = [v for row in rows for v in (row if isinstance(row, (list, tuple)) else [row])] \
+                if name == "positions" else list(rows)
+            fields[name] = [_finite_number(value, f"{where}.{name}") for value in flat]
+    for name in ("radius", "duration"):
+        if data.get(name) is not None:
+            fields[name] = _finite_number(data[name], f"{where}.{name}")
+    if data.get("algorithm") is not None:
+        if not isinstance(data["algorithm"], str):
+            raise GoalError(f"{where}.algorithm: expected a name, got {data['algorithm']!r}")
+        fields["algorithm"] = data["algorithm"]
+    return fields
+
+
+def _finite_number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise GoalError(f"{where}: expected a number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise GoalError(f"{where}: expected a finite number, got {value!r}")
+    return number
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any, Union
 import numpy as np
 
 from dro_ros.trajectory.obstacles import DiscObstacle, distances
-from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem
+from dro_ros.trajectory.problem import MAX_HORIZON, BallTerminal, FixedTerminal, FleetProblem
 
 
 class RecedingError(ValueError):
@@ -46,8 +46,8 @@ class RecedingHorizon:
     traffic_margin: float = 0.1  # metres added to r_min around robots outside the part being planned
 
     def __post_init__(self) -> None:
-        _require(isinstance(self.steps, int) and not isinstance(self.steps, bool) and self.steps >= 2,
-                 "receding_horizon.steps", f"must be an integer >= 2, got {self.steps!r}")
+        _require(isinstance(self.steps, int) and not isinstance(self.steps, bool) and 2 <= self.steps <= MAX_HORIZON,
+                 "receding_horizon.steps", f"must be an integer in 2..{MAX_HORIZON}, got {self.steps!r}")
         for name in ("period", "duration", "goal_weight", "goal_tolerance", "stall"):
             value = getattr(self, name)
             _require(_number(value) and value > 0, f"receding_horizon.{name}", f"must be positive, got {value!r}")
@@ -266,7 +266,13 @@ def sampled_clearance(mission: FleetProblem) -> float:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (a YAML integer may lie beyond float's range: not finite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _require(condition: bool, field_name: str, message: str) -> None:

@@ -22,12 +22,13 @@ With a gradient term the test also requires the largest |g_i| of the epoch to be
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta, RefusedMessage
+from dro_ros.core.carrier import Carrier, MessageMeta, MessageRejected
 from dro_ros.core.codec import FloatArray, wire_message
 
 Gradient = Callable[[np.ndarray, int], np.ndarray]
@@ -66,6 +67,10 @@ class AveragingAgent:
     def __init__(self, initial: Any, *, alpha: float = 1.0, weights: str = "metropolis",
                  tol: float | None = None, max_rounds: int = 100_000, diameter_bound: int | None = None,
                  gradient: Gradient | None = None) -> None:
+        for name, value in (("alpha", alpha), ("tol", tol), ("max_rounds", max_rounds),
+                            ("diameter_bound", diameter_bound)):
+            if value is not None and not _finite_number(value):
+                raise ValueError(f"{name}: expected a finite number, got {value!r}")
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha: need 0 < alpha <= 1, got {alpha}")
         if weights not in ("metropolis", "mean"):
@@ -74,7 +79,12 @@ class AveragingAgent:
             raise ValueError("tol needs a positive value and a diameter_bound >= 0")
         if max_rounds < 1:
             raise ValueError(f"max_rounds: need at least 1, got {max_rounds}")
-        self.value = np.atleast_1d(np.asarray(initial, dtype=float)).copy()
+        try:
+            self.value = np.atleast_1d(np.asarray(initial, dtype=float)).copy()
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"initial: expected a number or a list of numbers, got {initial!r}") from None
+        if self.value.ndim != 1 or not np.all(np.isfinite(self.value)):
+            raise ValueError(f"initial: expected finite numbers in one list, got {initial!r}")
         self.alpha = alpha
         self.weights = weights
         self.tol = tol
@@ -103,15 +113,25 @@ class AveragingAgent:
         if meta.sender not in self._neighbours or content.iteration < self.round:
             return  # not a neighbour, or a late duplicate of a finished round
         if content.iteration > self.round + 1:   # a neighbour sends round r + 1 only after our round r
-            raise RefusedMessage(f"{meta.sender} sent round {content.iteration} during round {self.round}")
-        if content.value.shape != self.value.shape:
-            raise ValueError(f"{meta.sender} sent a value of shape {content.value.shape}, "
-                             f"expected {self.value.shape}")
+            raise MessageRejected(f"{meta.sender} sent round {content.iteration} during round {self.round}")
+        self._check(content, meta.sender)
         self._received.setdefault(content.iteration, {})[meta.sender] = content
         while not self.finished and len(self._received.get(self.round, ())) == len(self._neighbours):
             self._step(self._received.pop(self.round))
             if not self.finished:
                 self._broadcast(carrier)
+
+    def _check(self, content: RoundValue, sender: str) -> None:
+        """A round value is finite, of this agent's shape (value, high, low), from a sender of degree >= 1."""
+        for name in ("value", "high", "low"):
+            array = getattr(content, name)
+            if array.shape != self.value.shape or not np.all(np.isfinite(array)):
+                raise MessageRejected(f"{name}: {sender} sent shape {array.shape}, expected finite values of "
+                                      f"shape {self.value.shape}")
+        if not (math.isfinite(content.activity) and content.activity >= 0):
+            raise MessageRejected(f"activity: {sender} sent {content.activity}, expected a finite value >= 0")
+        if content.degree < 1:
+            raise MessageRejected(f"degree: {sender} sent {content.degree}, expected at least 1")
 
     # --- the algorithm ---------------------------------------------------------------------------
     def _step(self, inbound: dict[str, RoundValue]) -> None:
@@ -167,3 +187,13 @@ class AveragingAgent:
 
     def result(self) -> AveragingResult:
         return AveragingResult(self.value.copy(), self.round, self.status, self.spread)
+
+
+def _finite_number(value: Any) -> bool:
+    """An int or float (not a bool) that is finite as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

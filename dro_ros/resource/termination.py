@@ -23,12 +23,17 @@ makes the total miss 1 or reach it early.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from dro_ros.core.carrier import MessageRejected
 from dro_ros.core.codec import wire_message
 
 WHOLE = Fraction(1)
+MAX_CREDIT_DIGITS = 4000
+"""Digits of a credit's numerator or denominator (a dyadic share 2^-k needs k * 0.3 digits)."""
+CREDIT_TEXT = re.compile(rf"[0-9]{{1,{MAX_CREDIT_DIGITS}}}/[0-9]{{1,{MAX_CREDIT_DIGITS}}}")
 
 
 @wire_message("termination")
@@ -53,12 +58,15 @@ def encode_credit(credit: Fraction) -> str:
 
 def decode_credit(text: str, sender: str) -> Fraction:
     """Parse a credit sent by `sender`; refuses anything that is not a rational in (0, 1]."""
+    if not CREDIT_TEXT.fullmatch(text):   # not Fraction's other forms: "1e-999999999" would take forever
+        raise MessageRejected(f"credit from {sender}: {text[:40]!r} is not a fraction p/q of at most "
+                              f"{MAX_CREDIT_DIGITS} digits each")
     try:
         credit = Fraction(text)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"credit from {sender}: {text!r} is not a rational number") from None
+        raise MessageRejected(f"credit from {sender}: {text[:40]!r} is not a rational number") from None
     if not 0 < credit <= WHOLE:
-        raise ValueError(f"credit from {sender}: {text} is outside (0, 1]")
+        raise MessageRejected(f"credit from {sender}: {text[:40]} is outside (0, 1]")
     return credit
 
 
@@ -82,13 +90,20 @@ class WeightThrowing:
 
     def on_basic(self, sender: str, credit_text: str) -> None:
         """A basic message arrived from `sender` with a share of credit."""
+        credit = decode_credit(credit_text, sender)
         if not self.engaged:
             self.parent = sender
-        self.credit += decode_credit(credit_text, sender)
+        self.credit += credit
 
     def on_credit(self, sender: str, credit_text: str) -> None:
-        """A `Credit` control message arrived."""
-        self.credit += decode_credit(credit_text, sender)
+        """A `Credit` control message arrived (from a child: credit never flows from a parent to its child, so
+        credit from this agent's own parent means a cycle in the tree, made by a replayed or forged message,
+        around which the credit would circle for ever)."""
+        credit = decode_credit(credit_text, sender)
+        if sender == self.parent:
+            raise MessageRejected(f"credit from {sender}: it is this agent's parent (a cycle in the engagement "
+                                  f"tree: a replayed or forged message)")
+        self.credit += credit
 
     def split(self, count: int) -> str:
         """The credit to attach to each of `count` basic messages about to be sent (as text)."""

@@ -20,9 +20,9 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 from dro_ros.action import Mission as MissionAction
+from dro_ros.mission.goal import goal_fields
 from dro_ros.mission.machine import MissionStatus
 
-GOAL_FIELDS = ("centre", "radius", "velocity", "positions", "duration", "algorithm")
 
 
 @dataclass
@@ -38,19 +38,9 @@ class GoalOutcome:
 
 
 def goal_message(fields: dict[str, Any]) -> MissionAction.Goal:
-    """The action goal from a mapping of its fields (`positions` may be a list of rows)."""
-    unknown = sorted(set(fields) - set(GOAL_FIELDS))
-    if unknown:
-        raise ValueError(f"{', '.join(unknown)}: unknown goal field(s); expected {', '.join(GOAL_FIELDS)}")
-    goal = MissionAction.Goal()
-    for name in ("centre", "velocity"):
-        setattr(goal, name, [float(v) for v in fields.get(name) or []])
-    rows = fields.get("positions") or []
-    goal.positions = [float(v) for row in rows for v in (row if isinstance(row, (list, tuple)) else [row])]
-    goal.radius = float(fields.get("radius", 0.0))
-    goal.duration = float(fields.get("duration", 0.0))
-    goal.algorithm = str(fields.get("algorithm", ""))
-    return goal
+    """The action goal from a mapping of its fields (`positions` may be a list of rows), checked by
+    `mission.goal_fields` (a `GoalError` names the bad field)."""
+    return MissionAction.Goal(**goal_fields(fields))
 
 
 def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.Feedback], None] = lambda f: None,

@@ -230,7 +230,7 @@ def _task_list(value: Any, path: str, known: set[str]) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ProblemError(path, f"expected a list of tasks, got {value!r}")
     for n, task in enumerate(value):
-        if task not in known:
+        if not isinstance(task, str) or task not in known:
             raise ProblemError(f"{path}[{n}]", f"unknown task {task!r}")
     return tuple(value)
 
@@ -281,7 +281,7 @@ def _windows(raw: Any, agents: tuple[str, ...]) -> tuple[Window, ...]:
         ends = {}
         for key in ("origin", "destination"):
             name = _required(obj, key, path)
-            if name not in known:
+            if not isinstance(name, str) or name not in known:
                 raise ProblemError(f"{path}.{key}", f"unknown agent {name!r}")
             ends[key] = name
         start = _number(_required(obj, "time_start", path), f"{path}.time_start")
@@ -388,7 +388,13 @@ def _bool(value: Any, path: str) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
+    """An int or float, not NaN, within float's range (JSON may hold an integer beyond 1.8e308)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return not math.isnan(float(value))
+    except OverflowError:
+        return False
 
 
 def _number(value: Any, path: str) -> float:

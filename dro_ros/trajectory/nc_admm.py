@@ -64,7 +64,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta, RefusedMessage
+from dro_ros.core.carrier import Carrier, MessageMeta, MessageRejected
 from dro_ros.core.codec import FloatArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.trajectory.active_set import EXACT, ActiveSetQp
@@ -199,6 +199,7 @@ class NcAdmmAgent:
     async def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
         if self.finished or meta.sender not in self.peers:
             return
+        self._check(content, meta.sender)
         if isinstance(content, Abort):
             self._finish(NcAdmmStop.ABORTED)
             for address in self.peers:
@@ -207,9 +208,32 @@ class NcAdmmAgent:
             return
         phase = 2 * content.iteration + isinstance(content, Consensus)
         if not self._phase <= phase <= self._phase + 2:   # each phase's message comes once, at most one ahead
-            raise RefusedMessage(f"{meta.sender} sent phase {phase} during phase {self._phase}")
+            raise MessageRejected(f"{meta.sender} sent phase {phase} during phase {self._phase}")
         self._inbox.setdefault(phase, {})[meta.sender] = content
         await self._advance(carrier)
+
+    def _check(self, content: Any, sender: str) -> None:
+        """A neighbour's message: an iteration >= 1, inputs of shape (H, m) and finite, flood shares
+        (k, N, 2) >= 0 (NaN: unknown), a finite clock."""
+        if not isinstance(content, (Opinion, Consensus, Abort)):
+            raise MessageRejected(f"agent {self.index}: unexpected message {type(content).__name__} from {sender}")
+        if content.iteration < 1:
+            raise MessageRejected(f"iteration: {sender} sent iteration {content.iteration}, expected >= 1")
+        if isinstance(content, Abort):
+            return
+        shape = (self.problem.horizon, self.problem.dim)
+        arrays = {"opinion": content.opinion, "own": content.own} if isinstance(content, Opinion) else {"z": content.z}
+        for name, array in arrays.items():
+            if array.shape != shape or not np.all(np.isfinite(array)):
+                raise MessageRejected(f"{name}: {sender} sent shape {array.shape}, expected finite values of "
+                                      f"shape {shape}")
+        flood = content.flood
+        if flood.ndim != 3 or flood.shape[1:] != (self.problem.n_agents, 2) or np.any(flood < 0) \
+                or np.any(np.isinf(flood)):
+            raise MessageRejected(f"flood: {sender} sent shape {flood.shape}, expected shares >= 0 (or NaN) of "
+                                  f"shape (k, {self.problem.n_agents}, 2)")
+        if not (math.isfinite(content.ready) and content.ready >= 0):
+            raise MessageRejected(f"ready: {sender} sent the clock {content.ready}, expected finite seconds >= 0")
 
     async def _advance(self, carrier: Carrier) -> None:
         """Run every phase whose messages have all arrived (a neighbour may be one phase ahead)."""

@@ -123,7 +123,7 @@ def obstacle_from_config(spec: Any, where: str) -> Obstacle:
             return DiscObstacle(centre=_key(spec, "centre"), radius=_key(spec, "radius"))
         if kind == "polygon":
             return PolygonObstacle(vertices=_key(spec, "vertices"))
-    except (ObstacleError, TypeError, ValueError) as error:
+    except (ObstacleError, TypeError, ValueError, OverflowError) as error:
         raise ObstacleError(f"{where}.{error}") from error
     raise ObstacleError(f"{where}.kind: expected 'disc' or 'polygon', got {kind!r}")
 

@@ -43,7 +43,7 @@ from dro_ros.trajectory.outcome import FleetResult, agent_names
 from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, require_agent
 from dro_ros.trajectory.stage import SolveResult
-from dro_ros.trajectory.sweep import Solutions, StageSolver, SweepAgent, run_sweep
+from dro_ros.trajectory.sweep import Solutions, StageSolver, SweepAgent, require_clock, run_sweep
 
 
 @wire_message("cds_sweep")
@@ -93,6 +93,7 @@ class PathSweepAgent(SweepAgent):
             await super().on_exchange_message(carrier, content, meta)
             return
         self._require_parent(meta, "provisional solutions")
+        require_clock(content.ready, meta)
         agents = self._checked(content.agents, content.inputs, self.problem.horizon, "provisional inputs", meta)
         self._provisional.update(zip(agents, content.inputs))
         if self.speculate and not self._acted and self.needs <= self.known.keys() | self._provisional.keys():

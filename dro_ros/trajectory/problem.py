@@ -39,6 +39,9 @@ from dro_ros.trajectory.obstacles import DiscObstacle, Obstacle, PolygonObstacle
 
 Coupling = Literal["collision", "ordering"]
 
+MAX_HORIZON = 100_000
+"""Largest H accepted: the stage problems grow with H (the thesis' largest is 1000)."""
+
 
 class ProblemError(ValueError):
     """Inconsistent problem data; the message names the offending field."""
@@ -107,8 +110,8 @@ class FleetProblem:
 
     def __post_init__(self) -> None:
         _require(self.dim in (1, 2, 3), "dim", f"must be 1, 2 or 3, got {self.dim}")
-        _require(int(self.horizon) == self.horizon and self.horizon >= 1, "horizon",
-                 f"must be a positive integer, got {self.horizon}")
+        _require(int(self.horizon) == self.horizon and 1 <= self.horizon <= MAX_HORIZON, "horizon",
+                 f"must be a positive integer up to {MAX_HORIZON}, got {self.horizon}")
         _require(np.isfinite(self.step) and self.step > 0, "step", f"must be positive, got {self.step}")
         initial = np.asarray(self.initial, dtype=float)
         _require(initial.ndim == 2 and initial.shape[1] == 2 * self.dim and initial.shape[0] >= 1, "initial",

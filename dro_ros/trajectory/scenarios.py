@@ -31,6 +31,7 @@ weight, velocity}` (the cost to go), `traffic` (positions (H+1, m) of robots out
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -40,8 +41,10 @@ import yaml
 
 from dro_ros.core.topology import Topology, TopologyError, unit_disk
 from dro_ros.trajectory.checker import require_feasible_data
+from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.obstacles import Obstacle, ObstacleError, obstacles_from_config
-from dro_ros.trajectory.problem import BallTerminal, FixedTerminal, FleetProblem, GoalTerminal, ProblemError, Terminal
+from dro_ros.trajectory.problem import (MAX_HORIZON, BallTerminal, FixedTerminal, FleetProblem, GoalTerminal,
+                                        ProblemError, Terminal)
 
 FORMATION_INITIAL = [  # eq. 5.14, agents 1..8
     (6.5, 1, 1, 1.5), (5, 1, 1, 1.3), (3, 1, 1, 1.2), (1, 1, 1, 1),
@@ -120,7 +123,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_from_config(config: dict[str, Any]) -> Scenario:
-    sweep = config.get("sweep") or {}
+    if not isinstance(config, dict):
+        raise ProblemError(f"scenario: expected a mapping, got {type(config).__name__}")
+    sweep = _mapping(config, "sweep")
     prediction = _number(sweep, "prediction", int, where="sweep") if "prediction" in sweep else None
     if prediction is not None and prediction < 1:
         raise ProblemError(f"sweep.prediction: expected a positive integer, got {prediction}")
@@ -131,29 +136,38 @@ def scenario_from_config(config: dict[str, Any]) -> Scenario:
                            limits=bool(config.get("limits", True)))
         return dataclasses.replace(scenario, prediction=prediction)
     dim, horizon = _number(config, "dim", int), _number(config, "horizon", int)
-    initial = np.asarray(_field(config, "initial"), dtype=float)
+    initial = _array(config, "initial", ndim=2)
     terminal = _field(config, "terminal")
     specs = terminal if isinstance(terminal, list) else [terminal] * len(initial)
     terminals = tuple(_terminal(spec, f"terminal[{k}]" if isinstance(terminal, list) else "terminal")
                       for k, spec in enumerate(specs))
+    traffic = config.get("traffic") or ()
+    if not isinstance(traffic, (list, tuple)):
+        raise ProblemError(f"traffic: expected a list of paths, got {type(traffic).__name__}")
+    duration = _number(config, "duration", float)
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise ProblemError(f"horizon: must be a positive integer up to {MAX_HORIZON}, got {horizon}")
+    if duration <= 0:
+        raise ProblemError(f"duration: must be positive, got {duration}")
     problem = FleetProblem(
-        dim=dim, horizon=horizon, step=_number(config, "duration", float) / horizon, initial=initial,
+        dim=dim, horizon=horizon, step=duration / horizon, initial=initial,
         terminals=terminals, r_min=_number(config, "r_min", float), coupling=config.get("coupling", "collision"),
         max_speed=_optional(config, "max_speed"), max_input=_optional(config, "max_input"),
         name=str(config.get("name", "fleet")), obstacles=_obstacles(config), clearance=_optional(config, "clearance"),
-        traffic=tuple(np.asarray(p, dtype=float) for p in config.get("traffic") or ()),
+        traffic=tuple(_array({f"traffic[{k}]": path}, f"traffic[{k}]") for k, path in enumerate(traffic)),
         traffic_separation=_optional(config, "traffic_separation"),
         separation=config.get("separation", "samples"))
-    path = tuple(int(v) for v in sweep["path"]) if "path" in sweep else None
+    path = tuple(_index(v, f"sweep.path[{k}]") for k, v in enumerate(_list(sweep, "path", "sweep"))) \
+        if "path" in sweep else None
     return Scenario(problem, _graph(config, problem), path=path,
-                    root=int(sweep["root"]) if "root" in sweep else None, eas=config.get("eas"),
+                    root=_index(sweep["root"], "sweep.root") if "root" in sweep else None, eas=_eas(config),
                     prediction=prediction, guess=_guess(config, problem))
 
 
 def _guess(config: dict[str, Any], problem: FleetProblem) -> np.ndarray | None:
     if config.get("guess") is None:
         return None
-    guess = np.asarray(config["guess"], dtype=float)
+    guess = _array(config, "guess")
     shape = (problem.n_agents, problem.horizon, problem.dim)
     if guess.shape != shape or not np.all(np.isfinite(guess)):
         raise ProblemError(f"guess: expected finite inputs of shape {shape}, got {guess.shape}")
@@ -167,13 +181,34 @@ def _obstacles(config: dict[str, Any]) -> tuple[Obstacle, ...]:
         raise ProblemError(str(error)) from error
 
 
+def _eas(config: dict[str, Any]) -> dict[str, float] | None:
+    """The `eas:` settings, checked as `EasParameters` checks them."""
+    if config.get("eas") is None:
+        return None
+    eas = _mapping(config, "eas")
+    known = [f.name for f in dataclasses.fields(EasParameters)]
+    for key, value in eas.items():
+        if key not in known:
+            raise ProblemError(f"eas.{key}: unknown setting (expected one of {', '.join(known)})")
+        if not (value is None and key == "delta_bar"):
+            _number(eas, key, int if key in ("n_iter", "max_rounds") else float, where="eas")
+    try:
+        EasParameters(**eas)
+    except ValueError as error:
+        raise ProblemError(f"eas.{error}") from None
+    return eas
+
+
 def _graph(config: dict[str, Any], problem: FleetProblem) -> Topology:
-    communication = _field(config, "communication")
+    communication = _mapping(config, "communication")
     try:
         if "radius" in communication:
-            return unit_disk(problem.initial[:, :problem.dim], float(communication["radius"]))
+            return unit_disk(problem.initial[:, :problem.dim], _number(communication, "radius", float,
+                                                                       where="communication"))
         if "edges" in communication:
-            return Topology.from_edges(problem.n_agents, [tuple(e) for e in communication["edges"]])
+            edges = _list(communication, "edges", "communication")
+            return Topology.from_edges(problem.n_agents, [_edge(e, f"communication.edges[{k}]")
+                                                          for k, e in enumerate(edges)])
     except TopologyError as error:
         raise ProblemError(f"communication: {error}") from error
     raise ProblemError("communication: expected {radius: r} or {edges: [[i, j], ...]}")
@@ -184,13 +219,13 @@ def _terminal(spec: Any, where: str) -> Terminal:
         raise ProblemError(f"{where}: expected a mapping, got {spec!r}")
     kind = spec.get("kind")
     if kind == "ball":
-        return BallTerminal(centre=_field(spec, "centre", where), radius=_number(spec, "radius", float, where=where),
-                            velocity=_field(spec, "velocity", where))
+        return BallTerminal(centre=_array(spec, "centre", where), radius=_number(spec, "radius", float, where=where),
+                            velocity=_array(spec, "velocity", where))
     if kind == "fixed":
-        return FixedTerminal(position=_field(spec, "position", where), velocity=_field(spec, "velocity", where))
+        return FixedTerminal(position=_array(spec, "position", where), velocity=_array(spec, "velocity", where))
     if kind == "goal":
-        return GoalTerminal(target=_field(spec, "target", where), weight=_number(spec, "weight", float, where=where),
-                            velocity=_field(spec, "velocity", where))
+        return GoalTerminal(target=_array(spec, "target", where), weight=_number(spec, "weight", float, where=where),
+                            velocity=_array(spec, "velocity", where))
     raise ProblemError(f"{where}.kind: expected 'ball', 'fixed' or 'goal', got {kind!r}")
 
 
@@ -204,9 +239,63 @@ def _number(mapping: dict[str, Any], key: str, kind: type, default: Any = None, 
     if key not in mapping and default is not None:
         return default
     value = _field(mapping, key, where)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProblemError(f"{where + '.' if where else ''}{key}: expected {kind.__name__}, got {value!r}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:   # an integer beyond float's range
+        finite = False
+    if not finite:
+        raise ProblemError(f"{where + '.' if where else ''}{key}: expected a finite number, got {value!r}")
+    if kind is int and value != int(value):
         raise ProblemError(f"{where + '.' if where else ''}{key}: expected {kind.__name__}, got {value!r}")
     return kind(value)
+
+
+def _array(mapping: dict[str, Any], key: str, where: str = "", ndim: int | None = None) -> np.ndarray:
+    """A (nested) list of numbers as a float array (of `ndim` dimensions if given); the problem's own checks
+    then test its shape."""
+    value = _field(mapping, key, where)
+    if isinstance(value, (str, bytes, dict)):
+        raise ProblemError(f"{where + '.' if where else ''}{key}: expected a list of numbers, got {value!r}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise ProblemError(f"{where + '.' if where else ''}{key}: expected numbers in rows of equal length, "
+                           f"got {value!r}") from None
+    if ndim is not None and array.ndim != ndim:
+        raise ProblemError(f"{where + '.' if where else ''}{key}: expected {ndim} levels of lists, got {value!r}")
+    if not np.all(np.isfinite(array)):
+        raise ProblemError(f"{where + '.' if where else ''}{key}: contains a non-finite value")
+    return array
+
+
+def _mapping(config: dict[str, Any], key: str) -> dict[str, Any]:
+    """An optional section (`{}` when absent)."""
+    value = config.get(key) or {}
+    if not isinstance(value, dict):
+        raise ProblemError(f"{key}: expected a mapping, got {value!r}")
+    return value
+
+
+def _list(mapping: dict[str, Any], key: str, where: str) -> list:
+    value = mapping[key]
+    if not isinstance(value, (list, tuple)):
+        raise ProblemError(f"{where}.{key}: expected a list, got {value!r}")
+    return value
+
+
+def _index(value: Any, where: str) -> int:
+    """An integer; the graph and the sweep check its range."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ProblemError(f"{where}: expected an agent index, got {value!r}")
+    return value
+
+
+def _edge(value: Any, where: str) -> tuple[int, int]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ProblemError(f"{where}: expected a pair [i, j], got {value!r}")
+    return int(_index(value[0], where)), int(_index(value[1], where))
 
 
 def _optional(mapping: dict[str, Any], key: str) -> float | None:

@@ -28,12 +28,13 @@ the agents downstream keep waiting for their parent (`waiting_for`), so an in-pr
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta
+from dro_ros.core.carrier import Carrier, MessageMeta, MessageRejected
 from dro_ros.core.codec import FloatArray, IntArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.core.topology import Topology
@@ -228,7 +229,7 @@ class SweepAgent:
 
     async def on_exchange_message(self, carrier: Carrier, content: Any, meta: MessageMeta) -> None:
         if not isinstance(content, Solutions):
-            raise ValueError(f"agent {self.me}: unexpected message {meta.type} from {meta.sender}")
+            raise MessageRejected(f"agent {self.me}: unexpected message {meta.type} from {meta.sender}")
         self._accept(content, meta)
         if self.failure is None:
             self._relay(carrier, content)
@@ -238,6 +239,7 @@ class SweepAgent:
     def _accept(self, content: Solutions, meta: MessageMeta) -> None:
         """Check a message from the parent and store its solutions (and predictions)."""
         self._require_parent(meta, "solutions")
+        require_clock(content.ready, meta)
         agents = self._checked(content.agents, content.inputs, self.problem.horizon, "inputs", meta)
         predicted = self._checked(content.predicted_agents, content.predicted_inputs,
                                   self.problem.horizon // (self.prediction or 1), "predicted inputs", meta)
@@ -248,20 +250,22 @@ class SweepAgent:
 
     def _require_parent(self, meta: MessageMeta, what: str) -> None:
         if self.parent is None or meta.sender != self.names[self.parent]:
-            raise ValueError(f"agent {self.me}: {what} from {meta.sender}, which is not its parent")
+            raise MessageRejected(f"agent {self.me}: {what} from {meta.sender}, which is not its parent")
 
     def _checked(self, agents: np.ndarray, inputs: np.ndarray, steps: int, what: str, meta: MessageMeta) -> list[int]:
         """The agents of a message's (agents, inputs) pair, after checking that they exist and that the inputs
         are finite with shape (len(agents), steps, m); an empty pair passes."""
+        if agents.ndim > 1:
+            raise MessageRejected(f"agent {self.me}: {meta.sender} sent {what} for agents of shape {agents.shape}")
         listed = [int(a) for a in np.atleast_1d(agents)]
         if not listed:
             return listed
         if not all(0 <= a < self.problem.n_agents for a in listed):
-            raise ValueError(f"agent {self.me}: {meta.sender} sent {what} for unknown agents {listed}")
+            raise MessageRejected(f"agent {self.me}: {meta.sender} sent {what} for unknown agents {listed}")
         shape = (len(listed), steps, self.problem.dim)
         if inputs.shape != shape or not np.all(np.isfinite(inputs)):
-            raise ValueError(f"agent {self.me}: {what} from {meta.sender} have shape {inputs.shape}, "
-                             f"expected finite values of shape {shape}")
+            raise MessageRejected(f"agent {self.me}: {what} from {meta.sender} have shape {inputs.shape}, "
+                                  f"expected finite values of shape {shape}")
         return listed
 
     def _relay(self, carrier: Carrier, content: Solutions) -> None:
@@ -332,6 +336,12 @@ class SweepAgent:
         return AgentOutcome(agent=self.me, inputs=self.known.get(self.me), critical_path=self.clock.ready,
                             compute=self.clock.spent, solves=len(self.rows), failure=self.failure,
                             details={"stages": self.rows, "arrivals": self.arrivals})
+
+
+def require_clock(ready: float, meta: MessageMeta) -> None:
+    """A received critical-path clock (`ready`, seconds) is finite and >= 0."""
+    if not (math.isfinite(ready) and ready >= 0):
+        raise MessageRejected(f"ready: {meta.sender} sent the clock {ready}, expected finite seconds >= 0")
 
 
 def run_sweep(algorithm: str, problem: FleetProblem, graph: Topology, agents: list[SweepAgent], rounds: int,

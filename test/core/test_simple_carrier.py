@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from dro_ros.core.carrier import Limits, RefusedMessage, ReplyTimeout, UnknownReceiverError
-from dro_ros.core.codec import FloatArray, wire_message
+from dro_ros.core.carrier import Limits, MessageRejected, ReplyTimeout, UnknownReceiverError
+from dro_ros.core.codec import FloatArray, encode, wire_message
 from dro_ros.core.report import RunStatus
 from dro_ros.core.simple import ActorContainer, NetworkModel, SimpleCarrier, cid, run_in_process
 from dro_ros.core.topology import ring
@@ -148,7 +148,8 @@ def test_a_malformed_network_message_is_dropped_and_counted():
     async def scenario():
         container = ActorContainer()
         receiver = SimpleCarrier(container, Recorder())
-        wire = WireMessage(sender="x", receiver=receiver.address, algorithm="carrier_test",
+        sender = SimpleCarrier(container, Recorder())
+        wire = WireMessage(sender=sender.address, receiver=receiver.address, algorithm="carrier_test",
                            problem_id=container.problem_id, type="carrier_test/Note", message_id=1)
         receiver._receive(wire, 0)  # as if it came off the network: payload fields missing
         return receiver
@@ -161,12 +162,13 @@ def test_a_message_the_protocol_refuses_is_counted_and_the_run_goes_on():
     class Picky(Recorder):
         def on_exchange_message(self, carrier, content, meta):
             if content.iteration > 0:
-                raise RefusedMessage(f"{meta.sender} is ahead")
+                raise MessageRejected(f"{meta.sender} is ahead")
             super().on_exchange_message(carrier, content, meta)
 
     async def scenario():
         container = ActorContainer()
         receiver = SimpleCarrier(container, Picky())
+        SimpleCarrier(container, Recorder(), "x")   # the sender, a member of the run
         for iteration in (0, 5):
             receiver._receive(encode_note(iteration, receiver, container), 0)
         await asyncio.sleep(0)
@@ -180,6 +182,7 @@ def test_an_inbox_over_its_limit_sheds_the_newest_messages_of_that_sender():
     async def scenario():
         container = ActorContainer()
         receiver = SimpleCarrier(container, Recorder())
+        SimpleCarrier(container, Recorder(), "x")   # the sender, a member of the run
         receiver.limits = Limits(inbox=3)
         for iteration in range(5):   # queued in one go: the worker runs only after this loop yields
             receiver._receive(encode_note(iteration, receiver, container), 0)
@@ -191,10 +194,21 @@ def test_an_inbox_over_its_limit_sheds_the_newest_messages_of_that_sender():
 
 
 def encode_note(iteration, receiver, container):
-    from dro_ros.core.codec import encode
-
     return encode(Note(iteration, np.zeros(2)), sender="x", receiver=receiver.address,
                   problem_id=container.problem_id, message_id=iteration + 1)
+
+
+def test_a_message_from_outside_the_run_is_dropped_and_counted():
+    async def scenario():
+        container = ActorContainer()
+        receiver = SimpleCarrier(container, Recorder())
+        wire = encode(Note(iteration=0, data=np.ones(1)), sender="intruder", receiver=receiver.address, problem_id=container.problem_id,
+                      message_id=1)
+        receiver._receive(wire, 0)
+        return receiver
+    receiver = run(scenario())
+    assert receiver.stats.rejected == 1 and "'intruder' is not another member" in receiver.stats.reject_reasons[0]
+    assert receiver.agent.received == []
 
 
 class Crasher:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta
+from dro_ros.core.carrier import Carrier, MessageMeta, MessageRejected
 from dro_ros.resource.admm.coordinator import AdmmStatus, LocalSolution, LocalStep, RunEnded
 
 
@@ -39,11 +39,16 @@ class LocalActor:
         if isinstance(content, LocalStep):
             carrier.reply_to_other(self._step(content), meta)
         elif isinstance(content, RunEnded):  # the coordinator's answer: the best iterate, this actor's part
+            if content.status not in {s.value for s in AdmmStatus}:
+                raise MessageRejected(f"status: {meta.sender} ended the run with the unknown status {content.status!r}")
             self.status, self.reason = AdmmStatus(content.status), content.reason
             if content.x.shape == self.x.shape:
                 self.x = content.x
 
     def _step(self, step: LocalStep) -> LocalSolution:
+        if not (np.all(np.isfinite(step.point)) and np.isfinite(step.rho) and step.rho > 0):
+            raise MessageRejected(f"point, rho: a local step needs a finite point and a finite rho > 0, got rho "
+                                  f"{step.rho}")
         if step.point.shape != self.x.shape:
             return LocalSolution(step.iteration, np.zeros(0), 0.0, False,
                                  f"{self.dimension_label}: has {self.x.size} outputs, the coordinator's target "

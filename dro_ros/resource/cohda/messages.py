@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dro_ros.core.carrier import MessageRejected
 from dro_ros.core.codec import FloatArray, IntArray, wire_message
 from dro_ros.resource.cohda.configuration import Configuration
 
@@ -61,19 +62,19 @@ def pack(config: Configuration, best: Configuration) -> tuple[np.ndarray, np.nda
 def unpack(message: Update, q: int, sender: str) -> tuple[Configuration, Configuration]:
     """(Sigma_k, Sigma*_k) of an `Update`, checking shapes, order and finiteness (errors name the field)."""
     states, schedules, terms, split = message.states, message.schedules, message.terms, message.perceived
-    k = len(states)
+    k = len(states) if states.ndim else 0
     if states.shape != (k, 2) or schedules.shape != (k, q) or terms.shape != (k, 2):
-        raise ValueError(f"update from {sender}: states/schedules/terms: shapes {states.shape}, "
-                         f"{schedules.shape}, {terms.shape} do not describe {k} states of {q} intervals")
+        raise MessageRejected(f"update from {sender}: states/schedules/terms: shapes {states.shape}, "
+                              f"{schedules.shape}, {terms.shape} do not describe {k} states of {q} intervals")
     if not 0 <= split <= k:
-        raise ValueError(f"update from {sender}: perceived: {split} is not within 0..{k}")
+        raise MessageRejected(f"update from {sender}: perceived: {split} is not within 0..{k}")
     if not (_finite(schedules) and _finite(terms)):
-        raise ValueError(f"update from {sender}: schedules/terms: not finite")
+        raise MessageRejected(f"update from {sender}: schedules/terms: not finite")
     ids, counters = states[:, 0].copy(), states[:, 1].copy()
     increasing = ids[1:] > ids[:-1]
     for which, part in (("Sigma_i", slice(0, max(split - 1, 0))), ("Sigma*_i", slice(split, None))):
         if not increasing[part].all():
-            raise ValueError(f"update from {sender}: states: agent ids of {which} are not strictly increasing")
+            raise MessageRejected(f"update from {sender}: states: agent ids of {which} are not strictly increasing")
     config = Configuration(ids[:split], counters[:split], schedules[:split], terms[:split])
     best = config if split == k else Configuration(ids[split:], counters[split:], schedules[split:], terms[split:])
     return config, best

@@ -37,7 +37,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from dro_ros.core.carrier import Carrier, MessageMeta, TimerHandle
+from dro_ros.core.carrier import Carrier, MessageMeta, MessageRejected, TimerHandle
 from dro_ros.resource.cohda.configuration import Configuration, Objective, PerformanceFunction, TargetParams, equal
 from dro_ros.resource.cohda.messages import Start, Update, pack, unpack
 from dro_ros.resource.termination import Credit, Stop, WeightThrowing
@@ -133,6 +133,9 @@ class CohdaParticipant:
                 self._stop(carrier, content.reason, sender)
                 return
             if isinstance(content, Start):
+                if meta is None and self.status is not CohdaStatus.IDLE:
+                    raise ValueError(f"participant {self.participant_id}: its own start: it already joined a run "
+                                     f"through an update that arrived before it started")
                 self._join(content.target, content.weights, content.detect_termination, sender)
                 if self._detector is not None:
                     self._detector.start_as_root()
@@ -144,6 +147,8 @@ class CohdaParticipant:
                 self._detector.on_credit(sender, content.credit)
             else:
                 return
+        except MessageRejected:
+            raise
         except ValueError as error:
             self._fail(carrier, error)
             raise
@@ -151,18 +156,29 @@ class CohdaParticipant:
 
     # --- the three steps -------------------------------------------------------------------------
     def _on_update(self, carrier: Carrier, message: Update, sender: str) -> None:
-        if self.status is CohdaStatus.IDLE:
-            if message.target.shape[:1] != (2,):
-                raise ValueError(f"update from {sender}: target: expected shape (2, q), got {message.target.shape}")
-            self._join(message.target[0], message.target[1], bool(message.credit), sender)
+        """Every check of the message comes before the first change of this agent's state."""
+        joining = self.status is CohdaStatus.IDLE
+        if joining:
+            if message.target.ndim != 2 or message.target.shape[0] != 2:
+                raise MessageRejected(f"update from {sender}: target: expected shape (2, q), "
+                                      f"got {message.target.shape}")
+            try:
+                params = checked_target(message.target[0], message.target[1], f"update from {sender}")
+            except ValueError as error:
+                raise MessageRejected(str(error)) from None
+            if self.fixed_schedules is not None and self.fixed_schedules.shape[1] != len(params.schedule):
+                raise MessageRejected(f"update from {sender}: target: {len(params.schedule)} values, this "
+                                      f"participant's schedules have {self.fixed_schedules.shape[1]}")
         elif not equal(message.target, self._wire_target):
-            raise ValueError(f"update from {sender}: target: differs from the run's target")
-        if (self._detector is not None) != bool(message.credit):
-            raise ValueError(f"update from {sender}: credit: termination detection is "
-                             f"{'on' if self._detector else 'off'} in this run")
+            raise MessageRejected(f"update from {sender}: target: differs from the run's target")
+        elif (self._detector is not None) != bool(message.credit):
+            raise MessageRejected(f"update from {sender}: credit: termination detection is "
+                                  f"{'on' if self._detector else 'off'} in this run")
+        config, best = unpack(message, message.target.shape[1], sender)
+        if joining:
+            self._join(message.target[0], message.target[1], bool(message.credit), sender)
         if self._detector is not None:
             self._detector.on_basic(sender, message.credit)
-        config, best = unpack(message, len(self._wire_target[0]), sender)
         if not self._perceive(config, best):
             return
         if self.reaction_delay == 0:
@@ -246,7 +262,7 @@ class CohdaParticipant:
     # --- joining, inputs -------------------------------------------------------------------------
     def _join(self, target: np.ndarray, weights: np.ndarray, detect: bool, sender: str) -> None:
         if self.status is not CohdaStatus.IDLE:
-            raise ValueError(f"participant {self.participant_id}: start from {sender}: already running")
+            raise MessageRejected(f"participant {self.participant_id}: start from {sender}: already running")
         params = checked_target(target, weights, f"participant {self.participant_id}: start from {sender}")
         self.objective = Objective(params, self.performance)
         self.memory.target_params = params
