@@ -38,13 +38,26 @@ def test_a_time_limit_keeps_the_incumbent_and_reports_its_gap(hard_problem):
     assert result.gap is not None and 0.001 < result.gap < 0.2
 
 
+class CancelledAfterStart(threading.Event):
+    """Set from a timer thread `delay` seconds after the solve first looks at it (right after the model's
+    build, whose time varies with the machine's load)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay, self.timer = delay, None
+
+    def is_set(self) -> bool:
+        if self.timer is None:
+            self.timer = threading.Timer(self.delay, self.set)
+            self.timer.start()
+        return super().is_set()
+
+
 def test_cancelling_from_another_thread_stops_the_solve_and_keeps_the_incumbent(hard_problem, solver):
-    cancel = threading.Event()
-    timer = threading.Timer(2.0, cancel.set)  # after the build (about 1 s on a loaded machine)
-    timer.start()
+    cancel = CancelledAfterStart(1.0)
     started = time.perf_counter()
     result = solve(hard_problem, "tv", SolveOptions(solver=solver, time_limit=60, cancel=cancel))
-    timer.cancel()
+    cancel.timer.cancel()
     assert result.status is SolveStatus.CANCELLED
     assert time.perf_counter() - started < 15
     assert result.schedule is not None and len(result.schedule.computes) >= 24
