@@ -125,7 +125,7 @@ def refused(outcomes, kind):
     return sum(o.report["traffic"]["rejected_by"].get(kind, 0) for o in outcomes)
 
 
-def test_with_a_fleet_key_forged_unsigned_and_replayed_envelopes_are_refused_and_the_result_is_unchanged(
+def test_with_a_fleet_key_forged_and_unsigned_envelopes_are_refused_and_replays_leave_the_result_unchanged(
         monkeypatch):
     env = {**isolated_ros_env(), KEY_ENV: KEY}
 
@@ -137,7 +137,10 @@ def test_with_a_fleet_key_forged_unsigned_and_replayed_envelopes_are_refused_and
     outcomes = run_attacked(forge, replay=True, env=env, monkeypatch=monkeypatch)
     assert [o.report["result"]["value"][0] for o in outcomes] == undisturbed()
     assert refused(outcomes, "unsigned") > 0 and refused(outcomes, "forged") > 0
-    assert refused(outcomes, "replayed") > 0, [o.report["traffic"]["rejected_by"] for o in outcomes]
+    # Replays: the intruder re-publishes the genuine envelopes it captures, but whether any is captured and
+    # re-published while the short run still listens depends on DDS discovery timing (this assertion failed
+    # 2 of 5 runs), so here they must only leave the result unchanged (above); the replay window itself is
+    # tested deterministically in test/core/test_auth.py.
     assert "dropped incoming message (forged)" in outcomes[0].stderr
 
 
