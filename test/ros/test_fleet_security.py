@@ -139,7 +139,7 @@ def test_with_a_fleet_key_forged_and_unsigned_envelopes_are_refused_and_replays_
     assert refused(outcomes, "unsigned") > 0 and refused(outcomes, "forged") > 0
     # Replays: the intruder re-publishes the genuine envelopes it captures, but whether any is captured and
     # re-published while the short run still listens depends on DDS discovery timing (this assertion failed
-    # 2 of 5 runs), so here they must only leave the result unchanged (above); the replay window itself is
+    # 2 of 6 runs), so here they must only leave the result unchanged (above); the replay window itself is
     # tested deterministically in test/core/test_auth.py.
     assert "dropped incoming message (forged)" in outcomes[0].stderr
 
