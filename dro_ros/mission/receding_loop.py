@@ -321,14 +321,15 @@ class RecedingLoop:
         posed = [self._pose(run_id, robots, states[robots], switch, measured_at, positions) for robots in parts]
         deadline = None if switch is None else switch - self.port.lead
         requests = [request for request in posed if isinstance(request, WindowRequest)]
-        solved = dict(zip(map(id, requests), self.port.solve(requests, deadline)))
+        solved = iter(self.port.solve(requests, deadline))   # one result per request, in order
         accepted: dict[int, Plan] = {}
         for request in posed:
             if isinstance(request, PartOutcome):   # its window could not be posed
                 replan.parts.append(request)
                 continue
-            outcome, plans = self._outcome(request, solved[id(request)], deadline, measured_at)
-            found = solved[id(request)].silent
+            result = next(solved)
+            outcome, plans = self._outcome(request, result, deadline, measured_at)
+            found = result.silent
             if found:   # found silent by this replan's window: it stalled on them (step 1)
                 replan.stalled_on = sorted(set(replan.stalled_on) | found)
                 self.dropped |= found
