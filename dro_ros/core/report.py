@@ -32,6 +32,7 @@ class RunReport:
     failures: dict[str, str]
     traffic: dict[str, TrafficStats]
     simulated_time: float = 0.0
+    contact_time: float = 0.0   # s until every neighbour was heard (the ROS carrier's handshake)
 
     @property
     def ok(self) -> bool:

@@ -29,6 +29,13 @@ default the agent process's start) or lost (seeded `drop_probability`) is droppe
 `stats.dropped`; otherwise it is published after the drawn `delay`. A message arriving while this
 carrier's own links are cut is dropped too. The handshake's `Hello`s go through the same links.
 
+Endpoints kept from run to run (`Links`): a lifecycle `agent_node` plans many runs (a receding-horizon
+mission is one per window), so its inbox subscription and its publishers belong to the node's `Links`, not
+to a run's carrier: they are created once and stay matched, and a run starts without DDS discovery. The
+links hand each envelope to the attached carrier when it names that carrier's run (`problem_id`) and hold
+a bounded number of others, so a neighbour that starts the next run first is heard once this node's
+carrier for it attaches; the rest are dropped then.
+
 Start-up handshake: a VOLATILE reader that matches a writer late skips what was written before, so a
 matched publisher alone does not prove delivery. Each carrier repeats `Hello(heard=...)` to every
 neighbour until that neighbour answers `heard=True` (it has received from us, so its reader is matched to
@@ -43,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -84,15 +92,79 @@ def inbox_topic(address: str) -> str:
     return f"/{address}/dro/inbox"
 
 
+class Links:
+    """An agent's DDS endpoints, kept by its node across runs (module docstring): the inbox subscription on
+    `/<address>/dro/inbox` and one publisher per receiver. At most one carrier is attached at a time;
+    envelopes of another run wait in `early` (at most `early_limit`, the oldest dropped first) until a
+    carrier of their run attaches."""
+
+    def __init__(self, node: Node, address: str, early_limit: int = 1024) -> None:
+        self.node = node
+        self.address = address
+        self.publishers: dict[str, Publisher] = {}
+        self.early: deque[Envelope] = deque(maxlen=early_limit)
+        self._carrier: "RosCarrier | None" = None
+        self._lock = threading.Lock()
+        # No QoS event handlers: rclpy's executor crashes (InvalidHandle, in its spin thread) when an event
+        # handler is destroyed while it waits.
+        self.subscription = node.create_subscription(Envelope, inbox_topic(address), self._on_envelope, INBOX_QOS,
+                                                     event_callbacks=SubscriptionEventCallbacks(
+                                                         use_default_callbacks=False))
+
+    def publisher(self, receiver: str) -> Publisher:
+        publisher = self.publishers.get(receiver)
+        if publisher is None:
+            publisher = self.publishers[receiver] = self.node.create_publisher(
+                Envelope, inbox_topic(receiver), INBOX_QOS,
+                event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
+        return publisher
+
+    def attach(self, carrier: "RosCarrier") -> None:
+        """Route this address's envelopes to `carrier`, first those of its run that came early, in order;
+        the other early ones are dropped."""
+        with self._lock:
+            self._carrier = carrier
+            early, self.early = list(self.early), deque(maxlen=self.early.maxlen)
+            for message in early:
+                if message.problem_id == carrier.problem_id:
+                    carrier.admit(message)
+
+    def detach(self, carrier: "RosCarrier") -> None:
+        with self._lock:
+            if self._carrier is carrier:
+                self._carrier = None
+
+    def close(self) -> None:
+        """Destroy the endpoints (the node lives on)."""
+        with self._lock:
+            self._carrier = None
+            self.early.clear()
+        self.node.destroy_subscription(self.subscription)
+        for publisher in self.publishers.values():
+            self.node.destroy_publisher(publisher)
+        self.publishers.clear()
+
+    def _on_envelope(self, message: Envelope) -> None:
+        """Executor thread: to the attached carrier if the envelope is of its run, else into `early`."""
+        with self._lock:
+            carrier = self._carrier
+            if carrier is not None and message.problem_id == carrier.problem_id:
+                carrier.admit(message)
+            else:
+                self.early.append(message)
+
+
 class RosCarrier(CarrierBase):
     """One agent on its own node; `fleet` lists every address of the run (neighbours and others);
     `membership` is the fleet's name and key."""
 
     def __init__(self, node: Node, agent: Agent, address: str, neighbours: list[str], fleet: list[str],
                  problem_id: str, loop: asyncio.AbstractEventLoop, *, membership: Membership,
-                 limits: Limits = Limits(), network: NetworkModel | None = None, origin: float | None = None) -> None:
+                 limits: Limits = Limits(), network: NetworkModel | None = None, origin: float | None = None,
+                 links: Links | None = None) -> None:
         """`network`: simulated link faults (module docstring), timed from `origin` (`time.monotonic()`;
-        default: this process's start, `PROCESS_START`)."""
+        default: this process's start, `PROCESS_START`). `links`: the node's endpoints, kept after this
+        run (module docstring); without, the carrier creates its own and destroys them on `close`."""
         super().__init__(agent, address, problem_id)
         unknown = sorted(set(neighbours) - set(fleet))
         if unknown:
@@ -117,12 +189,12 @@ class RosCarrier(CarrierBase):
         self._confirmed: set[str] = set()  # neighbours that received from us
         self._held: list[tuple[Any, MessageMeta]] = []
         self._backlog: dict[str, deque[Envelope]] = {}
-        self._publishers = {n: self._publisher(n) for n in self.neighbours}
-        # No QoS event handlers on a run's entities: rclpy's executor crashes (InvalidHandle, in its spin
-        # thread) when an event handler is destroyed while it waits, and a lifecycle node outlives its runs.
-        self.subscription = node.create_subscription(Envelope, inbox_topic(address), self._on_envelope, INBOX_QOS,
-                                                     event_callbacks=SubscriptionEventCallbacks(
-                                                         use_default_callbacks=False))
+        if links is not None and links.address != address:
+            raise ValueError(f"{address}: links of {links.address!r}")
+        self._own_links = links is None
+        self.links = Links(node, address) if links is None else links
+        self._publishers = {n: self.links.publisher(n) for n in self.neighbours}  # this run's receivers
+        self.links.attach(self)
 
     # --- verbs -----------------------------------------------------------------------------------
     def others(self) -> list[str]:
@@ -165,12 +237,11 @@ class RosCarrier(CarrierBase):
             p.wait_for_all_acked(Duration(seconds=0)) for p in self._publishers.values())
 
     def close(self) -> None:
-        """Leave the run: destroy this carrier's inbox subscription and publishers; the node lives on
-        (a lifecycle `agent_node` runs one carrier per planning run)."""
+        """Leave the run: detach from the links, and destroy them if this carrier created them."""
         self.closed = True
-        self.node.destroy_subscription(self.subscription)
-        for publisher in self._publishers.values():
-            self.node.destroy_publisher(publisher)
+        self.links.detach(self)
+        if self._own_links:
+            self.links.close()
         self._publishers.clear()
         self._backlog.clear()
 
@@ -183,10 +254,6 @@ class RosCarrier(CarrierBase):
             self._release_slot(meta.sender)   # its slot moves to the handler's queue
             super()._deliver(content, meta)
         self._held.clear()
-
-    def _publisher(self, receiver: str) -> Publisher:
-        return self.node.create_publisher(Envelope, inbox_topic(receiver), INBOX_QOS,
-                                          event_callbacks=PublisherEventCallbacks(use_default_callbacks=False))
 
     # --- transport hooks -------------------------------------------------------------------------
     def _known(self, receiver: str) -> bool:
@@ -219,7 +286,7 @@ class RosCarrier(CarrierBase):
         self.membership.seal(wire, self.epoch)
         publisher = self._publishers.get(wire.receiver)
         if publisher is None:
-            publisher = self._publishers[wire.receiver] = self._publisher(wire.receiver)
+            publisher = self._publishers[wire.receiver] = self.links.publisher(wire.receiver)
         message = to_ros(wire)
         backlog = self._backlog.get(wire.receiver)
         if backlog:
@@ -243,8 +310,8 @@ class RosCarrier(CarrierBase):
             except RCLError:
                 await asyncio.sleep(BACKLOG_RETRY_SECONDS)
 
-    def _on_envelope(self, message: Envelope) -> None:
-        """Executor thread: convert, admit (the `Gate`, then a slot of the sender's `limits.inbox`), and
+    def admit(self, message: Envelope) -> None:
+        """Executor thread (from `Links`): convert, admit (the `Gate`, then a slot of the sender's `limits.inbox`), and
         hand over to the asyncio loop."""
         if self.network is not None and self.network.cut(self.address, time.monotonic() - self.origin):
             with self._tally_lock:

@@ -138,14 +138,16 @@ async def run_carriers(carriers: list[RosCarrier], timeouts: Timeouts) -> RunRep
     """Steps 2-4 of the module docstring for carriers whose nodes are already spinning."""
     started = time.monotonic()
     missing = await _discover(carriers, timeouts.discovery)
+    contact_time = time.monotonic() - started
     if missing:
-        report = collect(carriers, RunStatus.NO_CONTACT, time.monotonic() - started)
+        report = collect(carriers, RunStatus.NO_CONTACT, contact_time)
         report.unfinished = missing
         return report
     for carrier in carriers:
         carrier.begin()
     status = await _until_finished(carriers, timeouts, started)
     report = collect(carriers, status, time.monotonic() - started)
+    report.contact_time = contact_time
     await _until_delivered(carriers, timeouts.linger)
     return report
 

@@ -53,7 +53,7 @@ from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.msg import TrajectoryPlan
 from dro_ros.core.simple import NetworkModel, Outage
 from dro_ros.mission.receding import RecedingError
-from dro_ros.ros.carrier import PROCESS_START, RosCarrier
+from dro_ros.ros.carrier import PROCESS_START, Links, RosCarrier
 from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, Announcement
 from dro_ros.ros.conversions import plan_to_msg
 from dro_ros.ros.qos import LATCHED
@@ -98,6 +98,7 @@ class AgentNode(LifecycleNode):
         self.runs = 0
         self.run: Future | None = None
         self.carrier: RosCarrier | None = None  # the current (or last) run's
+        self.links: Links | None = None  # the inbox and publishers every run uses (carrier.py)
         self.odom: np.ndarray | None = None
         self.create_service(StartPlan, "agent/start_plan", self._on_start_plan)
         self.create_service(Trigger, "agent/abort_plan", self._on_abort_plan)
@@ -124,6 +125,11 @@ class AgentNode(LifecycleNode):
             self._set_state(AgentState.UNCONFIGURED, error=str(error))
             return TransitionCallbackReturn.FAILURE
         self.spec = spec
+        if self.links is None:   # discovered now, before the first run
+            self.links = Links(self, spec.address)
+            for member in spec.fleet:
+                if member != spec.address:
+                    self.links.publisher(member)
         self._set_state(AgentState.INACTIVE)
         return TransitionCallbackReturn.SUCCESS
 
@@ -213,7 +219,8 @@ class AgentNode(LifecycleNode):
             agent, self.fresh_agent = self.fresh_agent or spec.build_agent(), None
         built = time.monotonic() - started
         carrier = RosCarrier(self, agent, spec.address, spec.neighbours, spec.fleet, run_id, self.loop,
-                             membership=self.membership, limits=Limits(**spec.limits), network=self._network(spec))
+                             membership=self.membership, limits=Limits(**spec.limits), network=self._network(spec),
+                             links=self.links)
         self.carrier = carrier
         try:
             report = await run_carriers([carrier], Timeouts(**spec.timeouts))
@@ -250,6 +257,7 @@ class AgentNode(LifecycleNode):
         state = AgentState.DONE if ok else AgentState.FAILED
         if ok:
             self.get_logger().info(f"run {run_id} done in {seconds:.2f} s (agent built in {built:.2f} s, "
+                                   f"neighbours heard after {report.contact_time:.2f} s, "
                                    f"critical path {outcome.get('critical_path', 0.0):.3f} s)")
         else:
             self.get_logger().error(f"run {run_id}: {report.status.value}"
