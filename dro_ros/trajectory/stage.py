@@ -360,11 +360,18 @@ class Stage:
         return np.asarray(self._evaluate(w, parameters)).ravel()
 
     def most_violated(self, w: np.ndarray, parameters: np.ndarray) -> str:
-        """The row of Q most violated at `w`, named by family, agents and step (the constraint a failed solve
-        could not meet, e.g. after a push); "" when no row is violated."""
+        """The constraint most violated at `w`: a row of Q named by family, agents and step, or the dynamics
+        of an agent at a step (the constraint a failed solve could not meet, e.g. after a push); "" when
+        none is violated."""
         values = self.inequality_values(w, parameters)
-        if not values.size or values.max() <= 0:
+        residuals = np.abs(np.asarray(self.base_functions()["g_eq"](w, parameters)).ravel())
+        worst = max(float(np.max(values, initial=0.0)), float(np.max(residuals, initial=0.0)))
+        if worst <= 0:
             return ""
+        if residuals.size and residuals.max() >= worst:   # x(t) = A x(t-1) + B u(t), blocks of 2m H rows
+            row, block = int(np.argmax(residuals)), 2 * self.problem.dim * self.problem.horizon
+            agent, step = self.free[row // block], (row % block) // (2 * self.problem.dim) + 1
+            return f"most violated: dynamics of agent {agent} at step {step}, by {residuals.max():.3g}"
         row = int(np.argmax(values))
         family = next(f for f in self.families if f.offset <= row < f.offset + f.rows)
         index, step = (int(v) for v in family.labels[row - family.offset])

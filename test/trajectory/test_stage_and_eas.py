@@ -69,6 +69,19 @@ def test_an_infeasible_working_set_proves_the_stage_infeasible(crossing):
     assert not result.ok
 
 
+def test_a_failed_point_names_the_constraint_it_violates_most_dynamics_included(crossing):
+    stage = Stage(crossing, range(4))
+    parameters = stage.parameters()
+    at_rest = stage.guess(parameters)
+    assert stage.most_violated(at_rest, parameters) == "most violated: terminal of agent 0 at step 40, by 32"
+    result = stage.solve(parameters)
+    drifted = result.primal.copy()
+    drifted[stage.w.numel() - 1] += 0.5    # the last state variable: agent 3's v_y at step H
+    assert stage.most_violated(drifted, parameters) == "most violated: dynamics of agent 3 at step 40, by 0.5"
+    solved = stage.most_violated(result.primal, parameters)
+    assert result.ok and (not solved or float(solved.rsplit(" ", 1)[1]) <= 1e-6)
+
+
 def _window(shift: float) -> FleetProblem:
     """Two agents to goal targets past a disc, one traffic robot crossing: a receding horizon's window, its
     window data (starts, targets, traffic path) moved by `shift`, the obstacle in place."""
