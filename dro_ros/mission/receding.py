@@ -12,8 +12,10 @@ measured states; it poses, per connected part C of the communication graph, the 
 over K = `steps` samples of the mission's step (`trajectory.problem.GoalTerminal`), and solves it with the
 same distributed algorithms as one-shot planning. The obstacle constraints hold at the samples only, so
 the window keeps a larger clearance, `sampled_clearance`, chosen so that the straight chord between two
-samples, at most v_bar t_s long, keeps the mission's clearance too. g_i is robot i's goal: its fixed
-terminal position, or the centre of its terminal disc. Because every window ends at rest, a committed plan can be followed past
+samples, at most v_bar t_s long, keeps the mission's clearance too. g_i is robot i's goal (its fixed
+terminal position, or the centre of its terminal disc) when the straight line to it is clear of the
+obstacles; otherwise a point of its shortest route around them, one window's reach ahead
+(`mission.route`), so that no obstacle face holds a robot in a local minimum of the cost to go. Because every window ends at rest, a committed plan can be followed past
 its end: the robot stays where the plan leaves it, clear of obstacles and of the others' plans. That is the
 fallback when a replan is late or fails (`mission.receding_loop`).
 """
@@ -25,6 +27,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from dro_ros.mission.route import route_target
 from dro_ros.trajectory.obstacles import DiscObstacle, distances
 from dro_ros.trajectory.problem import MAX_HORIZON, BallTerminal, FixedTerminal, FleetProblem
 
@@ -200,6 +203,17 @@ def goal_of(problem: FleetProblem, robot: int) -> np.ndarray:
     return terminal.target
 
 
+def window_target(mission: FleetProblem, horizon: RecedingHorizon, robot: int, start: np.ndarray) -> np.ndarray:
+    """What the window's cost to go pulls `robot` toward from `start`: its goal, or around the obstacles on the
+    way a point of its shortest route to the goal about one window's reach ahead (`mission.route`)."""
+    goal = goal_of(mission, robot)
+    if not mission.obstacles or mission.dim != 2:
+        return goal
+    reach = horizon.steps * mission.step * (mission.max_speed if mission.max_speed is not None else math.inf)
+    return route_target(start, goal, mission.obstacles, clearance=mission.clearance, margin=mission.r_min,
+                        reach=reach)
+
+
 def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[int], initial: np.ndarray,
                   traffic: list[np.ndarray], name: str, *, edges: list[tuple[int, int]],
                   eas: dict[str, float] | None = None, guess: np.ndarray | None = None) -> dict[str, Any]:
@@ -215,8 +229,8 @@ def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[
         "name": name, "dim": mission.dim, "horizon": horizon.steps, "duration": horizon.steps * mission.step,
         "r_min": _as_reached(mission.r_min, gaps), "coupling": mission.coupling, "max_speed": mission.max_speed,
         "max_input": mission.max_input, "initial": np.asarray(initial, dtype=float).tolist(),
-        "terminal": [{"kind": "goal", "target": goal_of(mission, i).tolist(), "weight": horizon.goal_weight,
-                      "velocity": [0.0] * mission.dim} for i in robots],
+        "terminal": [{"kind": "goal", "target": window_target(mission, horizon, i, start[k]).tolist(),
+                      "weight": horizon.goal_weight, "velocity": [0.0] * mission.dim} for k, i in enumerate(robots)],
         "communication": {"edges": [list(e) for e in edges]},
         "obstacles": [o.to_config() for o in mission.obstacles],
         "clearance": _as_reached(sampled_clearance(mission), distances(mission.obstacles, start),
