@@ -71,7 +71,7 @@ class DropoutInjector:
         self.lock = threading.Lock()
         self.events: list[tuple[float, str, Dropout, str, float]] = []  # (wall time, action, dropout, agent, origin)
         self.context = Context()
-        with _joined(processes.env):
+        with joined_domain(processes.env):
             rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
             self.node = rclpy.create_node(INJECTOR_NODE, context=self.context)
         self.node.create_subscription(String, DISTURBANCES_TOPIC, self._on_announcement, LATCHED)
@@ -130,7 +130,7 @@ class DropoutInjector:
 
 
 @contextmanager
-def _joined(env: dict[str, str]) -> Iterator[None]:
+def joined_domain(env: dict[str, str]) -> Iterator[None]:
     """This process in the fleet's DDS domain (`env`'s ROS_DOMAIN_ID and discovery range) while a context
     and its node are created; the environment is restored afterwards."""
     keys = ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")

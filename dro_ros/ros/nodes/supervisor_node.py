@@ -500,7 +500,7 @@ class SupervisorNode(Node):
             horizon, disturbances = receding_from_config(config, problem.n_agents, problem.dim)
             port = RosRecedingFleet(self.fleet, config, algorithm, stall=horizon.stall, lead=self.p["switch_lead"],
                                     first_timeout=self.settings.plan_timeout, mission_id=mission_id,
-                                    disturbances=disturbances)
+                                    disturbances=disturbances, odom_timeout=self.settings.odom_timeout)
             loop = RecedingLoop(problem, horizon, port, algorithm=algorithm, communication=config["communication"],
                                 eas=scenario.eas)
         except (RecedingError, ValueError) as error:
