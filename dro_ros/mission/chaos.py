@@ -2,7 +2,7 @@
 
 Run k of a suite with seed S draws its faults from `random.Random(f"{S}/{k}")` (`draw_faults`): between
 `faults_per_run` faults, each of a kind of `FAULT_KINDS`, on a robot among the fleet's, at a time in
-`window` seconds after the mission's first switch, lasting `durations` seconds:
+`window` seconds after the mission's first switch, lasting `durations` seconds (a push `push_durations`):
 
 - `kill`: the robot's agent process killed and started again after the duration (a scripted dropout,
   `mode: kill`, carried out by the launcher's `ros.dropouts.DropoutInjector`);
@@ -48,18 +48,20 @@ class ChaosSettings:
     window: tuple[float, float] = (4.0, 20.0)        # s after the mission's first switch: when a fault starts
     durations: tuple[float, float] = (2.0, 5.0)      # s a fault lasts
     push_speed: tuple[float, float] = (0.2, 0.6)     # m/s of a push's drift
+    push_durations: tuple[float, float] = (0.5, 1.5)   # s a push lasts (a shove, not a tow)
     delay: tuple[float, float] = (0.01, 0.05)        # s added to every message
     kinds: tuple[str, ...] = FAULT_KINDS
 
     def __post_init__(self) -> None:
-        for name in ("faults_per_run", "window", "durations", "push_speed", "delay"):
+        for name in ("faults_per_run", "window", "durations", "push_speed", "push_durations", "delay"):
             value = getattr(self, name)
             _require(isinstance(value, (tuple, list)) and len(value) == 2 and all(_number(v) for v in value)
                      and 0 <= value[0] <= value[1], name, f"expected [low, high] with 0 <= low <= high, got {value!r}")
         _require(all(isinstance(v, int) and not isinstance(v, bool) for v in self.faults_per_run)
                  and self.faults_per_run[0] >= 1, "faults_per_run",
                  f"expected whole numbers [low, high] with low >= 1, got {self.faults_per_run!r}")
-        _require(self.durations[0] > 0, "durations", f"must be positive, got {self.durations!r}")
+        for name in ("durations", "push_durations"):
+            _require(getattr(self, name)[0] > 0, name, f"must be positive, got {getattr(self, name)!r}")
         unknown = [k for k in self.kinds if k not in FAULT_KINDS]
         _require(bool(self.kinds) and not unknown, "kinds", f"expected a non-empty list of {list(FAULT_KINDS)}, "
                  f"got {list(self.kinds)!r}")
@@ -121,7 +123,8 @@ def draw_faults(seed: int | str, run: int, n_robots: int, settings: ChaosSetting
             faults.append(Fault("delay", None, 0.0, None, delay=round(rng.uniform(*settings.delay), 4)))
             continue
         robot = rng.randrange(n_robots)
-        start, duration = round(rng.uniform(*settings.window), 2), round(rng.uniform(*settings.durations), 2)
+        start = round(rng.uniform(*settings.window), 2)
+        duration = round(rng.uniform(*(settings.push_durations if kind == "push" else settings.durations)), 2)
         velocity = None
         if kind == "push":
             angle, speed = rng.uniform(0, 2 * math.pi), rng.uniform(*settings.push_speed)

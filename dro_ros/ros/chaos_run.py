@@ -35,6 +35,8 @@ from dro_ros.trajectory.problem import BallTerminal, FleetProblem
 
 SUPERVISOR = "supervisor"     # the supervisor node's label in the launcher
 RESTARTED = "supervisor restarted: the goal in flight is lost"
+NOT_ACCEPTED = "the server did not accept the goal"    # `send_goal`'s reason when no answer came
+DISCOVERY = 2.0   # s for the harness to discover a restarted supervisor's action server
 
 
 class Monitor:
@@ -60,6 +62,7 @@ class Monitor:
             rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
             self.node = rclpy.create_node("chaos_monitor", context=self.context)
             self.client = rclpy.create_node("chaos_mission_client", context=self.context)  # send_goal spins it
+        self.topic = DISTURBANCES_TOPIC
         self.node.create_subscription(String, DISTURBANCES_TOPIC, self._on_announcement, LATCHED)
         self.node.create_subscription(Float64, "/fleet/min_distance", self._on_min_distance, 10)
         for robot in robots:
@@ -93,6 +96,11 @@ class Monitor:
         gap = float(np.min(distances(self.problem.obstacles, np.array([p.x, p.y, p.z])[:self.problem.dim])))
         with self.lock:
             self.min_clearance = gap if self.min_clearance is None else min(self.min_clearance, gap)
+
+    def announcers(self) -> set[bytes]:
+        """The endpoints publishing mission announcements: the supervisor's (a killed one's stays listed until
+        DDS drops it)."""
+        return {bytes(info.endpoint_gid) for info in self.node.get_publishers_info_by_topic(self.topic)}
 
     def close(self) -> None:
         import rclpy
@@ -159,12 +167,21 @@ def run_once(config: dict[str, Any], source: str | Path, faults: list[Fault], *,
                                     give_up=give_up)
                 if outcome.reason == RESTARTED:
                     fleet.say(f"chaos: killing the supervisor, restarting it in {restart.duration:g} s")
+                    before = monitor.announcers()
                     fleet.kill(SUPERVISOR)
                     time.sleep(restart.duration)
                     fleet.nodes = [_without_script(n) if label(n) == SUPERVISOR else n for n in fleet.nodes]
                     fleet.restart(SUPERVISOR)
                     missions.append({"status": "LOST", "reason": RESTARTED, "mission_id": "", "summary": {}})
                     resent = True
+                    # the killed server may still be listed: send once the new one is discovered
+                    while not monitor.announcers() - before and time.monotonic() < deadline:
+                        time.sleep(0.2)
+                    time.sleep(DISCOVERY)
+                    continue
+                if resent and outcome.reason == NOT_ACCEPTED and time.monotonic() < deadline:
+                    fleet.say("chaos: the restarted supervisor did not take the goal yet; sending it again")
+                    time.sleep(DISCOVERY)
                     continue
                 if outcome.reason.startswith("no result within the wall limit") or (
                         not outcome.mission_id and "no mission server" in outcome.reason):
