@@ -161,6 +161,7 @@ class Safety:
     min_obstacle_distance: float | None
     true_min_separation: float | None       # the simulator's /fleet/min_distance, the whole run
     odometry_min_obstacle_distance: float | None   # the harness's own odometry, the whole run
+    true_min_separation_at: float | None = None    # s after the first mission's first switch
 
     @property
     def held(self) -> bool:

@@ -56,6 +56,7 @@ class Monitor:
         self.problem, self.lock = problem, threading.Lock()
         self.origin: float | None = None            # the first mission's first switch (s, `time.time()`)
         self.min_distance: float | None = None
+        self.min_distance_at: float | None = None    # s after the first switch
         self.min_clearance: float | None = None
         self.context = Context()
         with joined_domain(env):
@@ -87,7 +88,9 @@ class Monitor:
 
     def _on_min_distance(self, message: Any) -> None:
         with self.lock:
-            self.min_distance = message.data if self.min_distance is None else min(self.min_distance, message.data)
+            if self.min_distance is None or message.data < self.min_distance:
+                self.min_distance = message.data
+                self.min_distance_at = None if self.origin is None else round(time.time() - self.origin, 2)
 
     def _on_odom(self, message: Any) -> None:
         if not self.problem.obstacles:
@@ -196,7 +199,7 @@ def run_once(config: dict[str, Any], source: str | Path, faults: list[Fault], *,
     safety = Safety(r_min=problem.r_min, clearance=problem.clearance, tolerance=tolerance,
                     min_separation=_smallest(s.get("min_separation_m") for s in summaries),
                     min_obstacle_distance=_smallest(s.get("min_obstacle_distance_m") for s in summaries),
-                    true_min_separation=monitor.min_distance,
+                    true_min_separation=monitor.min_distance, true_min_separation_at=monitor.min_distance_at,
                     odometry_min_obstacle_distance=monitor.min_clearance if problem.obstacles else None)
     verdict = classify([m for m in missions if m["status"] != "LOST"], safety, resent=resent, hung=hung,
                        exited=exited)
