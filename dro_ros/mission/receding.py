@@ -119,41 +119,41 @@ class Dropout:
 
 
 @dataclass(frozen=True)
-class LinkOutage:
+class _Interval:
+    """A fault of robot `robot` from `time` for `duration` seconds, of the scenario kind `kind`."""
+
+    robot: int
+    time: float
+    duration: float
+    kind = ""
+
+    def covers(self, t: float) -> bool:
+        return self.time <= t < self.time + self.duration
+
+    def to_config(self) -> dict[str, Any]:
+        return {"robot": self.robot, "time": self.time, "kind": self.kind, "duration": self.duration}
+
+
+@dataclass(frozen=True)
+class LinkOutage(_Interval):
     """Robot `robot`'s radio links are cut from `time` for `duration` seconds: nothing in or out between its
     agent and the others (its agent still answers the fleet's supervisor, its tracker keeps following its
     plan). A window of a part holding it cannot be planned while it lasts: the part keeps its plans. Over
     DDS its agent's carrier cuts the links (`core.simple.NetworkModel` outages); in process the window's
     solve reports the cut."""
 
-    robot: int
-    time: float
-    duration: float
-
-    def covers(self, t: float) -> bool:
-        return self.time <= t < self.time + self.duration
-
-    def to_config(self) -> dict[str, Any]:
-        return {"robot": self.robot, "time": self.time, "kind": "outage", "duration": self.duration}
+    kind = "outage"
 
 
 @dataclass(frozen=True)
-class OdometryStop:
+class OdometryStop(_Interval):
     """Robot `robot`'s odometry stops from `time` for `duration` seconds: nothing is published on its
     odometry topic (a sensor or driver fault). Over DDS `fleet_sim_node` silences it; the robot's tracker
-    holds its last command and reports STALE, and the supervisor judges the robot silent while its odometry is
-    older than its `odom_timeout` (the others plan around its committed plan) and takes it back once odometry
-    is heard again."""
+    reports STALE and flies its plan's feedforward, and the supervisor judges the robot silent while its
+    odometry is older than its `odom_timeout` (the others plan around its committed plan) and takes it back
+    once odometry is heard again."""
 
-    robot: int
-    time: float
-    duration: float
-
-    def covers(self, t: float) -> bool:
-        return self.time <= t < self.time + self.duration
-
-    def to_config(self) -> dict[str, Any]:
-        return {"robot": self.robot, "time": self.time, "kind": "odometry_stop", "duration": self.duration}
+    kind = "odometry_stop"
 
 
 Disturbance = Union[Push, Dropout, LinkOutage, OdometryStop]

@@ -27,8 +27,8 @@ from typing import IO, Any
 import numpy as np
 
 from dro_ros.mission.chaos import Fault, Safety, classify
-from dro_ros.ros.dropouts import joined_domain
 from dro_ros.ros.fleet_up import Fleet, label
+from dro_ros.ros.side_node import SideNode
 from dro_ros.spec.fleet_config import parse_fleet_config
 from dro_ros.trajectory.obstacles import distances
 from dro_ros.trajectory.problem import BallTerminal, FleetProblem
@@ -40,14 +40,10 @@ DISCOVERY = 2.0   # s for the harness to discover a restarted supervisor's actio
 
 
 class Monitor:
-    """An rclpy node in its own context, joined to the fleet's domain (see the module docstring)."""
+    """A `ros.side_node.SideNode` watching the run (see the module docstring)."""
 
     def __init__(self, env: dict[str, str], robots: list[str], problem: FleetProblem) -> None:
-        import rclpy
         from nav_msgs.msg import Odometry
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.signals import SignalHandlerOptions
         from std_msgs.msg import Float64, String
 
         from dro_ros.ros.disturbances import DISTURBANCES_TOPIC
@@ -58,25 +54,14 @@ class Monitor:
         self.min_distance: float | None = None
         self.min_distance_at: float | None = None    # s after the first switch
         self.min_clearance: float | None = None
-        self.context = Context()
-        with joined_domain(env):
-            rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
-            self.node = rclpy.create_node("chaos_monitor", context=self.context)
-            self.client = rclpy.create_node("chaos_mission_client", context=self.context)  # send_goal spins it
+        self.side = SideNode(env, "chaos_monitor", "chaos_mission_client")
+        self.node, [self.client] = self.side.node, self.side.extra   # `send_goal` spins the client
         self.topic = DISTURBANCES_TOPIC
         self.node.create_subscription(String, DISTURBANCES_TOPIC, self._on_announcement, LATCHED)
         self.node.create_subscription(Float64, "/fleet/min_distance", self._on_min_distance, 10)
         for robot in robots:
             self.node.create_subscription(Odometry, f"/{robot}/odom", self._on_odom, 10)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-
-    def _spin(self) -> None:
-        while not self.stopping.is_set():
-            self.executor.spin_once(timeout_sec=0.1)
+        self.side.spin()
 
     def _on_announcement(self, message: Any) -> None:
         try:
@@ -106,14 +91,7 @@ class Monitor:
         return {bytes(info.endpoint_gid) for info in self.node.get_publishers_info_by_topic(self.topic)}
 
     def close(self) -> None:
-        import rclpy
-
-        self.stopping.set()
-        self.thread.join(timeout=5.0)
-        self.executor.shutdown()
-        self.client.destroy_node()
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        self.side.close()
 
 
 def mission_goal(problem: FleetProblem) -> dict[str, Any]:
