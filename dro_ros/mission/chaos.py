@@ -162,6 +162,7 @@ class Safety:
     true_min_separation: float | None       # the simulator's /fleet/min_distance, the whole run
     odometry_min_obstacle_distance: float | None   # the harness's own odometry, the whole run
     true_min_separation_at: float | None = None    # s after the first mission's first switch
+    odometry_min_obstacle_distance_at: tuple[str, float | None] | None = None   # (robot, s after it)
 
     @property
     def held(self) -> bool:

@@ -54,13 +54,14 @@ class Monitor:
         self.min_distance: float | None = None
         self.min_distance_at: float | None = None    # s after the first switch
         self.min_clearance: float | None = None
+        self.min_clearance_where: tuple[str, float | None] | None = None   # (robot, s after the first switch)
         self.side = SideNode(env, "chaos_monitor", "chaos_mission_client")
         self.node, [self.client] = self.side.node, self.side.extra   # `send_goal` spins the client
         self.topic = DISTURBANCES_TOPIC
         self.node.create_subscription(String, DISTURBANCES_TOPIC, self._on_announcement, LATCHED)
         self.node.create_subscription(Float64, "/fleet/min_distance", self._on_min_distance, 10)
         for robot in robots:
-            self.node.create_subscription(Odometry, f"/{robot}/odom", self._on_odom, 10)
+            self.node.create_subscription(Odometry, f"/{robot}/odom", lambda m, r=robot: self._on_odom(r, m), 10)
         self.side.spin()
 
     def _on_announcement(self, message: Any) -> None:
@@ -77,13 +78,15 @@ class Monitor:
                 self.min_distance = message.data
                 self.min_distance_at = None if self.origin is None else round(time.time() - self.origin, 2)
 
-    def _on_odom(self, message: Any) -> None:
+    def _on_odom(self, robot: str, message: Any) -> None:
         if not self.problem.obstacles:
             return
         p = message.pose.pose.position
         gap = float(np.min(distances(self.problem.obstacles, np.array([p.x, p.y, p.z])[:self.problem.dim])))
         with self.lock:
-            self.min_clearance = gap if self.min_clearance is None else min(self.min_clearance, gap)
+            if self.min_clearance is None or gap < self.min_clearance:
+                self.min_clearance = gap
+                self.min_clearance_where = (robot, None if self.origin is None else round(time.time() - self.origin, 2))
 
     def announcers(self) -> set[bytes]:
         """The endpoints publishing mission announcements: the supervisor's (a killed one's stays listed until
@@ -178,7 +181,8 @@ def run_once(config: dict[str, Any], source: str | Path, faults: list[Fault], *,
                     min_separation=_smallest(s.get("min_separation_m") for s in summaries),
                     min_obstacle_distance=_smallest(s.get("min_obstacle_distance_m") for s in summaries),
                     true_min_separation=monitor.min_distance, true_min_separation_at=monitor.min_distance_at,
-                    odometry_min_obstacle_distance=monitor.min_clearance if problem.obstacles else None)
+                    odometry_min_obstacle_distance=monitor.min_clearance if problem.obstacles else None,
+                    odometry_min_obstacle_distance_at=monitor.min_clearance_where)
     verdict = classify([m for m in missions if m["status"] != "LOST"], safety, resent=resent, hung=hung,
                        exited=exited)
     ended, origin = time.time(), monitor.origin
