@@ -131,7 +131,7 @@ def run_once(config: dict[str, Any], source: str | Path, faults: list[Fault], *,
     started = time.monotonic()
     deadline = started + wall
     with Fleet(nodes, isolated=True, grace=grace, out=out) as fleet:
-        monitor = Monitor(fleet.env, [spec for spec in supervisor.parameters["robots"]], problem)
+        monitor = Monitor(fleet.env, list(supervisor.parameters["robots"]), problem)
         try:
             def give_up() -> str:
                 if time.monotonic() > deadline:
