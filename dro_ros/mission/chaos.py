@@ -19,9 +19,10 @@ Run k of a suite with seed S draws its faults from `random.Random(f"{S}/{k}")` (
 
 `classify` turns what a run produced into its `Verdict`: the outcome (`succeeded`; `recovered`, when the
 mission succeeded after the fleet had to act on a fault: it was sent again, or a replan stalled on a silent
-robot or dropped one (windows that fell back for lack of time alone happen without faults too); or `failed` with the reason the mission result names), whether safety held
-(the executed separation and obstacle clearance within `separation_tolerance` of r_min and the clearance,
-in every mission summary and in the independent measurements of the harness), and whether anything hung.
+robot or dropped one (windows that fell back for lack of time alone happen without faults too); or
+`failed` with the reason the mission result names), whether safety held (the executed separation and
+obstacle clearance within `separation_tolerance` of r_min and the clearance, in every mission summary and
+in the independent measurements of the harness), and whether anything hung.
 """
 from __future__ import annotations
 
