@@ -51,7 +51,7 @@ def run(runs: int = 5, seed: int | str = 0, config: str = str(DEFAULT_CONFIG), p
     records = []
     for k in range(runs):
         faults = draw_faults(seed, k, problem.n_agents, settings, problem.dim)
-        log = logs / f"seed{seed}_run{k}.log"
+        log = logs / f"{Path(config).stem}_seed{seed}_run{k}.log"
         print(f"chaos run {k + 1}/{runs}: " + ", ".join(_describe(f.as_dict()) for f in faults) + f" (log {log})",
               file=sys.stderr, flush=True)
         with log.open("w") as out:
