@@ -17,7 +17,7 @@ again.
 At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
 that instant. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
-stamps.
+stamps, leaving out the instants at which a robot's odometry has a gap longer than `ODOMETRY_GAP`.
 """
 from __future__ import annotations
 
@@ -35,6 +35,20 @@ from dro_ros.spec import AgentState
 
 AVAILABLE = (AgentState.READY, AgentState.DONE, AgentState.FAILED, AgentState.ABORTED)
 """The agent states in which a robot takes a window (besides PLANNING, a run about to be aborted)."""
+
+
+ODOMETRY_GAP = 0.5
+"""Seconds between two odometry samples of a robot beyond which its track is not interpolated: the times in
+such a gap (an odometry stop) are left out of the executed track rather than bridged by a straight chord."""
+
+
+def observed(stamps: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Which of `times` fall on one of a robot's odometry `stamps` (sorted) or between two of them at most
+    ODOMETRY_GAP apart."""
+    k = np.searchsorted(stamps, times)
+    after = stamps[np.minimum(k, len(stamps) - 1)]
+    before = stamps[np.maximum(k - 1, 0)]
+    return (after == times) | ((k > 0) & (k < len(stamps)) & (after - before <= ODOMETRY_GAP))
 
 
 class RosRecedingFleet:
@@ -131,6 +145,7 @@ class RosRecedingFleet:
         times = record[self.names[0]].times
         end = min(record[r].times[-1] for r in self.names)
         times = times[(times >= 0) & (times <= end)]
+        times = times[np.all([observed(record[r].times, times) for r in self.names], axis=0)]
         sampled = [record[r].at(times) for r in self.names]
         return (self.begin + times, np.stack([s for s, _ in sampled], axis=1),
                 np.stack([v for _, v in sampled], axis=1))

@@ -29,3 +29,18 @@ def test_a_seeded_fault_run_ends_named_safe_and_without_a_hang(tmp_path, seed, k
     assert record["safety_held"], (record["safety"], log)
     assert record["hung"] == [], log
     assert result["totals"]["hangs"] == 0 and result["totals"]["safety_violations"] == 0
+
+
+def test_the_executed_track_leaves_out_an_odometry_gap_instead_of_bridging_it():
+    """An odometry stop leaves a gap in a robot's samples; the supervisor's executed track (whose separation
+    and clearance decide a mission) must not invent a straight chord across it."""
+    import numpy as np
+
+    from dro_ros.ros.receding_fleet import ODOMETRY_GAP, observed
+
+    stamps = np.concatenate([np.arange(0.0, 2.0, 0.02), np.arange(6.0, 8.0, 0.02)])   # silent from 2 s to 6 s
+    times = np.arange(0.0, 8.0, 0.01)
+    kept = observed(stamps, times)
+    assert kept[(times < 1.98) | ((times > 6.0) & (times < 7.98))].all()
+    assert not kept[(times > 1.99) & (times < 6.0)].any()
+    assert observed(np.array([0.0, ODOMETRY_GAP]), np.array([ODOMETRY_GAP / 2])).all()   # a late sample is bridged
