@@ -17,7 +17,7 @@ again.
 At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
 that instant. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
-stamps, leaving out the instants at which a robot's odometry has a gap longer than `ODOMETRY_GAP`.
+stamps; inside a gap of a robot's odometry longer than `ODOMETRY_GAP` its position is unknown (NaN).
 """
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ AVAILABLE = (AgentState.READY, AgentState.DONE, AgentState.FAILED, AgentState.AB
 
 
 ODOMETRY_GAP = 0.5
-"""Seconds between two odometry samples of a robot beyond which its track is not interpolated: the times in
-such a gap (an odometry stop) are left out of the executed track rather than bridged by a straight chord."""
+"""Seconds between two odometry samples of a robot beyond which its track is not interpolated: inside such a
+gap (an odometry stop) its executed position is unknown (NaN), not bridged by a straight chord."""
 
 
 def observed(stamps: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -145,7 +145,8 @@ class RosRecedingFleet:
         times = record[self.names[0]].times
         end = min(record[r].times[-1] for r in self.names)
         times = times[(times >= 0) & (times <= end)]
-        times = times[np.all([observed(record[r].times, times) for r in self.names], axis=0)]
-        sampled = [record[r].at(times) for r in self.names]
-        return (self.begin + times, np.stack([s for s, _ in sampled], axis=1),
-                np.stack([v for _, v in sampled], axis=1))
+        positions, velocities = (np.stack(columns, axis=1) for columns in zip(*(record[r].at(times) for r in self.names)))
+        for i, robot in enumerate(self.names):
+            unknown = ~observed(record[robot].times, times)
+            positions[unknown, i], velocities[unknown, i] = np.nan, np.nan
+        return self.begin + times, positions, velocities
