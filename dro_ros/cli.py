@@ -17,6 +17,7 @@ BENCHMARKS = {  # name -> "module:function" returning a JSON-able dict
     "admm-random": "dro_ros.bench.admm:run_random",
     "admm-sharing": "dro_ros.bench.admm:run_sharing",
     "averaging": "dro_ros.bench.averaging:run",
+    "chaos": "dro_ros.bench.chaos:run",
     "cohda": "dro_ros.bench.cohda:run",
     "formation2d": "dro_ros.bench.formation:run",
     "mosaic": "dro_ros.bench.mosaic:run",
@@ -75,6 +76,12 @@ def _bench(args: argparse.Namespace) -> int:
         options[key] = option_value(value) if value else True
     if args.sizes:
         options["sizes"] = [int(n) for n in args.sizes.split(",")]
+    for key in ("runs", "seed", "config"):   # the chaos suite's flags, as --set would give them
+        if getattr(args, key) is not None:
+            if key not in accepted:
+                print(f"dro-ros bench {args.name}: no option --{key}", file=sys.stderr)
+                return 2
+            options[key] = getattr(args, key)
     try:
         result = benchmark(**options)
     except ValueError as error:   # a bad option value, named by the benchmark
@@ -88,17 +95,13 @@ def _fleet(args: argparse.Namespace) -> int:
     from dro_ros.ros.fleet_up import fleet_up
     from dro_ros.ros.launch_plan import node_list
     from dro_ros.spec import SpecError
-    from dro_ros.spec.fleet_config import parse_fleet_config, read_fleet_file
+    from dro_ros.spec.fleet_config import parse_fleet_config, read_fleet_file, set_value
 
     try:
         config = read_fleet_file(args.config)
         for item in args.set or []:
             key, _, value = item.partition("=")
-            *sections, name = key.split(".")
-            target = config
-            for section in sections:
-                target = target.setdefault(section, {})
-            target[name] = option_value(value)
+            set_value(config, key, option_value(value))
         if args.record:
             config["record"] = args.record
         goals = _goal_file(args.goals) if args.goals else []
@@ -207,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="benchmark option, a JSON value or plain text, e.g. --set rounds=500 --set figure=run.png")
     bench.add_argument("--N", dest="sizes", metavar="N1,N2,...", help="fleet sizes (platoon), e.g. --N 4,8,12")
+    bench.add_argument("--runs", type=int, help="runs (chaos)")
+    bench.add_argument("--seed", type=int, help="seed of the drawn faults (chaos)")
+    bench.add_argument("--config", help="fleet config (chaos), e.g. config/mpc_formation_small.yaml")
     bench.set_defaults(handler=_bench)
     fleet = commands.add_parser("fleet", help="run a fleet config's nodes as local processes")
     fleet_commands = fleet.add_subparsers(dest="fleet_command", required=True)

@@ -67,8 +67,16 @@ def test_an_unknown_bench_option_is_named_with_the_accepted_ones():
     assert "no option 'admm_iteration'" in result.stderr and "admm_iterations" in result.stderr
 
 
+def test_the_chaos_flags_are_refused_by_a_bench_without_them():
+    result = dro_ros("bench", "mpc", "--runs", "2")
+    assert result.returncode == 2 and "no option --runs" in result.stderr
+
+
 @pytest.mark.parametrize("name, option, named", [("mosaic", "scenario=[]", "scenario"),      # checks its own names
-                                                 ("formation2d", "repeats=0", "repeats")])   # a bad value
+                                                 ("formation2d", "repeats=0", "repeats"),    # a bad value
+                                                 ("chaos", "kinds=[\"meteor\"]", "kinds"),      # before any fleet
+                                                 ("chaos", "scenario.receding_horizon.period=0.3",
+                                                  "receding_horizon.period")])
 def test_a_bad_bench_option_is_refused_by_the_benchmark_with_its_name(name, option, named):
     result = dro_ros("bench", name, "--set", option)
     assert result.returncode == 2 and not result.stdout

@@ -20,7 +20,8 @@ NODES = {"dro_ros/ros/nodes/agent_node.py": ("/dro_ros/agent", "/robot_0"),
          "dro_ros/ros/nodes/scheduler_node.py": ("/dro_ros/scheduler", "/"),
          "dro_ros/ros/nodes/recorder_node.py": ("/dro_ros/recorder", "/"),
          "dro_ros/ros/mission_client.py": ("/dro_ros/mission_client", "/"),
-         "dro_ros/ros/dropouts.py": ("/dro_ros/dropout_injector", "/")}
+         "dro_ros/ros/dropouts.py": ("/dro_ros/dropout_injector", "/"),
+         "dro_ros/ros/chaos_run.py": ("/dro_ros/chaos_monitor", "/")}
 SAMPLES = {"robot": "robot_0", "r": "robot_0", "truth_topic": "ground_truth"}   # values of f-string fields
 NAME = r'(f?"[^"]*"|\w+\([^()]*\)|\w+)\s*[,)]'   # a string, a call such as inbox_topic(address), a variable
 CALLS = re.compile(r"\b(create_publisher|create_subscription|create_service|create_client)\(\s*[^,]+,\s*" + NAME

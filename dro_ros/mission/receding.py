@@ -122,25 +122,44 @@ class Dropout:
 
 
 @dataclass(frozen=True)
-class LinkOutage:
+class _Interval:
+    """A fault of robot `robot` from `time` for `duration` seconds, of the scenario kind `kind`."""
+
+    robot: int
+    time: float
+    duration: float
+    kind = ""
+
+    def covers(self, t: float) -> bool:
+        return self.time <= t < self.time + self.duration
+
+    def to_config(self) -> dict[str, Any]:
+        return {"robot": self.robot, "time": self.time, "kind": self.kind, "duration": self.duration}
+
+
+@dataclass(frozen=True)
+class LinkOutage(_Interval):
     """Robot `robot`'s radio links are cut from `time` for `duration` seconds: nothing in or out between its
     agent and the others (its agent still answers the fleet's supervisor, its tracker keeps following its
     plan). A window of a part holding it cannot be planned while it lasts: the part keeps its plans. Over
     DDS its agent's carrier cuts the links (`core.simple.NetworkModel` outages); in process the window's
     solve reports the cut."""
 
-    robot: int
-    time: float
-    duration: float
-
-    def covers(self, t: float) -> bool:
-        return self.time <= t < self.time + self.duration
-
-    def to_config(self) -> dict[str, Any]:
-        return {"robot": self.robot, "time": self.time, "kind": "outage", "duration": self.duration}
+    kind = "outage"
 
 
-Disturbance = Union[Push, Dropout, LinkOutage]
+@dataclass(frozen=True)
+class OdometryStop(_Interval):
+    """Robot `robot`'s odometry stops from `time` for `duration` seconds: nothing is published on its
+    odometry topic (a sensor or driver fault). Over DDS `fleet_sim_node` silences it; the robot's tracker
+    reports STALE and flies its plan's feedforward, and the supervisor judges the robot silent while its
+    odometry is older than its `odom_timeout` (the others plan around its committed plan) and takes it back
+    once odometry is heard again."""
+
+    kind = "odometry_stop"
+
+
+Disturbance = Union[Push, Dropout, LinkOutage, OdometryStop]
 
 
 def receding_from_config(config: dict[str, Any], n_robots: int, dim: int
@@ -164,7 +183,8 @@ def receding_from_config(config: dict[str, Any], n_robots: int, dim: int
 
 DISTURBANCE_KEYS = {"push": {"robot", "time", "kind", "velocity", "duration"},
                     "dropout": {"robot", "time", "kind", "duration", "mode"},
-                    "outage": {"robot", "time", "kind", "duration"}}
+                    "outage": {"robot", "time", "kind", "duration"},
+                    "odometry_stop": {"robot", "time", "kind", "duration"}}
 
 
 def _disturbance(item: Any, where: str, n_robots: int, dim: int) -> Disturbance:
@@ -189,6 +209,8 @@ def _disturbance(item: Any, where: str, n_robots: int, dim: int) -> Disturbance:
     _require(_number(duration) and duration > 0, f"{where}.duration", f"must be positive, got {duration!r}")
     if kind == "outage":
         return LinkOutage(robot, float(time), float(duration))
+    if kind == "odometry_stop":
+        return OdometryStop(robot, float(time), float(duration))
     _require(mode in DROPOUT_MODES, f"{where}.mode", f"expected one of {list(DROPOUT_MODES)}, got {mode!r}")
     return Dropout(robot, float(time), float(duration), mode)
 

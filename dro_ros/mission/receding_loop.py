@@ -231,7 +231,8 @@ class RecedingPort(Protocol):
         """Let the robots execute until `t`."""
 
     def track(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The executed record since the first switch: times (T,), positions and velocities (T, N, m)."""
+        """The executed record since the first switch: times (T,), positions and velocities (T, N, m); NaN
+        where a robot's state was not observed (e.g. its odometry stopped)."""
 
 
 class RecedingLoop:
@@ -285,8 +286,9 @@ class RecedingLoop:
             self._charge(robot, end)
         pairs = np.triu_indices(self.mission.n_agents, 1)
         gaps = np.linalg.norm(positions[:, pairs[0]] - positions[:, pairs[1]], axis=-1)
-        obstacle = (float(distances(self.mission.obstacles, positions).min()) if self.mission.obstacles
-                    else float("inf"))
+        gaps = np.where(np.isnan(gaps), np.inf, gaps)   # an unobserved robot's distances are not judged
+        clearances = distances(self.mission.obstacles, positions) if self.mission.obstacles else np.zeros(0)
+        obstacle = float(np.min(np.nan_to_num(clearances, nan=np.inf), initial=np.inf))
         final = port.measure()[0]
         return RecedingRun(
             algorithm=self.algorithm, replans=replans, times=times - begin, positions=positions,

@@ -2,7 +2,8 @@
 
 The robots are the kinematic `FleetSimulator` with one `TrackingLaw` each (the fleet's simulator and
 tracker), stepped at the model's rate; the scripted disturbances act here: a `Push` adds its velocity to a
-robot while it lasts (`FleetSimulator.push`), a `Dropout` makes the robot's agent silent. A window is
+robot while it lasts (`FleetSimulator.push`), a `Dropout` makes the robot's agent silent, and so does an `OdometryStop` (the
+supervisor's rule over DDS: a robot without fresh odometry is not planned). A window is
 solved by `solver` with the clock held: its plans are ready at the measurement time plus the solve's
 critical path (the fleet's critical-path clock; the wall time when the solver reports none), so a plan
 counts only if its critical path fits the period.
@@ -16,7 +17,7 @@ import numpy as np
 
 from dro_ros.fleet.plan import Plan, rolled_out_plan
 from dro_ros.fleet.simulator import FleetSimulator
-from dro_ros.mission.receding import Disturbance, Dropout, LinkOutage, Push, RecedingHorizon
+from dro_ros.mission.receding import Disturbance, Dropout, LinkOutage, OdometryStop, Push, RecedingHorizon
 from dro_ros.mission.receding_loop import RecedingLoop, TrackingModel, WindowRequest, WindowSolve
 from dro_ros.trajectory.outcome import FleetResult
 from dro_ros.trajectory.problem import FleetProblem
@@ -49,7 +50,7 @@ class SimulatedFleet:
         return self.sim.position.copy(), self.sim.velocity.copy(), self.sim.command.copy()
 
     def silent(self) -> set[int]:
-        return {d.robot for d in self.disturbances if isinstance(d, Dropout) and d.covers(self.time)}
+        return {d.robot for d in self.disturbances if isinstance(d, (Dropout, OdometryStop)) and d.covers(self.time)}
 
     def solve(self, requests: list[WindowRequest], deadline: float | None) -> list[WindowSolve]:
         """The clock is held while `solver` runs each part in turn: the parts plan on disjoint robots, so each

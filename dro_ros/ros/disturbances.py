@@ -9,7 +9,7 @@ anew. So at each receding-horizon mission's first switch the supervisor publishe
     {"mission_id": ..., "origin_ns": <the first switch, ROS time in ns>, "robots": [names in index order],
      "disturbances": [the scenario's disturbances, as `receding_from_config` reads them]}
 
-and whoever acts on a disturbance times it from `origin_ns`: `fleet_sim_node` drifts the pushed robots,
+and whoever acts on a disturbance times it from `origin_ns`: `fleet_sim_node` drifts the pushed robots and stops the odometry of robots with an `odometry_stop`,
 the launcher's `ros.dropouts.DropoutInjector` silences or kills and restarts the dropped robots' agents,
 and each `agent_node` cuts its own links during its outages (its carriers' `NetworkModel`).
 """
@@ -19,7 +19,8 @@ import json
 from dataclasses import dataclass
 
 from dro_ros.core.simple import Outage
-from dro_ros.mission.receding import Disturbance, Dropout, LinkOutage, Push, RecedingError, receding_from_config
+from dro_ros.mission.receding import (Disturbance, Dropout, LinkOutage, OdometryStop, Push, RecedingError,
+                                      receding_from_config)
 
 DISTURBANCES_TOPIC = "/fleet/disturbances"
 INJECTOR_NODE = "dropout_injector"   # the launcher's node that acts on dropouts (`ros.dropouts`)
@@ -60,6 +61,9 @@ class Announcement:
 
     def dropouts(self) -> list[Dropout]:
         return [d for d in self.disturbances if isinstance(d, Dropout)]
+
+    def odometry_stops(self) -> list[OdometryStop]:
+        return [d for d in self.disturbances if isinstance(d, OdometryStop)]
 
     def outages_of(self, robot: str, origin: float) -> tuple[Outage, ...]:
         """`robot`'s link outages as a carrier's `NetworkModel` outages, in seconds after `origin` (a

@@ -12,21 +12,20 @@ processes, so it acts on them:
   once it has started up (a few seconds more).
 
 The robot's tracker and the simulator keep running: the robot follows its last committed plan. The
-`DropoutInjector` is an rclpy node (`dropout_injector`, in its own context, joined to the fleet's DDS
-domain) that listens to the announcements and runs the script of each mission.
+`DropoutInjector` is an rclpy node (`dropout_injector`, a `ros.side_node.SideNode`: its own context, joined to
+the fleet's DDS domain) that listens to the announcements and runs the script of each mission.
 """
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from dro_ros.mission.receding import Dropout, RecedingError
 from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, INJECTOR_NODE, Announcement
 from dro_ros.ros.launch_plan import NodeDescription
+from dro_ros.ros.side_node import SideNode
 
 
 class Processes(Protocol):
@@ -59,10 +58,6 @@ class DropoutInjector:
     """Runs each announced mission's dropouts on `processes` (see the module docstring)."""
 
     def __init__(self, processes: Processes, dim: int) -> None:
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.signals import SignalHandlerOptions
         from std_msgs.msg import String
 
         from dro_ros.ros.qos import LATCHED
@@ -70,21 +65,10 @@ class DropoutInjector:
         self.processes, self.dim = processes, dim
         self.lock = threading.Lock()
         self.events: list[tuple[float, str, Dropout, str, float]] = []  # (wall time, action, dropout, agent, origin)
-        self.context = Context()
-        with _joined(processes.env):
-            rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
-            self.node = rclpy.create_node(INJECTOR_NODE, context=self.context)
-        self.node.create_subscription(String, DISTURBANCES_TOPIC, self._on_announcement, LATCHED)
-        self.node.create_timer(0.02, self._act)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._spin, daemon=True)
-        self.thread.start()
-
-    def _spin(self) -> None:
-        while not self.stopping.is_set():
-            self.executor.spin_once(timeout_sec=0.1)
+        self.side = SideNode(processes.env, INJECTOR_NODE)
+        self.side.node.create_subscription(String, DISTURBANCES_TOPIC, self._on_announcement, LATCHED)
+        self.side.node.create_timer(0.02, self._act)
+        self.side.spin()
 
     def _on_announcement(self, message: Any) -> None:
         try:
@@ -120,27 +104,4 @@ class DropoutInjector:
 
     def stop(self) -> None:
         """Stop listening; a suspended agent is resumed by the launcher when it stops the fleet."""
-        import rclpy
-
-        self.stopping.set()
-        self.thread.join(timeout=5.0)
-        self.executor.shutdown()
-        self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
-
-
-@contextmanager
-def _joined(env: dict[str, str]) -> Iterator[None]:
-    """This process in the fleet's DDS domain (`env`'s ROS_DOMAIN_ID and discovery range) while a context
-    and its node are created; the environment is restored afterwards."""
-    keys = ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")
-    saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update({key: env[key] for key in keys if key in env})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        self.side.close()

@@ -60,6 +60,7 @@ class Fleet:
         self._print = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.injector = None
+        self.unresponsive: list[str] = []   # nodes killed at the stop: not exited `grace` s after SIGINT
 
     def __enter__(self) -> "Fleet":
         from dro_ros.ros.dropouts import scripted_dropouts
@@ -111,6 +112,12 @@ class Fleet:
     def restart(self, name: str) -> None:
         self.start(next(n for n in self.nodes if label(n) == name))
 
+    def ended(self) -> dict[str, int]:
+        """The nodes whose process has ended (not killed on purpose), with their exit codes."""
+        with self._lock:
+            running = list(self.processes.items())
+        return {name: code for name, process in running if (code := process.poll()) is not None}
+
     def _stream(self, name: str, stream: IO[str]) -> None:
         for line in stream:
             with self._print:
@@ -158,14 +165,16 @@ class Fleet:
             for name in self.suspended:
                 self.processes[name].send_signal(signal.SIGCONT)
             self.suspended.clear()
-            running = [p for p in self.processes.values() if p.poll() is None]
-        for process in running:
+            running = {name: p for name, p in self.processes.items() if p.poll() is None}
+        for process in running.values():
             process.send_signal(signal.SIGINT)
         deadline = time.monotonic() + self.grace
-        for process in running:
+        for name, process in running.items():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                self.unresponsive.append(name)
+                self.say(f"{name} did not exit within {self.grace:g} s of SIGINT; killed")
                 process.kill()
                 process.wait()
         for thread in self._threads:

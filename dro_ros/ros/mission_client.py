@@ -45,9 +45,12 @@ def goal_message(fields: dict[str, Any]) -> MissionAction.Goal:
 
 def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.Feedback], None] = lambda f: None,
               cancel_when: Callable[[MissionAction.Feedback], bool] | None = None, server_timeout: float = 60.0,
-              timeout: float | None = None, node: Node | None = None) -> GoalOutcome:
+              timeout: float | None = None, node: Node | None = None,
+              give_up: Callable[[], str] = lambda: "") -> GoalOutcome:
     """Send `goal` and wait for its result. The goal is cancelled when `cancel_when(feedback)` first holds,
-    or after `timeout` seconds (then the reason says so)."""
+    or after `timeout` seconds (then the reason says so). While waiting for the result, when `give_up()`
+    returns a reason, stop waiting and return FAILED with it (the goal is left as it is, e.g. its server is
+    gone)."""
     own = node is None
     node = node or rclpy.create_node("dro_ros_mission_client")
     executor = SingleThreadedExecutor(context=node.context)
@@ -74,6 +77,9 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
         cancelled = False
         while not result.done():
             executor.spin_once(timeout_sec=0.05)
+            abandoned = give_up()
+            if abandoned:
+                return GoalOutcome(MissionStatus.FAILED, abandoned, "", {})
             if deadline is not None and time.monotonic() > deadline:
                 if "timeout" in cancel:
                     return GoalOutcome(MissionStatus.FAILED, f"no result within {timeout:g} s, nor 60 s after the "

@@ -11,11 +11,13 @@ older than `stall` seconds, when it is not in a state to take a window (e.g. res
 take up a window that others of its part took up (no status of that run, nor any other since it was sent
 and for `stall` / 2 seconds: the replan that sent it stalled on it) and has not spoken since, or when it
 runs an earlier window than the last one sent to it (a suspended agent handles its queued requests when it
-resumes): it is asked to abort that run.
+resumes): it is asked to abort that run. A robot whose odometry is older than `odom_timeout` seconds is
+silent too (its window would start from a stale state; its tracker holds meanwhile), until odometry is heard
+again.
 At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
 that instant. The states are the odometry (the commanded velocity is taken as the measured
 one); the executed track is every robot's odometry from the first switch on, interpolated onto robot 0's
-stamps.
+stamps; inside a gap of a robot's odometry longer than `ODOMETRY_GAP` its position is unknown (NaN).
 """
 from __future__ import annotations
 
@@ -35,14 +37,29 @@ AVAILABLE = (AgentState.READY, AgentState.DONE, AgentState.FAILED, AgentState.AB
 """The agent states in which a robot takes a window (besides PLANNING, a run about to be aborted)."""
 
 
+ODOMETRY_GAP = 0.5
+"""Seconds between two odometry samples of a robot beyond which its track is not interpolated: inside such a
+gap (an odometry stop) its executed position is unknown (NaN), not bridged by a straight chord."""
+
+
+def observed(stamps: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Which of `times` fall on one of a robot's odometry `stamps` (sorted) or between two of them at most
+    ODOMETRY_GAP apart."""
+    k = np.searchsorted(stamps, times)
+    after = stamps[np.minimum(k, len(stamps) - 1)]
+    before = stamps[np.maximum(k - 1, 0)]
+    return (after == times) | ((k > 0) & (k < len(stamps)) & (after - before <= ODOMETRY_GAP))
+
+
 class RosRecedingFleet:
     """`fleet` (a `RosFleet`) planning windows of `scenario` (the mission's config, recorded at the first
     switch) with `algorithm`."""
 
     def __init__(self, fleet: Any, scenario: dict[str, Any], algorithm: str, *, stall: float, lead: float = 0.25,
                  first_timeout: float = 600.0, mission_id: str = "mission",
-                 disturbances: tuple[Disturbance, ...] = ()) -> None:
+                 disturbances: tuple[Disturbance, ...] = (), odom_timeout: float = 1.0) -> None:
         self.fleet, self.scenario, self.algorithm, self.stall = fleet, scenario, algorithm, stall
+        self.odom_timeout = odom_timeout
         self.lead, self.first_timeout, self.mission_id = lead, first_timeout, mission_id
         self.disturbances = disturbances
         self.names: list[str] = list(fleet.robots)
@@ -61,12 +78,14 @@ class RosRecedingFleet:
         return positions, velocities, velocities.copy()
 
     def silent(self) -> set[int]:
-        now, states = time.monotonic(), self.fleet.agent_states()
+        now, states, odometry = time.monotonic(), self.fleet.agent_states(), self.fleet.robot_states()
         why: dict[int, str] = {}
         for i, robot in enumerate(self.names):
             heard, status = states.get(robot, (float("-inf"), None))
             if status is None or now - heard > self.stall:
                 why[i] = "no status" if status is None else f"no status for {now - heard:.1f} s"
+            elif robot not in odometry or odometry[robot].age > self.odom_timeout:
+                why[i] = "no odometry" if robot not in odometry else f"odometry stale for {odometry[robot].age:.1f} s"
             elif status.state not in AVAILABLE + (AgentState.PLANNING,):
                 why[i] = status.state.value
             elif heard <= self.unanswered.get(i, float("-inf")):
@@ -126,6 +145,8 @@ class RosRecedingFleet:
         times = record[self.names[0]].times
         end = min(record[r].times[-1] for r in self.names)
         times = times[(times >= 0) & (times <= end)]
-        sampled = [record[r].at(times) for r in self.names]
-        return (self.begin + times, np.stack([s for s, _ in sampled], axis=1),
-                np.stack([v for _, v in sampled], axis=1))
+        positions, velocities = (np.stack(columns, axis=1) for columns in zip(*(record[r].at(times) for r in self.names)))
+        for i, robot in enumerate(self.names):
+            unknown = ~observed(record[robot].times, times)
+            positions[unknown, i], velocities[unknown, i] = np.nan, np.nan
+        return self.begin + times, positions, velocities

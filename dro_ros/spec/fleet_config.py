@@ -376,6 +376,18 @@ def read_fleet_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def set_value(config: dict[str, Any], key: str, value: Any) -> None:
+    """Override one config value in place: `key` is dotted (`scenario.receding_horizon.period`), missing
+    sections are created."""
+    *sections, name = key.split(".")
+    target = config
+    for section in sections:
+        target = target.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise SpecError(f"{key}: {section} is not a section (a mapping)")
+    target[name] = value
+
+
 def _describe(error: dict[str, Any]) -> str:
     where = ".".join(str(part) for part in error["loc"][1:])  # [0] is the union member, e.g. 'trajectory'
     message = str(error.get("ctx", {}).get("error", "")) or error["msg"]

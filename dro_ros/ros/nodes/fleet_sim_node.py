@@ -32,7 +32,9 @@ diff-drive: `robot_kind`, `body_radius`, `wheel_base`, `wheel_radius`, `max_whee
 Pushes: each mission's announcement on `/fleet/disturbances` (std_msgs/String, latched; `ros.disturbances`)
 replaces the pushes in force; from then on each pushed robot drifts at its push's velocity from `origin +
 time` for `duration` seconds (`FleetSimulator.push`), logged when each push starts and ends. Holonomic
-robots only: pushes announced to diff-drive robots are refused with an error in the log.
+robots only: pushes announced to diff-drive robots are refused with an error in the log. The odometry stops
+(`{robot, time, kind: odometry_stop, duration}`) silence the robot's `odom` from `origin + time` for
+`duration` seconds, logged when each starts and ends; the robot moves on meanwhile.
 """
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ from std_msgs.msg import Float64, String, UInt32
 
 from dro_ros.fleet import DiffDrive, FleetSimulator, UnicycleSimulator
 from dro_ros.fleet.diff_drive import axle_centre
-from dro_ros.mission.receding import Push, RecedingError
+from dro_ros.mission.receding import OdometryStop, Push, RecedingError
 from dro_ros.msg import FleetStart
 from dro_ros.ros.conversions import ParameterError, read_parameter, read_robot, set_yaw
 from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, Announcement
@@ -96,6 +98,8 @@ class FleetSimNode(Node):
         self.pushes: list[Push] = []     # the current mission's, timed from push_origin_ns
         self.push_origin_ns = 0
         self.pushing: set[int] = set()   # the pushes acting now
+        self.odometry_stops: list[OdometryStop] = []   # the current mission's, timed from push_origin_ns
+        self.stopped: set[int] = set()   # the odometry stops acting now
         rows = np.reshape(initial, (len(self.robots), width))
         try:
             if self.robot is None:
@@ -151,8 +155,10 @@ class FleetSimNode(Node):
         for push in self.pushes:
             self.sim.push(push.robot, np.zeros(self.dim))
         self.pushes, self.push_origin_ns, self.pushing = announced.pushes(), announced.origin_ns, set()
-        if self.pushes:
-            self.get_logger().info(f"mission {announced.mission_id}: {len(self.pushes)} pushes scripted")
+        self.odometry_stops, self.stopped = announced.odometry_stops(), set()
+        if self.pushes or self.odometry_stops:
+            self.get_logger().info(f"mission {announced.mission_id}: {len(self.pushes)} pushes, "
+                                   f"{len(self.odometry_stops)} odometry stops scripted")
 
     def _tick(self) -> None:
         now = self.get_clock().now().nanoseconds
@@ -165,6 +171,8 @@ class FleetSimNode(Node):
             self.sim_ns = now
         stamp = Time(nanoseconds=now).to_msg()
         silent = set(self.stop_odom) if started and now - self.start_ns >= self.stop_after_ns else set()
+        if self.odometry_stops:
+            silent |= self._stopped_odometry((now - self.push_origin_ns) * 1e-9)
         odometry = self._odometries(stamp)
         for i, robot in enumerate(self.robots):
             if robot not in silent:
@@ -191,6 +199,15 @@ class FleetSimNode(Node):
                 self.pushing ^= {k}
                 self.get_logger().info(f"{self.robots[push.robot]}: push {'starts' if active else 'ends'} at "
                                        f"t = {t:.2f} s (drift {list(push.velocity)} m/s)")
+
+    def _stopped_odometry(self, t: float) -> set[str]:
+        """The robots whose odometry is stopped `t` seconds after the mission's first switch."""
+        for k, stop in enumerate(self.odometry_stops):
+            if stop.covers(t) != (k in self.stopped):
+                self.stopped ^= {k}
+                self.get_logger().info(f"{self.robots[stop.robot]}: odometry {'stops' if k in self.stopped else 'resumes'}"
+                                       f" at t = {t:.2f} s ({stop.duration:g} s from t = {stop.time:g} s)")
+        return {self.robots[self.odometry_stops[k].robot] for k in self.stopped}
 
     def _odometries(self, stamp) -> list[Odometry]:
         """Each robot's odometry: holonomic in the world frame; diff-drive the base's (wheel odometry on

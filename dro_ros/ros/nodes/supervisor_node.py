@@ -193,7 +193,11 @@ class RosFleet:
             return dict(self.status)
 
     def wait_ready(self, timeout: float) -> str:
+        """Wait until every agent is ready (or done with its last run); returns "" or the reason naming robots.
+        No planning run is this supervisor's while it waits: an agent still planning is in a run nobody will
+        use (e.g. one a supervisor started before it was restarted), and is asked once to abort it."""
         deadline = time.monotonic() + timeout
+        orphans: set[tuple[str, str]] = set()
         while True:
             now, states = time.monotonic(), self.agent_states()
             missing = {}
@@ -204,6 +208,12 @@ class RosFleet:
                     missing[r] = f"no status for {now - states[r][0]:.1f} s"
                 elif states[r][1].state is not AgentState.READY and not states[r][1].state.final:
                     missing[r] = states[r][1].state.value
+                    run = (r, states[r][1].run_id)
+                    if states[r][1].state is AgentState.PLANNING and run not in orphans:
+                        orphans.add(run)
+                        self.node.get_logger().warning(f"{r}: still in run {run[1]}, which no mission waits for: "
+                                                       "asked to abort it")
+                        self.abort([r])
             if not missing:
                 return ""
             if now > deadline:
@@ -500,7 +510,7 @@ class SupervisorNode(Node):
             horizon, disturbances = receding_from_config(config, problem.n_agents, problem.dim)
             port = RosRecedingFleet(self.fleet, config, algorithm, stall=horizon.stall, lead=self.p["switch_lead"],
                                     first_timeout=self.settings.plan_timeout, mission_id=mission_id,
-                                    disturbances=disturbances)
+                                    disturbances=disturbances, odom_timeout=self.settings.odom_timeout)
             loop = RecedingLoop(problem, horizon, port, algorithm=algorithm, communication=config["communication"],
                                 eas=scenario.eas)
         except (RecedingError, ValueError) as error:

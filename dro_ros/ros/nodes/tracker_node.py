@@ -12,8 +12,11 @@ Topics (relative names resolve to /<robot>/...):
   level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start).
 Each tick from the start on, with fresh odometry (received within `odom_timeout`), it publishes
 v_cmd = v_ref + lag a_ref + gain (s_ref - s), the reference taken at the odometry's stamp; a diff-drive robot
-gets `UnicycleLaw`'s twist for its tracked point (`offset` ahead of the odometry's pose). Before the start,
-and while odometry is stale, it publishes nothing (the robot holds its last command).
+gets `UnicycleLaw`'s twist for its tracked point (`offset` ahead of the odometry's pose). Before the start it
+publishes nothing. While odometry is stale a holonomic robot is commanded the plan's feedforward alone,
+v_ref + lag a_ref at the current time (dead reckoning along its plan, which ends at rest: holding the last
+command instead would carry it off the plan the others avoid); a diff-drive robot gets nothing (it holds
+its last command).
 
 Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
 `lag` (0.1 s), `odom_timeout` (0.5 s); diff-drive: `robot_kind`, the geometry of `dro_ros.fleet.DiffDrive`,
@@ -121,20 +124,28 @@ class TrackerNode(Node):
             return self._enter("waiting_for_start" if self.plans else "waiting_for_plan")
         self.t = (now - start) * 1e-9
         if self.odom is None or now - self.odom[0] > self.timeout_ns:
+            if not isinstance(self.law, UnicycleLaw):
+                reference = plan.reference(self.t)
+                self._publish_velocity(self.law.command(reference, reference[0]))
             return self._enter("stale")
         _, stamp, odom = self.odom
         reference = plan.reference((stamp - start) * 1e-9)
-        twist = Twist()
         if isinstance(self.law, UnicycleLaw):
             pose = in_world(self.origin, odom[[0, 1, 3]])
             self.error = float(np.linalg.norm(reference[0] - tracked_point(pose, self.law.robot.offset)))
+            twist = Twist()
             twist.linear.x, twist.angular.z = (float(v) for v in self.law.command(reference, pose))
+            self.cmd_vel.publish(twist)
         else:
             self.error = float(np.linalg.norm(reference[0] - odom[:plan.dim]))
-            v_cmd = list(self.law.command(reference, odom[:plan.dim])) + [0.0] * (3 - plan.dim)
-            twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in v_cmd)
-        self.cmd_vel.publish(twist)
+            self._publish_velocity(self.law.command(reference, odom[:plan.dim]))
         self._enter("done" if self.t >= plan.duration else "tracking")
+
+    def _publish_velocity(self, v_cmd: np.ndarray) -> None:
+        """A holonomic robot's world-frame velocity command."""
+        twist = Twist()
+        twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in list(v_cmd) + [0.0] * (3 - len(v_cmd)))
+        self.cmd_vel.publish(twist)
 
     def _enter(self, state: str) -> None:
         if state != self.state and state == "stale":
