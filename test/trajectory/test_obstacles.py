@@ -138,7 +138,7 @@ def test_a_robot_too_fast_to_avoid_a_disc_fails_naming_the_robot_and_the_obstacl
     assert not diagnose(scenario.problem)
     result = solve_centralized(scenario.problem)
     assert not result.ok and "most violated: " in result.failure
-    assert "agent 0" in result.failure and ("obstacle 0" in result.failure or "speed" in result.failure
-                                            or "input" in result.failure)
+    assert "agent 0" in result.failure and any(row in result.failure for row in (
+        "obstacle 0", "speed", "input", "dynamics"))   # the constraint Ipopt's last point breaks most
     swept = run_path_sweep(scenario, eas=EasParameters())
     assert not swept.ok and "most violated: " in swept.failure and "agent 0" in swept.failure
