@@ -123,8 +123,9 @@ class Gate:
         self.members = frozenset(members)
         self._windows: dict[str, _Window] = {}
 
-    def check(self, wire: WireMessage) -> Refusal | None:
-        """None if `wire` is admitted (and, with a key, remembered), else why not."""
+    def authentic(self, wire: WireMessage) -> Refusal | None:
+        """The checks that need no memory: None if `wire` is of this fleet, from a member and, with a key,
+        signed by it; else why not."""
         if wire.fleet != self.membership.fleet:
             return Refusal.FOREIGN_FLEET
         if wire.sender not in self.members:
@@ -136,6 +137,13 @@ class Gate:
             return Refusal.UNSIGNED
         if not hmac.compare_digest(wire.mac, mac(key, wire)):
             return Refusal.FORGED
+        return None
+
+    def check(self, wire: WireMessage) -> Refusal | None:
+        """None if `wire` is admitted (and, with a key, remembered), else why not."""
+        refusal = self.authentic(wire)
+        if refusal is not None or self.membership.key is None:
+            return refusal
         window = self._windows.get(wire.sender)
         if window is None or wire.epoch > window.epoch:
             self._windows[wire.sender] = _Window(wire.epoch, wire.message_id)

@@ -95,12 +95,15 @@ def inbox_topic(address: str) -> str:
 class Links:
     """An agent's DDS endpoints, kept by its node across runs (module docstring): the inbox subscription on
     `/<address>/dro/inbox` and one publisher per receiver. At most one carrier is attached at a time;
-    envelopes of another run wait in `early` (at most `early_limit`, the oldest dropped first) until a
-    carrier of their run attaches."""
+    envelopes of another run wait in `early` until a carrier of their run attaches: only authentic ones
+    (`Gate.authentic`: this fleet, a member of `fleet`, signed with a key), at most `early_limit`, the oldest
+    dropped first, so a flood of envelopes naming some other run cannot grow it."""
 
-    def __init__(self, node: Node, address: str, early_limit: int = 1024) -> None:
+    def __init__(self, node: Node, address: str, membership: Membership, fleet: list[str],
+                 early_limit: int = 256) -> None:
         self.node = node
         self.address = address
+        self.gate = Gate(membership, set(fleet) - {address})
         self.publishers: dict[str, Publisher] = {}
         self.early: deque[Envelope] = deque(maxlen=early_limit)
         self._carrier: "RosCarrier | None" = None
@@ -150,7 +153,7 @@ class Links:
             carrier = self._carrier
             if carrier is not None and message.problem_id == carrier.problem_id:
                 carrier.admit(message)
-            else:
+            elif self.gate.authentic(from_ros(message)) is None:
                 self.early.append(message)
 
 
@@ -192,7 +195,7 @@ class RosCarrier(CarrierBase):
         if links is not None and links.address != address:
             raise ValueError(f"{address}: links of {links.address!r}")
         self._own_links = links is None
-        self.links = Links(node, address) if links is None else links
+        self.links = Links(node, address, membership, fleet) if links is None else links
         self._publishers = {n: self.links.publisher(n) for n in self.neighbours}  # this run's receivers
         self.links.attach(self)
 

@@ -32,7 +32,7 @@ def envelope(run: str, message_id: int, membership: Membership):
 def test_an_envelope_of_the_next_run_waits_for_its_carrier_and_stale_ones_are_dropped(node):
     loop = asyncio.new_event_loop()
     membership = Membership.load("fleet")
-    links = Links(node, "a")
+    links = Links(node, "a", membership, ["a", "b"])
 
     def carrier(run: str, agent: EchoAgent) -> RosCarrier:
         return RosCarrier(node, agent, "a", ["b"], ["a", "b"], run, loop, membership=membership, links=links)
@@ -41,6 +41,8 @@ def test_an_envelope_of_the_next_run_waits_for_its_carrier_and_stale_ones_are_dr
     links._on_envelope(envelope("run/2", 1, membership))   # a neighbour already in the next run
     links._on_envelope(envelope("run/0", 2, membership))   # a straggler of an earlier run
     links._on_envelope(envelope("run/1", 3, membership))
+    for k in range(300):   # a foreign fleet naming some later run is not held
+        links._on_envelope(envelope("run/2", 10 + k, Membership.load("other")))
     loop.run_until_complete(asyncio.sleep(0.05))
     assert first.stats.received == 1
     first.close()

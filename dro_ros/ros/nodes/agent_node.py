@@ -126,7 +126,7 @@ class AgentNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self.spec = spec
         if self.links is None:   # discovered now, before the first run
-            self.links = Links(self, spec.address)
+            self.links = Links(self, spec.address, self.membership, spec.fleet)
             for member in spec.fleet:
                 if member != spec.address:
                     self.links.publisher(member)
