@@ -12,7 +12,8 @@ take up a window that others of its part took up (no status of that run, nor any
 and for `stall` / 2 seconds: the replan that sent it stalled on it) and has not spoken since, or when it
 runs an earlier window than the last one sent to it (a suspended agent handles its queued requests when it
 resumes): it is asked to abort that run. A robot whose odometry is older than `odom_timeout` seconds is
-silent too (its window would start from a stale state; its tracker holds meanwhile), until odometry is heard
+silent too (its window would start from a stale state; its tracker flies its plan's feedforward meanwhile,
+`tracker_node`), until odometry is heard
 again.
 At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
 that instant. The states are the odometry (the commanded velocity is taken as the measured
