@@ -29,6 +29,7 @@ from typing import Mapping
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
 
 from dro_ros.core.auth import Membership
 from dro_ros.core.carrier import Agent, Limits
@@ -39,6 +40,7 @@ from dro_ros.ros.carrier import RosCarrier
 log = logging.getLogger("dro_ros.runtime")
 POLL_SECONDS = 0.01
 GREETING_SECONDS = 0.05
+SPIN_SECONDS = 0.1   # the executor thread checks for a shutdown at least this often
 _node_names = itertools.count()
 
 
@@ -56,11 +58,16 @@ class Timeouts:
 class Spinner:
     """An rclpy context and executor spinning in a daemon thread."""
 
-    def __init__(self, args: list[str] | None = None) -> None:
+    def __init__(self, args: list[str] | None = None, *, signals: bool = True) -> None:
+        """`args`: --ros-args remappings and parameter files. `signals=False`: rclpy installs no SIGINT or
+        SIGTERM handler (they would shut the context down under the spinning executor); the owner
+        handles them and calls `shutdown`."""
         self.context = Context()
-        rclpy.init(args=args, context=self.context)  # args: --ros-args remappings and parameter files
+        rclpy.init(args=args, context=self.context,
+                   signal_handler_options=None if signals else SignalHandlerOptions.NO)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.nodes: list = []
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._spin, name="rclpy-executor", daemon=True)
 
     def add_node(self, name: str, namespace: str):
@@ -77,15 +84,19 @@ class Spinner:
 
     def _spin(self) -> None:
         try:
-            self.executor.spin()
+            while not self._stopping.is_set() and self.context.ok():
+                self.executor.spin_once(timeout_sec=SPIN_SECONDS)
         except ExternalShutdownException:
             pass
 
     def shutdown(self) -> None:
-        """Stop spinning first (shutting the context down wakes the executor), then free the nodes."""
-        if self.context.ok():
-            rclpy.shutdown(context=self.context)
+        """Stop the spinning thread between two callbacks, then free the executor, the nodes and the
+        context, in that order, from this thread. Shutting the context down under a spinning executor
+        instead tears its wait set down while the executor waits on it, which aborts the process now and
+        then (rcl raises in a destructor)."""
+        self._stopping.set()
         if self._thread.is_alive():
+            self.executor.wake()
             self._thread.join(timeout=5.0)
         if self._thread.is_alive():
             log.error("rclpy executor thread did not stop within 5 s")
@@ -93,6 +104,8 @@ class Spinner:
         self.executor.shutdown(timeout_sec=1.0)
         for node in self.nodes:
             node.destroy_node()
+        if self.context.ok():
+            rclpy.shutdown(context=self.context)
 
 
 async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, list[str]], fleet: list[str],

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import time
 from concurrent.futures import Future
@@ -350,8 +351,13 @@ def _header(node: AgentNode) -> Header:
 
 
 async def _serve(argv: list[str] | None) -> int:
-    spinner = Spinner(argv)
-    node = spinner.add(AgentNode(asyncio.get_running_loop(), context=spinner.context))
+    """Spin the node until SIGINT or SIGTERM, then shut it down from this thread (`Spinner.shutdown`)."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    spinner = Spinner(argv, signals=False)
+    node = spinner.add(AgentNode(loop, context=spinner.context))
     spinner.start()
     if node.get_parameter("autostart").value:
         node.trigger_configure()
@@ -360,8 +366,7 @@ async def _serve(argv: list[str] | None) -> int:
             return 2
         node.trigger_activate()
     try:
-        while spinner.context.ok():
-            await asyncio.sleep(0.1)
+        await stop.wait()
     finally:
         spinner.shutdown()
     return 0

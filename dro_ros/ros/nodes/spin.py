@@ -3,6 +3,7 @@
 recorder's waiting)."""
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 from typing import Callable
@@ -11,23 +12,34 @@ import rclpy
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 from dro_ros.ros.conversions import ParameterError
 
+STOP_CHECK_SECONDS = 0.1   # a signal stops the spin within this long (its handler runs between waits)
+
 
 def spin_node(factory: Callable[[], Node], name: str, argv: list[str] | None = None) -> None:
+    """Spin the node made by `factory` until SIGINT or SIGTERM, then destroy it and shut rclpy down, all
+    from this thread: rclpy's own handlers would shut the context down under the executor's wait."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     try:
-        with rclpy.init(args=argv):
-            try:
-                rclpy.spin(factory())
-            except ParameterError as error:
-                rclpy.logging.get_logger(name).error(f"bad parameter {error}")
-                sys.exit(2)
-            except RuntimeError:  # SIGINT/SIGTERM shut the context down under rclpy (ros2/rclpy#398)
-                if rclpy.ok():
-                    raise
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        try:
+            node = factory()
+        except ParameterError as error:
+            rclpy.logging.get_logger(name).error(f"bad parameter {error}")
+            sys.exit(2)
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        while not stop.is_set():
+            executor.spin_once(timeout_sec=STOP_CHECK_SECONDS)
+        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()
+    finally:
+        rclpy.try_shutdown()
 
 
 def spin_in_thread(node: Node, threads: int = 1) -> threading.Thread:
