@@ -101,6 +101,8 @@ class RosFleet:
         self.offset = offset     # > 0: diff-drive robots; odometry is the base's pose, the plans its point's
         self.contacts: tuple[int, int] | None = None   # body contacts from the simulator: (so far, at release)
         self.lock = threading.Lock()
+        self.news = threading.Condition(self.lock)   # notified when an agent status or a plan arrives
+        self.heard = 0                               # statuses and plans received so far
         self.status: dict[str, tuple[float, AgentStatus]] = {}          # robot -> (received, status)
         self.plans: dict[tuple[str, str], TrajectoryPlan] = {}         # (robot, run_id) -> plan
         self.latest: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}  # robot -> (received, s, v)
@@ -139,10 +141,24 @@ class RosFleet:
                     continue
                 with self.lock:
                     self.status[robot] = (time.monotonic(), parsed)
+                    self._heard_news()
 
     def _on_plan(self, message: TrajectoryPlan) -> None:
         with self.lock:
             self.plans[(message.robot, message.run_id)] = message
+            self._heard_news()
+
+    def _heard_news(self) -> None:
+        """With `lock` held: a status or plan arrived; wake `await_news`."""
+        self.heard += 1
+        self.news.notify_all()
+
+    def await_news(self, seen: int, timeout: float) -> int:
+        """Wait until a status or plan arrives after the first `seen` (a value of `heard`), at most `timeout`
+        seconds; returns `heard`. The planning loops wake on news instead of polling."""
+        with self.lock:
+            self.news.wait_for(lambda: self.heard != seen, timeout)
+            return self.heard
 
     def _point(self, message: Odometry) -> tuple[np.ndarray, np.ndarray]:
         """The planned point's position and velocity: the odometry's (holonomic), or those of the point
@@ -250,12 +266,13 @@ class RosFleet:
         while True:
             with self.lock:
                 plans = {r: self.plans[(r, run_id)] for r in robots if (r, run_id) in self.plans}
+                seen = self.heard
             if len(plans) == len(robots):
                 break
             if time.monotonic() > deadline:
                 return PlanningOutcome(reason="no plan received from " + ", ".join(
                     r for r in robots if r not in plans), **traffic)
-            time.sleep(0.05)
+            self.await_news(seen, 0.05)
         return PlanningOutcome(plans={r: plan_from_msg(m) for r, m in plans.items()}, critical_path=critical_path,
                                **traffic)
 
@@ -271,6 +288,7 @@ class RosFleet:
         deadline = time.monotonic() + timeout
         refused = self._start_everywhere(run_id, scenario, algorithm, robots, min(5.0, max(timeout, 0.1)))
         while True:
+            seen = self.heard
             now, states = time.monotonic(), self.agent_states()
             this_run = {r: v for r, (_, v) in states.items() if v.run_id == run_id and r in robots}
             finished = {r: v for r, v in this_run.items() if v.state.final}
@@ -285,7 +303,7 @@ class RosFleet:
                 self.abort(robots)
                 return finished, f"not finished within {timeout:g} s: " + ", ".join(
                     r for r in robots if r not in finished)
-            time.sleep(0.05)
+            self.await_news(seen, min(0.05, max(0.0, deadline - now)))
         heard = {r: now - states[r][0] for r in gone if r in states}
         reasons = [f"{r}: start_plan {why}" for r, why in refused.items()]
         reasons += [f"{r}: stopped responding" + (f" (last status {heard[r]:.1f} s ago)" if r in heard else "")
