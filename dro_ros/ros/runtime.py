@@ -125,10 +125,10 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
         host.start()
         return await run_carriers(carriers, timeouts)
     finally:
-        await _shut_down(host, timeouts.shutdown)
+        await shut_down(host, timeouts.shutdown)
 
 
-async def _shut_down(host: "Spinner", timeout: float) -> None:
+async def shut_down(host: "Spinner", timeout: float) -> None:
     """`host.shutdown()` in a daemon thread, awaited for at most `timeout` seconds. Not the loop's
     default executor: `asyncio.run` joins that executor's threads on exit, so a shutdown blocked in
     Fast DDS would hang the process after all."""

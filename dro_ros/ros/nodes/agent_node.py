@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -58,7 +59,7 @@ from dro_ros.ros.carrier import PROCESS_START, Links, RosCarrier
 from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, Announcement
 from dro_ros.ros.conversions import plan_to_msg
 from dro_ros.ros.qos import LATCHED
-from dro_ros.ros.runtime import Spinner, Timeouts, run_carriers
+from dro_ros.ros.runtime import Spinner, Timeouts, run_carriers, shut_down
 from dro_ros.spec import AgentSpec, AgentState, AgentStatus, SpecError
 from dro_ros.ros.visuals import agent_markers, path_msg
 from dro_ros.srv import StartPlan
@@ -68,6 +69,8 @@ from dro_ros.trajectory.scenarios import scenario_from_config
 
 SPEC_PARAMETERS = ("robot_id", "fleet", "neighbours", "algorithm", "params", "problem_id",
                    "timeouts.discovery", "timeouts.stall", "timeouts.wall", "limits.inbox", "limits.backlog", "network")
+SHUTDOWN_SECONDS = 3.0
+"""At most this long to stop the node on SIGINT or SIGTERM; a DDS teardown still blocked then is left behind."""
 LEVEL = {AgentState.READY: DiagnosticStatus.OK, AgentState.PLANNING: DiagnosticStatus.OK,
          AgentState.DONE: DiagnosticStatus.OK, AgentState.UNCONFIGURED: DiagnosticStatus.WARN,
          AgentState.INACTIVE: DiagnosticStatus.WARN, AgentState.ABORTED: DiagnosticStatus.WARN,
@@ -368,16 +371,20 @@ async def _serve(argv: list[str] | None) -> int:
     try:
         await stop.wait()
     finally:
-        spinner.shutdown()
+        await shut_down(spinner, SHUTDOWN_SECONDS)
     return 0
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Serve until SIGINT or SIGTERM; then leave without interpreter finalization, which would wait for a
+    solve still running in a worker thread or a DDS teardown left behind (`ros.runtime.shut_down`)."""
     try:
-        code = asyncio.run(_serve(argv))
+        code = asyncio.new_event_loop().run_until_complete(_serve(argv))   # not asyncio.run: it joins the workers
     except (KeyboardInterrupt, ExternalShutdownException):
         code = 0
-    sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
