@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ros_client import process_and_client
+from ros_client import call_idempotent as call, process_and_client
 
 from dro_ros.scheduling.scenarios import SCENARIOS, generate
 
@@ -18,19 +18,6 @@ def ros(request):
     with process_and_client([sys.executable, "-m", "dro_ros.ros.nodes.scheduler_node"],
                             "scheduler_test_client") as client:
         yield client
-
-
-def call(node, context, client, request, timeout=60.0):
-    import rclpy
-
-    assert client.wait_for_service(timeout_sec=30.0), "scheduler service not discovered within 30 s"
-    future = client.call_async(request)
-    executor = rclpy.executors.SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    executor.spin_until_future_complete(future, timeout_sec=timeout)
-    executor.remove_node(node)
-    assert future.done(), f"no reply within {timeout} s"
-    return future.result()
 
 
 def schedule_request(problem_json, **fields):
