@@ -11,8 +11,11 @@ Topics (relative names resolve to /<robot>/...):
 - `/diagnostics` (diagnostic_msgs/DiagnosticArray, out, once a second): status `dro_ros/<robot>/tracker`,
   level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start).
 Each tick from the start on, with fresh odometry (received within `odom_timeout`), it publishes
-v_cmd = v_ref + lag a_ref + gain (s_ref - s), the reference taken at the odometry's stamp; a diff-drive robot
-gets `UnicycleLaw`'s twist for its tracked point (`offset` ahead of the odometry's pose). Before the start it
+v_cmd = v_ref(t) + lag a_ref(t) + gain (s_ref(t_odom) - s(t_odom)): the feedforward at the current time t,
+the error at the odometry's stamp t_odom, against the plan that was being followed at t_odom (odometry
+stamped before a switch is compared with the previous plan, not with the new one extrapolated backwards);
+a diff-drive robot gets `UnicycleLaw`'s twist for its tracked point (`offset` ahead of the odometry's
+pose), the reference taken at the odometry's stamp from the plan followed then. Before the start it
 publishes nothing. While odometry is stale a holonomic robot is commanded the plan's feedforward alone,
 v_ref + lag a_ref at the current time (dead reckoning along its plan, which ends at rest: holding the last
 command instead would carry it off the plan the others avoid); a diff-drive robot gets nothing (it holds
@@ -42,8 +45,9 @@ from dro_ros.ros.qos import LATCHED
 
 
 class TrackerNode(Node):
-    def __init__(self) -> None:
-        super().__init__("tracker")
+    def __init__(self, **node_options) -> None:
+        """`node_options` go to rclpy's Node (`context`, `namespace`, ...)."""
+        super().__init__("tracker", **node_options)
         namespace = self.get_namespace().rsplit("/", 1)[-1]
         self.robot = read_parameter(self, "robot_id", "string", "the robot's name", namespace)
         rate = read_parameter(self, "rate", "double", "command rate, Hz", 50.0)
@@ -69,6 +73,7 @@ class TrackerNode(Node):
         self.plans: dict[str, object] = {}               # received plans by run_id, the latest last
         self.plan = None                                 # the plan being followed
         self.plan_start = 0                              # its start instant (ns)
+        self.previous: tuple[object, int] | None = None  # the plan followed before it, and its start (ns)
         self.start: tuple[int, str] | None = None       # the latest FleetStart: (start, run_id)
         self.odom: tuple[int, int, np.ndarray] | None = None  # (received, stamp, (x, y, z, yaw))
         self.state, self.error, self.t = "waiting_for_plan", float("nan"), float("nan")
@@ -118,6 +123,7 @@ class TrackerNode(Node):
         now = self.get_clock().now().nanoseconds
         started = self._started_plan(now)
         if started is not None and (started is not self.plan or self.start[0] != self.plan_start):
+            self.previous = (self.plan, self.plan_start) if self.plan is not None else None
             self.plan, self.plan_start = started, self.start[0]
         plan, start = self.plan, self.plan_start
         if plan is None:
@@ -129,7 +135,7 @@ class TrackerNode(Node):
                 self._publish_velocity(self.law.command(reference, reference[0]))
             return self._enter("stale")
         _, stamp, odom = self.odom
-        reference = plan.reference((stamp - start) * 1e-9)
+        reference = self._reference_at(stamp)
         if isinstance(self.law, UnicycleLaw):
             pose = in_world(self.origin, odom[[0, 1, 3]])
             self.error = float(np.linalg.norm(reference[0] - tracked_point(pose, self.law.robot.offset)))
@@ -138,8 +144,17 @@ class TrackerNode(Node):
             self.cmd_vel.publish(twist)
         else:
             self.error = float(np.linalg.norm(reference[0] - odom[:plan.dim]))
-            self._publish_velocity(self.law.command(reference, odom[:plan.dim]))
+            _, v_ref, a_ref = plan.reference(self.t)
+            self._publish_velocity(self.law.command((reference[0], v_ref, a_ref), odom[:plan.dim]))
         self._enter("done" if self.t >= plan.duration else "tracking")
+
+    def _reference_at(self, stamp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(s, v, a) at the instant `stamp` (ns) of the plan being followed then: the previous plan for
+        odometry taken before the current one started."""
+        plan, start = self.plan, self.plan_start
+        if stamp < start and self.previous is not None:
+            plan, start = self.previous
+        return plan.reference((stamp - start) * 1e-9)
 
     def _publish_velocity(self, v_cmd: np.ndarray) -> None:
         """A holonomic robot's world-frame velocity command."""
