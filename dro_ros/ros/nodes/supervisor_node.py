@@ -108,6 +108,7 @@ class RosFleet:
         self.latest: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}  # robot -> (received, s, v)
         self.samples: dict[str, list[tuple[float, np.ndarray, np.ndarray]]] = {r: [] for r in robots}
         self.released_at: Time | None = None     # the current plans' start instant
+        self.own_runs: set[str] = set()          # the runs this supervisor started (never orphans)
         self.min_distance = float("inf")
         group = ReentrantCallbackGroup()
         node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diagnostics, 100, callback_group=group)
@@ -210,8 +211,9 @@ class RosFleet:
 
     def wait_ready(self, timeout: float) -> str:
         """Wait until every agent is ready (or done with its last run); returns "" or the reason naming robots.
-        No planning run is this supervisor's while it waits: an agent still planning is in a run nobody will
-        use (e.g. one a supervisor started before it was restarted), and is asked once to abort it."""
+        An agent planning a run this supervisor did not start is in a run nobody will use (e.g. one a
+        supervisor started before it was restarted), and is asked once to abort it. A run it started is
+        waited for: the start-up wait and a mission's runs can overlap (a goal sent as the server appears)."""
         deadline = time.monotonic() + timeout
         orphans: set[tuple[str, str]] = set()
         while True:
@@ -225,7 +227,8 @@ class RosFleet:
                 elif states[r][1].state is not AgentState.READY and not states[r][1].state.final:
                     missing[r] = states[r][1].state.value
                     run = (r, states[r][1].run_id)
-                    if states[r][1].state is AgentState.PLANNING and run not in orphans:
+                    if (states[r][1].state is AgentState.PLANNING and run not in orphans
+                            and run[1] not in self.own_runs):
                         orphans.add(run)
                         self.node.get_logger().warning(f"{r}: still in run {run[1]}, which no mission waits for: "
                                                        "asked to abort it")
@@ -317,6 +320,8 @@ class RosFleet:
     def _start_everywhere(self, run_id: str, scenario: str, algorithm: str, robots: list[str],
                           timeout: float) -> dict[str, str]:
         futures, refused = {}, {}
+        with self.lock:
+            self.own_runs.add(run_id)
         for robot in robots:
             client = self.start_clients[robot]
             if client.wait_for_service(timeout_sec=0.5):
