@@ -3,8 +3,11 @@
 The policy is the same in one process (`mission.receding_sim.SimulatedFleet`: the fleet's simulator and
 trackers on virtual time, the fleet's critical-path clock) and over DDS (`ros.receding_fleet.RosRecedingFleet`:
 agent processes, real time). The first plan is computed from the measured states and starts `lead` seconds
-after it is back (in process: at once, the clock held, as a one-shot mission plans before it moves); then,
-for k = 1, 2, ...
+after it is back (in process: at once, the clock held, as a one-shot mission plans before it moves). Over
+DDS the robots may move while it is solved (on a previous mission's plans, which end at rest: e.g. after a
+supervisor restart); when a robot's measured state has left its first plan's start by more than
+`reset_tolerance` (position, plus `lead` times the velocity's difference), the first window is planned
+again from the new measurement, at most `FIRST_WINDOW_ATTEMPTS` times in all. Then, for k = 1, 2, ...
 
 1. at t_k - period, read every robot's state; a robot whose agent is silent (`RecedingPort.silent`) makes
    this replan wait the stall timeout and fail for everyone (`stalled`); from the next replan on it is
@@ -53,6 +56,7 @@ from dro_ros.trajectory.problem import FleetProblem
 from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
 
 REST_SPEED = 0.05   # m/s: a robot slower than this, within its goal tolerance, has arrived
+FIRST_WINDOW_ATTEMPTS = 3   # first windows planned before the mission fails because the robots kept moving
 
 
 class FirstWindowFailed(RuntimeError):
@@ -81,6 +85,7 @@ class Replan:
     dropped: list[int]                # the robots dropped as it planned (the others planned around them)
     parts: list[PartOutcome] = field(default_factory=list)
     stalled_on: list[int] = field(default_factory=list)   # silent robots this replan waited for
+    attempts: int = 1                 # the first window: times it was planned (the robots moved meanwhile)
 
     @property
     def critical_path(self) -> float:
@@ -154,6 +159,7 @@ class RecedingRun:
             "critical_path_s": {"p50": float(np.percentile(paths, 50)), "p95": float(np.percentile(paths, 95)),
                                 "max": float(paths.max())},
             "first_plan_s": self.first_plan_seconds,
+            "first_window_attempts": self.replans[0].attempts,
             "messages_per_replan": float(np.mean([r.messages for r in planned])) if planned else 0.0,
             "bytes_per_replan": float(np.mean([r.bytes for r in planned])) if planned else 0.0,
             "min_separation_m": self.min_separation, "min_obstacle_distance_m": self.min_clearance,
@@ -260,11 +266,7 @@ class RecedingLoop:
     # --- the loop ------------------------------------------------------------------------------------
     def run(self) -> RecedingRun:
         h, port = self.horizon, self.port
-        positions, velocities, _ = port.measure()
-        first = self._replan(port.now(), None, positions, velocities)
-        if not all(p.committed or p.deferred for p in first.parts):   # a deferred part waits at rest
-            reasons = "; ".join(p.reason for p in first.parts if not p.committed)
-            raise FirstWindowFailed(f"the first window could not be planned: {reasons}")
+        first = self._first_window()
         begin = first.switch = port.now() + port.lead
         self._switch(first.switch)
         replans = [first]
@@ -298,6 +300,36 @@ class RecedingLoop:
             first_plan_seconds=first.critical_path, switch_times=[t - begin for t in self.switch_times],
             final_goal_error=[max(0.0, float(terminal_position_excess(t, final[i])))
                               for i, t in enumerate(self.mission.terminals)])
+
+    def _first_window(self) -> Replan:
+        """The first replan, from the measured states, planned again while the robots have left its start
+        (the module docstring)."""
+        for attempt in range(1, FIRST_WINDOW_ATTEMPTS + 1):
+            positions, velocities, _ = self.port.measure()
+            first = self._replan(self.port.now(), None, positions, velocities)
+            if not all(p.committed or p.deferred for p in first.parts):   # a deferred part waits at rest
+                reasons = "; ".join(p.reason for p in first.parts if not p.committed)
+                raise FirstWindowFailed(f"the first window could not be planned: {reasons}")
+            moved = self._left_start(*self.port.measure()[:2])
+            if not moved:
+                first.attempts = attempt
+                return first
+            self._pending.clear()
+        raise FirstWindowFailed(
+            f"the robots kept moving while the first window was planned ({FIRST_WINDOW_ATTEMPTS} attempts): "
+            + ", ".join(f"robot {i} {d:.3f} m off its plan's start" for i, d in sorted(moved.items())))
+
+    def _left_start(self, positions: np.ndarray, velocities: np.ndarray) -> dict[int, float]:
+        """Robot -> how far its state is from its pending plan's start, ||s - s_0|| + lead ||v - v_0||, for
+        the robots further than `reset_tolerance`."""
+        far = {}
+        for plans in self._pending.values():
+            for i, plan in plans.items():
+                off = float(np.linalg.norm(positions[i] - plan.position[0])
+                            + self.port.lead * np.linalg.norm(velocities[i] - plan.velocity[0]))
+                if off > self.reset_tolerance:
+                    far[i] = off
+        return far
 
     def _replan(self, measured_at: float, switch: float | None, positions: np.ndarray,
                 velocities: np.ndarray) -> Replan:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dro_ros.mission.receding import Dropout, Push, RecedingError, receding_from_config, sampled_clearance
+from dro_ros.mission.receding_loop import FirstWindowFailed
 from dro_ros.mission.receding_sim import simulated_loop
 from dro_ros.trajectory import EasParameters, run_path_sweep, scenario_from_config, solve_centralized
 from dro_ros.trajectory.obstacles import distances
@@ -244,3 +245,38 @@ def test_a_robot_silent_to_the_end_fails_the_mission_instead_of_being_left_out()
     assert not run.succeeded and not summary["succeeded"]
     assert summary["dropped_at_end"] == [3] and run.reached[3] is None
     assert all(run.reached[i] is not None for i in (0, 1, 2))
+
+
+def _carried_while_planning(loop, robot, shift, times):
+    """Make `robot` be carried by `shift` (m) while the first window is solved, the first `times` times."""
+    port, solve, carried = loop.port, loop.port.solve, []
+
+    def moving_solve(requests, deadline):
+        solved = solve(requests, deadline)
+        if deadline is None and len(carried) < times:
+            port.sim.position[robot] += shift
+            carried.append(robot)
+        return solved
+    port.solve = moving_solve
+
+
+def test_a_first_window_the_robots_moved_away_from_is_planned_again_from_where_they_are():
+    """Over DDS robots can move while the first window is solved (after a supervisor restart they finish the
+    old mission's plans): a plan starting where robot 1 no longer is would be tracked by a jump, so it is
+    planned again from the new measurement; a robot that keeps moving fails the mission, named."""
+    config = copy.deepcopy(CONFIG)
+    config["receding_horizon"]["duration"] = 2.0
+    config["disturbances"] = []
+    shift = np.array([0.3, 0.0])
+    eas = EasParameters(epsilon_bar=5.0, delta_bar=0.3, n_iter=100)
+    _, loop = _loop(config, lambda s: run_path_sweep(s, eas=eas))
+    _carried_while_planning(loop, 1, shift, times=1)
+    run = loop.run()
+    assert run.replans[0].attempts == 2 and run.summary()["first_window_attempts"] == 2
+    np.testing.assert_allclose(run.positions[0, 1], np.array(CONFIG["initial"][1][:2]) + shift, atol=1e-6)
+    assert run.min_separation >= 0.2 - 0.01
+
+    _, loop = _loop(config, lambda s: run_path_sweep(s, eas=eas))
+    _carried_while_planning(loop, 1, shift, times=10)
+    with pytest.raises(FirstWindowFailed, match=r"kept moving .* robot 1 0\.300 m off its plan's start"):
+        loop.run()
