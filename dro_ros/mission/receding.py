@@ -9,6 +9,13 @@ measured states; it poses, per connected part C of the communication graph, the 
          ||s_i(t) - p_j(t)|| >= r_min + margin for every robot j outside C (its committed plan p_j),
          v_i(K) = 0,
 
+with the coupling's r_min raised by `separation_margin` (delta) when the separation is imposed at the
+samples only (`separation: samples`, the thesis's eq. 5.8; `segments` holds between them already): two
+robots r = r_min + delta apart at two samples, moving by L relative to each other in between, pass
+sqrt(r^2 - (L/2)^2) apart at least. For r_min 0.2 m and a 0.25 s step, delta = 0.01 m keeps r_min for
+relative speeds up to 0.51 m/s, and r_min - 0.01 m (the executed run's tolerance) up to 0.72 m/s; without
+it, 0.5 m/s already uses the whole tolerance.
+
 over K = `steps` samples of the mission's step (`trajectory.problem.GoalTerminal`), and solves it with the
 same distributed algorithms as one-shot planning. The obstacle constraints hold at the samples only, so
 the window keeps a larger clearance, `sampled_clearance`, chosen so that the straight chord between two
@@ -47,6 +54,7 @@ class RecedingHorizon:
     goal_tolerance: float = 0.05   # metres beyond its terminal set at which a robot has reached its goal
     stall: float = 2.0           # seconds a replan waits for a silent robot before dropping it
     traffic_margin: float = 0.1  # metres added to r_min around robots outside the part being planned
+    separation_margin: float = 0.01  # metres added to r_min between the part's robots, at the samples
 
     def __post_init__(self) -> None:
         _require(isinstance(self.steps, int) and not isinstance(self.steps, bool) and 2 <= self.steps <= MAX_HORIZON,
@@ -54,8 +62,9 @@ class RecedingHorizon:
         for name in ("period", "duration", "goal_weight", "goal_tolerance", "stall"):
             value = getattr(self, name)
             _require(_number(value) and value > 0, f"receding_horizon.{name}", f"must be positive, got {value!r}")
-        _require(_number(self.traffic_margin) and self.traffic_margin >= 0, "receding_horizon.traffic_margin",
-                 f"must be >= 0, got {self.traffic_margin!r}")
+        for name in ("traffic_margin", "separation_margin"):
+            value = getattr(self, name)
+            _require(_number(value) and value >= 0, f"receding_horizon.{name}", f"must be >= 0, got {value!r}")
         _require(self.duration >= self.period, "receding_horizon.duration",
                  f"must be at least one period ({self.period} s), got {self.duration}")
 
@@ -169,7 +178,8 @@ def receding_from_config(config: dict[str, Any], n_robots: int, dim: int
     horizon = None
     if spec is not None:
         _require(isinstance(spec, dict), "receding_horizon", f"expected a mapping, got {spec!r}")
-        known = {"steps", "period", "duration", "goal_weight", "goal_tolerance", "stall", "traffic_margin"}
+        known = {"steps", "period", "duration", "goal_weight", "goal_tolerance", "stall", "traffic_margin",
+                 "separation_margin"}
         unknown = sorted(set(spec) - known)
         _require(not unknown, f"receding_horizon.{unknown[0] if unknown else ''}",
                  f"unknown key; expected {sorted(known)}")
@@ -249,7 +259,7 @@ def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[
     passing = [np.linalg.norm(start[:, None] - np.stack([p[0] for p in traffic])[None], axis=-1)] if traffic else []
     config: dict[str, Any] = {
         "name": name, "dim": mission.dim, "horizon": horizon.steps, "duration": horizon.steps * mission.step,
-        "r_min": _as_reached(mission.r_min, gaps), "coupling": mission.coupling, "max_speed": mission.max_speed,
+        "r_min": _as_reached(mission.r_min + separation_margin(mission, horizon), gaps, floor=mission.r_min), "coupling": mission.coupling, "max_speed": mission.max_speed,
         "max_input": mission.max_input, "initial": np.asarray(initial, dtype=float).tolist(),
         "terminal": [{"kind": "goal", "target": window_target(mission, horizon, i, start[k]).tolist(),
                       "weight": horizon.goal_weight, "velocity": [0.0] * mission.dim} for k, i in enumerate(robots)],
@@ -284,6 +294,12 @@ def _as_reached(bound: float, *starts: np.ndarray, floor: float | None = None) -
     smallest = float(min(values, default=bound))
     lowest = bound if floor is None else min(floor, bound)
     return max(0.0, smallest - 1e-9) if lowest - START_TOLERANCE <= smallest < bound else bound
+
+
+def separation_margin(mission: FleetProblem, horizon: RecedingHorizon) -> float:
+    """What a window adds to r_min between its robots (the module docstring): `separation_margin` when the
+    separation holds at the samples only, else 0."""
+    return horizon.separation_margin if mission.separation == "samples" else 0.0
 
 
 def sampled_clearance(mission: FleetProblem) -> float:

@@ -177,6 +177,32 @@ def test_a_robot_inside_the_traffic_margin_but_clear_of_r_min_keeps_its_distance
     assert inside.traffic_separation == pytest.approx(problem.r_min + horizon.traffic_margin)
     assert diagnose(inside)   # closer than r_min: refused before any solve
 
+def test_a_window_keeps_the_separation_margin_between_its_robots_unless_they_start_inside_it():
+    """The part's robots keep r_min + separation_margin at the samples, so that robots passing each other
+    between two samples keep r_min; robots starting between r_min and that keep their own distance."""
+    from dro_ros.mission.receding import window_config
+    from dro_ros.trajectory import diagnose
+
+    scenario = scenario_from_config(CONFIG)
+    horizon, _ = receding_from_config(CONFIG, 4, 2)
+    problem = scenario.problem
+    assert horizon.separation_margin == 0.01
+
+    def window(gap):
+        states = problem.initial.copy()
+        states[1, :2] = states[0, :2] + [0.0, gap]
+        return scenario_from_config(window_config(problem, horizon, [0, 1, 2, 3], states, [], "w",
+                                                  edges=[(0, 1), (1, 2), (2, 3)])).problem
+
+    assert window(1.0).r_min == pytest.approx(problem.r_min + 0.01)
+    inside = window(0.205)
+    assert inside.r_min == pytest.approx(0.205) and not diagnose(inside)
+    assert window(0.15).r_min == pytest.approx(problem.r_min + 0.01) and diagnose(window(0.15))
+    with pytest.raises(RecedingError, match="receding_horizon.separation_margin"):
+        receding_from_config({**CONFIG, "receding_horizon": {**CONFIG["receding_horizon"], "separation_margin": -1}},
+                             4, 2)
+
+
 def test_a_window_travels_as_json_and_reads_back_as_the_same_problem():
     import json
 
