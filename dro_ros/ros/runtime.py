@@ -28,7 +28,7 @@ from typing import Mapping
 
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 
 from dro_ros.core.auth import Membership
@@ -58,16 +58,21 @@ class Timeouts:
 class Spinner:
     """An rclpy context and executor spinning in a daemon thread."""
 
-    def __init__(self, args: list[str] | None = None, *, signals: bool = True) -> None:
+    def __init__(self, args: list[str] | None = None, *, signals: bool = True, threads: int = 1,
+                 ended: threading.Event | None = None) -> None:
         """`args`: --ros-args remappings and parameter files. `signals=False`: rclpy installs no SIGINT or
         SIGTERM handler (they would shut the context down under the spinning executor); the owner
-        handles them and calls `shutdown`."""
+        handles them and calls `shutdown`. `threads` > 1: a MultiThreadedExecutor runs that many callbacks
+        at once (the supervisor: a mission's execute callback blocks while odometry keeps arriving).
+        `ended` is set when the spinning thread ends, for whatever reason."""
         self.context = Context()
         rclpy.init(args=args, context=self.context,
                    signal_handler_options=None if signals else SignalHandlerOptions.NO)
-        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor = (MultiThreadedExecutor(num_threads=threads, context=self.context) if threads > 1
+                         else SingleThreadedExecutor(context=self.context))
         self.nodes: list = []
         self._stopping = threading.Event()
+        self.ended = ended if ended is not None else threading.Event()
         self._thread = threading.Thread(target=self._spin, name="rclpy-executor", daemon=True)
 
     def add_node(self, name: str, namespace: str):
@@ -82,12 +87,19 @@ class Spinner:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        """The spinning thread runs (it dies of a callback's exception, printing its traceback)."""
+        return self._thread.is_alive()
+
     def _spin(self) -> None:
         try:
             while not self._stopping.is_set() and self.context.ok():
                 self.executor.spin_once(timeout_sec=SPIN_SECONDS)
         except ExternalShutdownException:
             pass
+        finally:
+            self.ended.set()
 
     def shutdown(self) -> None:
         """Stop the spinning thread between two callbacks, then free the executor, the nodes and the

@@ -6,6 +6,7 @@ disc, then one position per robot); a goal sent while a mission executes is reje
 cancel brings every robot to rest; a malformed goal is rejected naming the field; the run's bag holds the
 missions' feedback, status, plans, odometry and commands. No wait is unbounded.
 """
+import re
 import threading
 import time
 from pathlib import Path
@@ -80,7 +81,7 @@ def test_two_goals_in_a_row_succeed_each_from_where_the_robots_are(fleet_client)
     assert second.status is MissionStatus.SUCCEEDED, (second.reason, "".join(lines)[-3000:])
     assert second.summary["terminal_violation"] < 0.02   # every robot within 2 cm of its own goal disc
     assert second.summary["min_separation"] >= 0.2 - 0.01
-    assert second.summary["run_id"].endswith("mission_2/0")
+    assert re.fullmatch(r"formation_small/mission_2@\d{6}\.\d{3}/0", second.summary["run_id"])
 
 
 def test_a_malformed_goal_is_rejected_naming_the_field(fleet_client):
@@ -153,7 +154,8 @@ def test_the_bag_holds_every_mission(fleet_client):
     assert counts.get("/fleet/mission/_action/feedback", 0) > 10 and counts.get("/fleet/mission/_action/status", 0) > 0
     assert counts["/robot_0/odom"] > 100 and counts["/robot_3/cmd_vel"] > 100
     assert counts["/fleet/scenario"] >= 4 and counts["/fleet/start"] >= 4  # 3 missions + the braking plans
-    assert {"formation_small/mission_1/0", "formation_small/mission_2/0"} <= plans
+    ids = {re.sub(r"@\d{6}\.\d{3}/", "@T/", p) for p in plans}   # T: the supervisor's start, UTC
+    assert {"formation_small/mission_1@T/0", "formation_small/mission_2@T/0"} <= ids
     assert any(p.endswith("/stop") for p in plans)
     run = read_run(bag)
     assert run.run_id.endswith("/stop") and len(run.robots) == 4

@@ -54,7 +54,7 @@ from dro_ros.mission.receding import OdometryStop, Push, RecedingError
 from dro_ros.msg import FleetStart
 from dro_ros.ros.conversions import ParameterError, read_parameter, read_robot, set_yaw
 from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, Announcement
-from dro_ros.ros.nodes.spin import spin_node
+from dro_ros.ros.nodes.spin import run_node
 from dro_ros.ros.qos import LATCHED
 
 try:
@@ -66,8 +66,9 @@ ROBOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*(/[A-Za-z][A-Za-z0-9_]*)*")
 
 
 class FleetSimNode(Node):
-    def __init__(self) -> None:
-        super().__init__("fleet_sim")
+    def __init__(self, **node_options) -> None:
+        """`node_options` go to rclpy's Node (`context`, `namespace`, ...)."""
+        super().__init__("fleet_sim", **node_options)
         self.robots = read_parameter(self, "robots", "string_array", "names of the simulated robots")
         self.dim = read_parameter(self, "dim", "integer", "space dimension m: 1, 2 or 3", 2)
         initial = read_parameter(self, "initial", "double_array", "per robot: position then velocity")
@@ -277,7 +278,7 @@ def _require(condition: bool, name: str, message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    spin_node(FleetSimNode, "fleet_sim", argv)
+    run_node(FleetSimNode, "fleet_sim", argv)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ definition is logged once and skipped. Topics that appear later (an action's `_a
 `scenario` (the fleet's scenario as JSON) is written first, on `/fleet/scenario` (std_msgs/String), so
 `dro-ros fleet report` finds the problem in the bag; the supervisor publishes each mission's scenario on
 the same topic, recorded like any other. The node spins in a thread of its own and the main
-thread waits: a signal (delivered to the main thread) never interrupts a write. On SIGINT or SIGTERM the
+thread waits (`ros.nodes.spin.run_node`): a signal (delivered to the main thread) never interrupts a write. On SIGINT or SIGTERM the
 executor stops, then the bag is closed. A failed write (a full disk) ends the recorder with exit code 1
 after closing what it has.
 
@@ -23,24 +23,22 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
 import threading
-import time
 from typing import Any
 
-import rclpy
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from dro_ros.fleet.recording import SCENARIO_TOPIC, BagWriter, RecordingError
 from dro_ros.ros.conversions import ParameterError, read_parameter
-from dro_ros.ros.nodes.spin import spin_in_thread
+from dro_ros.ros.nodes.spin import run_node
 
 
 
 class RecorderNode(Node):
-    def __init__(self) -> None:
-        super().__init__("recorder")
+    def __init__(self, **node_options) -> None:
+        """`node_options` go to rclpy's Node (`context`, `namespace`, ...)."""
+        super().__init__("recorder", **node_options)
         output = read_parameter(self, "output", "string", "the bag to write, a new .mcap file")
         scenario = read_parameter(self, "scenario", "string", "the fleet's scenario as JSON", "")
         period = read_parameter(self, "discovery_period", "double", "seconds between topic discoveries", 1.0)
@@ -65,6 +63,8 @@ class RecorderNode(Node):
         self.create_timer(period, self.discover)
 
     def discover(self) -> None:
+        if self.bag is None:   # closed
+            return
         for topic, types in self.get_topic_names_and_types():
             if topic in self.subscriptions_by_topic or topic in self.skipped:
                 continue
@@ -123,23 +123,7 @@ def _message_class(msgtype: str) -> type:
 
 
 def main(argv: list[str] | None = None) -> None:
-    with rclpy.init(args=argv):
-        try:
-            node = RecorderNode()
-        except ParameterError as error:
-            rclpy.logging.get_logger("recorder").error(f"bad parameter {error}")
-            sys.exit(2)
-        spinner = spin_in_thread(node)
-        try:
-            while rclpy.ok() and spinner.is_alive():  # SIGTERM shuts the context down
-                time.sleep(0.1)
-        except KeyboardInterrupt:  # SIGINT
-            pass
-        failed = rclpy.ok() and not spinner.is_alive()  # a callback raised (its traceback is printed)
-        rclpy.try_shutdown()
-        spinner.join(timeout=5.0)
-        node.close()
-    sys.exit(1 if failed else 0)
+    run_node(RecorderNode, "recorder", argv, finish=RecorderNode.close)
 
 
 if __name__ == "__main__":

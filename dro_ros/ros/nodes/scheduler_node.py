@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import threading
 
-import rclpy
 from rclpy.callback_groups import ReentrantCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from std_srvs.srv import Trigger
 
 from dro_ros.msg import ScheduleResult
+from dro_ros.ros.nodes.spin import run_node
 from dro_ros.ros.qos import LATCHED
 from dro_ros.scheduling.service import ScheduleReply, ScheduleRequest, answer
 from dro_ros.srv import Schedule
 
 
 class SchedulerNode(Node):
-    def __init__(self) -> None:
-        super().__init__("scheduler")
+    def __init__(self, **node_options) -> None:
+        """`node_options` go to rclpy's Node (`context`, `namespace`, ...)."""
+        super().__init__("scheduler", **node_options)
         self.declare_parameter("solver", "cbc")
         self.declare_parameter("time_limit", 60.0)
         self.declare_parameter("gap", 0.01)
@@ -86,13 +86,7 @@ class SchedulerNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    try:
-        with rclpy.init(args=args):
-            executor = MultiThreadedExecutor(num_threads=4)
-            executor.add_node(SchedulerNode())
-            executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+    run_node(SchedulerNode, "scheduler", args, threads=4)   # `cancel` runs while `schedule` solves
 
 
 if __name__ == "__main__":

@@ -1,63 +1,76 @@
-"""The `main()` of a plain node: spin it until SIGINT/SIGTERM; a bad parameter exits with code 2. And
-`spin_in_thread`, for a node whose main thread has work of its own (the supervisor's mission, the
-recorder's waiting)."""
+"""`run_node`: the `main()` of every dro_ros node process but the agent's (which hosts an asyncio loop and
+drives a `ros.runtime.Spinner` itself).
+
+1. An rclpy context for the process's arguments, without rclpy's signal handlers (they would shut the
+   context down under the spinning executor, which aborts a process now and then): SIGINT and SIGTERM
+   set `stop` and interrupt the main thread once, as KeyboardInterrupt.
+2. The node is made by `factory(context=...)`; a `ParameterError` ends the process with code 2, naming
+   the parameter.
+3. The node spins in a daemon thread (`Spinner`; `threads` > 1 runs that many callbacks at once). If that
+   thread dies of a callback's exception (its traceback printed), `stop` is set too and the exit code is 1.
+4. The main thread runs `work(node, stop)`, whose return value is the exit code; by default it waits for
+   `stop` (code 0). A signal during `work` gives the code `interrupted`.
+5. The executor stops between two callbacks; the node is destroyed and the context shut down from the main
+   thread (`Spinner.shutdown`); `finish(node)` runs last (the recorder closes its bag). Then the process
+   exits at once, without joining the executor's worker threads: a callback still running (a
+   supervisor's mission) must not keep a stopped node alive.
+"""
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from typing import Callable
 
 import rclpy
-from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.signals import SignalHandlerOptions
 
 from dro_ros.ros.conversions import ParameterError
+from dro_ros.ros.runtime import Spinner
 
-STOP_CHECK_SECONDS = 0.1   # a signal stops the spin within this long (its handler runs between waits)
+STOP_CHECK_SECONDS = 0.1   # the default `work` wakes this often (a signal interrupts it at once)
 
 
-def spin_node(factory: Callable[[], Node], name: str, argv: list[str] | None = None) -> None:
-    """Spin the node made by `factory` until SIGINT or SIGTERM, then destroy it and shut rclpy down, all
-    from this thread: rclpy's own handlers would shut the context down under the executor's wait."""
-    stop = threading.Event()
+def run_node(factory: Callable[..., Node], name: str, argv: list[str] | None = None, *, threads: int = 1,
+             work: Callable[[Node, threading.Event], int] | None = None, interrupted: int = 0,
+             finish: Callable[[Node], None] | None = None) -> None:
+    """Run the node made by `factory` as this process (steps 1-5 of the module docstring); never returns."""
+    stop, signalled = threading.Event(), threading.Event()
+
+    def on_signal(_signum, _frame) -> None:
+        if not signalled.is_set():   # later signals: the process is stopping already
+            signalled.set()
+            stop.set()
+            raise KeyboardInterrupt
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
+        signal.signal(signum, on_signal)
+    spinner = Spinner(argv, signals=False, threads=threads, ended=stop)
+    code, node = 0, None
     try:
         try:
-            node = factory()
+            node = spinner.add(factory(context=spinner.context))
         except ParameterError as error:
             rclpy.logging.get_logger(name).error(f"bad parameter {error}")
-            sys.exit(2)
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        while not stop.is_set():
-            executor.spin_once(timeout_sec=STOP_CHECK_SECONDS)
-        executor.shutdown(timeout_sec=1.0)
-        node.destroy_node()
-    finally:
-        rclpy.try_shutdown()
+            code = 2
+        else:
+            spinner.start()
+            code = (work or _wait)(node, stop)
+            if not spinner.alive and not signalled.is_set():   # a callback raised
+                code = code or 1
+    except KeyboardInterrupt:
+        code = interrupted
+    signalled.set()   # from here on a signal changes nothing
+    spinner.shutdown()
+    if finish is not None and node is not None:
+        finish(node)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
-def spin_in_thread(node: Node, threads: int = 1) -> threading.Thread:
-    """Spin `node` in a started daemon thread that ends when the context shuts down (`rclpy.try_shutdown`,
-    SIGINT, SIGTERM); with `threads` > 1 a MultiThreadedExecutor runs that many callbacks at once (the
-    supervisor: a mission's execute callback blocks while odometry keeps arriving)."""
-    executor = MultiThreadedExecutor(num_threads=threads) if threads > 1 else SingleThreadedExecutor()
-    executor.add_node(node)
-
-    def spin() -> None:
-        try:
-            executor.spin()
-        except ExternalShutdownException:
-            pass
-        except RCLError:  # the context was shut down under the wait (SIGINT): the spin simply ends
-            if executor.context.ok():
-                raise
-
-    thread = threading.Thread(target=spin, daemon=True)
-    thread.start()
-    return thread
+def _wait(_node: Node, stop: threading.Event) -> int:
+    while not stop.wait(STOP_CHECK_SECONDS):
+        pass
+    return 0

@@ -60,7 +60,7 @@ from dro_ros.mission.machine import Execution
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import ParameterError, plan_from_msg, plan_to_msg, read_parameter, yaw_of
 from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, INJECTOR_NODE, Announcement
-from dro_ros.ros.nodes.spin import spin_in_thread
+from dro_ros.ros.nodes.spin import run_node
 from dro_ros.ros.qos import LATCHED
 from dro_ros.spec import AgentState, AgentStatus
 from dro_ros.srv import StartPlan
@@ -154,12 +154,11 @@ class RosFleet:
         self.heard += 1
         self.news.notify_all()
 
-    def await_news(self, seen: int, timeout: float) -> int:
+    def await_news(self, seen: int, timeout: float) -> None:
         """Wait until a status or plan arrives after the first `seen` (a value of `heard`), at most `timeout`
-        seconds; returns `heard`. The planning loops wake on news instead of polling."""
+        seconds. The planning loops wake on news instead of polling."""
         with self.lock:
             self.news.wait_for(lambda: self.heard != seen, timeout)
-            return self.heard
 
     def _point(self, message: Odometry) -> tuple[np.ndarray, np.ndarray]:
         """The planned point's position and velocity: the odometry's (holonomic), or those of the point
@@ -407,8 +406,9 @@ class RosFleet:
 
 
 class SupervisorNode(Node):
-    def __init__(self) -> None:
-        super().__init__("supervisor")
+    def __init__(self, **node_options) -> None:
+        """`node_options` go to rclpy's Node (`context`, `namespace`, ...)."""
+        super().__init__("supervisor", **node_options)
         self.p = {name: read_parameter(self, name, *spec) for name, spec in PARAMETERS.items()}
         self.robots: list[str] = self.p["robots"]
         self.scenario: dict[str, Any] | None = json.loads(self.p["scenario"]) if self.p["scenario"] else None
@@ -424,6 +424,8 @@ class SupervisorNode(Node):
             "algorithm", "odom_timeout", "plan_timeout", "retries", "rejoin_timeout", "lead", "settle",
             "position_tolerance", "velocity_tolerance", "separation_tolerance", "stop_decel")})
         self.missions = 0
+        started = time.time()   # names this supervisor's missions: a restarted one must not reuse run ids
+        self.session = time.strftime("%H%M%S", time.gmtime(started)) + f".{int(started * 1000) % 1000:03d}"
         self.active: str | None = None
         self.active_lock = threading.Lock()
         if self.scenario is not None and self.p["serve"]:
@@ -437,7 +439,7 @@ class SupervisorNode(Node):
         goal = handle.request
         with self.active_lock:
             self.missions += 1
-            mission_id = f"{self.p['problem_id']}/mission_{self.missions}"
+            mission_id = f"{self.p['problem_id']}/mission_{self.missions}@{self.session}"
             busy, self.active = self.active, self.active or mission_id
         if busy:
             result = MissionResult(MissionStatus.REJECTED, f"mission {busy} is active; cancel it first", mission_id,
@@ -614,37 +616,27 @@ def _finite(value: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    rclpy.init(args=argv)
-    try:
-        node = SupervisorNode()
-    except ParameterError as error:
-        rclpy.logging.get_logger("supervisor").error(f"bad parameter {error}")
-        rclpy.try_shutdown()
-        sys.exit(2)
-    spinner = spin_in_thread(node, threads=4)
-    code = 0
-    try:
-        if node.p["serve"] and node.scenario is not None:
-            missing = node.fleet.wait_ready(node.p["ready_timeout"]) or node.fleet.wait_odometry(node.p["ready_timeout"])
-            if missing:
-                node.get_logger().error(missing)
-                code = 1
-            else:
-                node.get_logger().info(f"fleet ready: serving missions on /fleet/mission ({len(node.robots)} robots)")
-                while rclpy.ok():
-                    time.sleep(0.2)
-        else:
-            result = node.run_once()
-            report(result, node.p["summary"])
-            if node.p["output"] and result.ok and node.scenario is not None and "run_id" in result.summary:
-                _figure(node, result)
-            code = 0 if result.ok else 1
-    except KeyboardInterrupt:
-        code = 130
-    rclpy.try_shutdown()  # wakes the executor; spinning ends
-    spinner.join(timeout=5.0)
-    node.destroy_node()
-    sys.exit(code)
+    """Serve missions until SIGINT or SIGTERM, or fly the config's one-shot mission; exit code 0 when it
+    succeeded, 1 when it failed or the fleet never became ready, 130 after a signal, 2 for a bad
+    parameter."""
+    run_node(SupervisorNode, "supervisor", argv, threads=4, work=_supervise, interrupted=130)
+
+
+def _supervise(node: SupervisorNode, stop: threading.Event) -> int:
+    if node.p["serve"] and node.scenario is not None:
+        missing = node.fleet.wait_ready(node.p["ready_timeout"]) or node.fleet.wait_odometry(node.p["ready_timeout"])
+        if missing:
+            node.get_logger().error(missing)
+            return 1
+        node.get_logger().info(f"fleet ready: serving missions on /fleet/mission ({len(node.robots)} robots)")
+        while not stop.wait(1.0):
+            pass
+        return 0
+    result = node.run_once()
+    report(result, node.p["summary"])
+    if node.p["output"] and result.ok and node.scenario is not None and "run_id" in result.summary:
+        _figure(node, result)
+    return 0 if result.ok else 1
 
 
 def _figure(node: SupervisorNode, result: MissionResult) -> None:

@@ -40,7 +40,7 @@ from dro_ros.fleet import PlanError, TrackingLaw, UnicycleLaw
 from dro_ros.fleet.diff_drive import in_world, tracked_point
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter, read_robot, yaw_of
-from dro_ros.ros.nodes.spin import spin_node
+from dro_ros.ros.nodes.spin import run_node
 from dro_ros.ros.qos import LATCHED
 
 
@@ -186,7 +186,7 @@ class TrackerNode(Node):
 
 
 def main(argv: list[str] | None = None) -> None:
-    spin_node(TrackerNode, "tracker", argv)
+    run_node(TrackerNode, "tracker", argv)
 
 
 if __name__ == "__main__":
