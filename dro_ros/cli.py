@@ -6,6 +6,7 @@ import importlib
 import inspect
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -249,7 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
     sys.exit(args.handler(args))
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    """SIGTERM stops a command as Ctrl-C does: `fleet up` and the chaos suite stop their node processes
+    (SIGINT, then SIGKILL after the grace) instead of leaving them running."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

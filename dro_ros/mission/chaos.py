@@ -228,6 +228,7 @@ def totals(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "failed": sum(r["outcome"] == "failed" for r in runs),
             "survived": len(survived), "safety_violations": sum(not r["safety_held"] for r in runs),
             "hangs": sum(bool(r["hung"]) for r in runs),
+            "slowest_exit_s": max((r.get("slowest_exit_s", 0.0) for r in runs), default=0.0),
             "recovery_rate": (sum(r["outcome"] in ("succeeded", "recovered") for r in runs) / faulted
                               if faulted else None)}
 

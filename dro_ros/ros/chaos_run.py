@@ -191,6 +191,7 @@ def run_once(config: dict[str, Any], source: str | Path, faults: list[Fault], *,
     return {"faults": records, "outcome": verdict.outcome, "reason": verdict.reason,
             "safety_held": verdict.safety_held, "safety": asdict(safety), "hung": verdict.hung,
             "wall_s": round(time.monotonic() - started, 2),
+            "slowest_exit_s": round(max(fleet.exit_seconds.values(), default=0.0), 2),
             "missions": [_figures(m) for m in missions]}
 
 

@@ -61,6 +61,7 @@ class Fleet:
         self._threads: list[threading.Thread] = []
         self.injector = None
         self.unresponsive: list[str] = []   # nodes killed at the stop: not exited `grace` s after SIGINT
+        self.exit_seconds: dict[str, float] = {}   # at the stop: each node's time from SIGINT to its exit
 
     def __enter__(self) -> "Fleet":
         from dro_ros.ros.dropouts import scripted_dropouts
@@ -168,15 +169,23 @@ class Fleet:
             running = {name: p for name, p in self.processes.items() if p.poll() is None}
         for process in running.values():
             process.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + self.grace
-        for name, process in running.items():
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                self.unresponsive.append(name)
-                self.say(f"{name} did not exit within {self.grace:g} s of SIGINT; killed")
-                process.kill()
-                process.wait()
+        sent = time.monotonic()
+        deadline = sent + self.grace
+        waiting = dict(running)
+        while waiting and time.monotonic() < deadline:
+            for name, process in list(waiting.items()):
+                if process.poll() is not None:
+                    self.exit_seconds[name] = time.monotonic() - sent
+                    del waiting[name]
+            time.sleep(0.02)
+        for name, process in waiting.items():
+            self.unresponsive.append(name)
+            self.say(f"{name} did not exit within {self.grace:g} s of SIGINT; killed")
+            process.kill()
+            process.wait()
+        slow = sorted((t, n) for n, t in self.exit_seconds.items() if t > self.grace / 2)
+        if slow:
+            self.say("slow to exit after SIGINT: " + ", ".join(f"{n} {t:.1f} s" for t, n in slow))
         for thread in self._threads:
             thread.join(timeout=1.0)
         self._dir.cleanup()

@@ -38,6 +38,12 @@ from dro_ros.core.simple import NetworkModel
 from dro_ros.ros.carrier import RosCarrier
 
 log = logging.getLogger("dro_ros.runtime")
+SHUTDOWN_SECONDS = 3.0
+"""At most this long to stop a node process's ROS side on SIGINT or SIGTERM; a DDS teardown still blocked
+then is left behind (the process exits anyway)."""
+EXIT_ALARM_SECONDS = 4
+"""A stopping node process arms `signal.alarm` for this long: if its teardown blocks inside Fast DDS while
+holding the GIL, no Python thread can time it out, and SIGALRM's default action ends the process."""
 POLL_SECONDS = 0.01
 GREETING_SECONDS = 0.05
 SPIN_SECONDS = 0.1   # the executor thread checks for a shutdown at least this often
@@ -119,6 +125,14 @@ class Spinner:
         if self.context.ok():
             rclpy.shutdown(context=self.context)
 
+    def shutdown_started(self) -> threading.Thread:
+        """`shutdown` running in a daemon thread, for an owner that waits a bounded time: destroying
+        reliable writers whose readers already left can block inside Fast DDS (the whole fleet stops at
+        once), and a process that is stopping must not hang on it."""
+        thread = threading.Thread(target=self.shutdown, name="rclpy-shutdown", daemon=True)
+        thread.start()
+        return thread
+
 
 async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, list[str]], fleet: list[str],
                          problem_id: str, timeouts: Timeouts = Timeouts(), membership: Membership | None = None,
@@ -141,18 +155,12 @@ async def run_ros_agents(agents: Mapping[str, Agent], neighbours: Mapping[str, l
 
 
 async def shut_down(host: "Spinner", timeout: float) -> None:
-    """`host.shutdown()` in a daemon thread, awaited for at most `timeout` seconds. Not the loop's
-    default executor: `asyncio.run` joins that executor's threads on exit, so a shutdown blocked in
-    Fast DDS would hang the process after all."""
-    done = threading.Event()
-
-    def shut_down() -> None:
-        host.shutdown()
-        done.set()
-
-    threading.Thread(target=shut_down, name="rclpy-shutdown", daemon=True).start()
+    """`host.shutdown()` in a daemon thread (`Spinner.shutdown_started`), awaited for at most `timeout`
+    seconds. Not the loop's default executor: `asyncio.run` joins that executor's threads on exit, so a
+    shutdown blocked in Fast DDS would hang the process after all."""
+    thread = host.shutdown_started()
     deadline = time.monotonic() + timeout
-    while not done.is_set():
+    while thread.is_alive():
         if time.monotonic() > deadline:
             log.warning("ROS shutdown did not finish within %g s; leaving it behind", timeout)
             return

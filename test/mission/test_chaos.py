@@ -118,7 +118,7 @@ def test_the_totals_count_faults_outcomes_violations_and_hangs():
              "safety_held": True, "hung": []},
             {"faults": [{"kind": "push"}], "outcome": "failed", "safety_held": False, "hung": []},
             {"faults": [{"kind": "outage"}], "outcome": "succeeded", "safety_held": True,
-             "hung": ["robot_0/agent: did not exit within 5 s of SIGINT"]}]
+             "hung": ["robot_0/agent: did not exit within 5 s of SIGINT"], "slowest_exit_s": 5.0}]
     assert totals(copy.deepcopy(runs)) == {
         "runs": 3, "faults_injected": 3, "succeeded": 1, "recovered": 1, "failed": 1, "survived": 1,
-        "safety_violations": 1, "hangs": 1, "recovery_rate": 2 / 3}
+        "safety_violations": 1, "hangs": 1, "slowest_exit_s": 5.0, "recovery_rate": 2 / 3}

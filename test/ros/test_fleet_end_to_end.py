@@ -118,3 +118,27 @@ def test_a_robot_whose_odometry_stops_is_reported_stale(tmp_path):
     [problem] = outcome["problems"]
     since = re.fullmatch(r"odometry stale: robot_1 \(since t = ([0-9.]+) s\)", problem)
     assert since and 1.9 <= float(since.group(1)) <= 2.05, problem
+
+
+def test_sigterm_stops_fleet_up_and_every_node_process_it_started():
+    """`kill <pid>` of `dro-ros fleet up` ends it as Ctrl-C does (exit code 130), and none of the node
+    processes it started is left running (before, SIGTERM killed the parent alone and left 18 behind)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "dro_ros.cli", "fleet", "up", str(ROOT / "config" / "formation_small.yaml"),
+               "--isolated"]
+    parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    children: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(children) < 4 and time.monotonic() < deadline:   # the agents, trackers, simulator, supervisor
+        time.sleep(0.5)
+        for task in Path(f"/proc/{parent.pid}/task").iterdir():
+            children |= {int(pid) for pid in (task / "children").read_text().split()}
+    assert len(children) >= 4, "fleet up started no node processes within 30 s"
+    time.sleep(2.0)
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=30) == 130
+    left = [pid for pid in children if Path(f"/proc/{pid}").exists()
+            and (Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z")]
+    assert not left, f"node processes still running: {left}"

@@ -59,7 +59,7 @@ from dro_ros.ros.carrier import PROCESS_START, Links, RosCarrier
 from dro_ros.ros.disturbances import DISTURBANCES_TOPIC, Announcement
 from dro_ros.ros.conversions import plan_to_msg
 from dro_ros.ros.qos import LATCHED
-from dro_ros.ros.runtime import Spinner, Timeouts, run_carriers, shut_down
+from dro_ros.ros.runtime import EXIT_ALARM_SECONDS, SHUTDOWN_SECONDS, Spinner, Timeouts, run_carriers, shut_down
 from dro_ros.spec import AgentSpec, AgentState, AgentStatus, SpecError
 from dro_ros.ros.visuals import agent_markers, path_msg
 from dro_ros.srv import StartPlan
@@ -69,8 +69,6 @@ from dro_ros.trajectory.scenarios import scenario_from_config
 
 SPEC_PARAMETERS = ("robot_id", "fleet", "neighbours", "algorithm", "params", "problem_id",
                    "timeouts.discovery", "timeouts.stall", "timeouts.wall", "limits.inbox", "limits.backlog", "network")
-SHUTDOWN_SECONDS = 3.0
-"""At most this long to stop the node on SIGINT or SIGTERM; a DDS teardown still blocked then is left behind."""
 LEVEL = {AgentState.READY: DiagnosticStatus.OK, AgentState.PLANNING: DiagnosticStatus.OK,
          AgentState.DONE: DiagnosticStatus.OK, AgentState.UNCONFIGURED: DiagnosticStatus.WARN,
          AgentState.INACTIVE: DiagnosticStatus.WARN, AgentState.ABORTED: DiagnosticStatus.WARN,
@@ -371,6 +369,7 @@ async def _serve(argv: list[str] | None) -> int:
     try:
         await stop.wait()
     finally:
+        signal.alarm(EXIT_ALARM_SECONDS)   # the teardown may block holding the GIL (`ros.runtime`)
         await shut_down(spinner, SHUTDOWN_SECONDS)
     return 0
 

@@ -10,10 +10,12 @@ drives a `ros.runtime.Spinner` itself).
    thread dies of a callback's exception (its traceback printed), `stop` is set too and the exit code is 1.
 4. The main thread runs `work(node, stop)`, whose return value is the exit code; by default it waits for
    `stop` (code 0). A signal during `work` gives the code `interrupted`.
-5. The executor stops between two callbacks; the node is destroyed and the context shut down from the main
-   thread (`Spinner.shutdown`); `finish(node)` runs last (the recorder closes its bag). Then the process
-   exits at once, without joining the executor's worker threads: a callback still running (a
-   supervisor's mission) must not keep a stopped node alive.
+5. `finish(node)` runs (the recorder closes its bag; messages after that are dropped). The executor stops
+   between two callbacks; the node is destroyed and the context shut down (`Spinner.shutdown`), waited
+   for at most `SHUTDOWN_SECONDS` (a DDS teardown blocked beyond is left behind). Then the process exits
+   at once, without joining the executor's worker threads: a callback still running (a supervisor's
+   mission) must not keep a stopped node alive. `signal.alarm(EXIT_ALARM_SECONDS)`, armed when stopping
+   starts, ends the process (SIGALRM) should the teardown block while holding the GIL.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import rclpy
 from rclpy.node import Node
 
 from dro_ros.ros.conversions import ParameterError
-from dro_ros.ros.runtime import Spinner
+from dro_ros.ros.runtime import EXIT_ALARM_SECONDS, SHUTDOWN_SECONDS, Spinner
 
 STOP_CHECK_SECONDS = 0.1   # the default `work` wakes this often (a signal interrupts it at once)
 
@@ -62,9 +64,14 @@ def run_node(factory: Callable[..., Node], name: str, argv: list[str] | None = N
     except KeyboardInterrupt:
         code = interrupted
     signalled.set()   # from here on a signal changes nothing
-    spinner.shutdown()
+    signal.alarm(EXIT_ALARM_SECONDS)
     if finish is not None and node is not None:
         finish(node)
+    shutdown = spinner.shutdown_started()
+    shutdown.join(SHUTDOWN_SECONDS)
+    if shutdown.is_alive():
+        rclpy.logging.get_logger(name).warning(
+            f"ROS shutdown did not finish within {SHUTDOWN_SECONDS:g} s; exiting without it")
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
