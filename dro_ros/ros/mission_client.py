@@ -96,7 +96,9 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
                                answer.mission_id, {})
         return GoalOutcome(MissionStatus(answer.status), reason, answer.mission_id, json.loads(answer.summary or "{}"))
     finally:
+        # shutdown first: it drops the executor's suspended wait generator, which holds the client's handle;
+        # left to the garbage collector, closing it later deadlocked a chaos run's harness in Fleet.start
+        executor.shutdown(timeout_sec=1.0)
         client.destroy()
-        executor.remove_node(node)
         if own:
             node.destroy_node()
