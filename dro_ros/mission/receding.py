@@ -14,7 +14,8 @@ samples only (`separation: samples`, the thesis's eq. 5.8; `segments` holds betw
 robots r = r_min + delta apart at two samples, moving by L relative to each other in between, pass
 sqrt(r^2 - (L/2)^2) apart at least. For r_min 0.2 m and a 0.25 s step, delta = 0.01 m keeps r_min for
 relative speeds up to 0.51 m/s, and r_min - 0.01 m (the executed run's tolerance) up to 0.72 m/s; without
-it, 0.5 m/s already uses the whole tolerance.
+it, 0.5 m/s already uses the whole tolerance. The default is 0: over DDS the 0.01 m margin made the
+8-robot windows miss more deadlines (README, "separation_margin").
 
 over K = `steps` samples of the mission's step (`trajectory.problem.GoalTerminal`), and solves it with the
 same distributed algorithms as one-shot planning. The obstacle constraints hold at the samples only, so
@@ -54,7 +55,7 @@ class RecedingHorizon:
     goal_tolerance: float = 0.05   # metres beyond its terminal set at which a robot has reached its goal
     stall: float = 2.0           # seconds a replan waits for a silent robot before dropping it
     traffic_margin: float = 0.1  # metres added to r_min around robots outside the part being planned
-    separation_margin: float = 0.01  # metres added to r_min between the part's robots, at the samples
+    separation_margin: float = 0.0   # metres added to r_min between the part's robots, at the samples
 
     def __post_init__(self) -> None:
         _require(isinstance(self.steps, int) and not isinstance(self.steps, bool) and 2 <= self.steps <= MAX_HORIZON,

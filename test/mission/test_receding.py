@@ -183,10 +183,12 @@ def test_a_window_keeps_the_separation_margin_between_its_robots_unless_they_sta
     from dro_ros.mission.receding import window_config
     from dro_ros.trajectory import diagnose
 
-    scenario = scenario_from_config(CONFIG)
-    horizon, _ = receding_from_config(CONFIG, 4, 2)
+    config = copy.deepcopy(CONFIG)
+    config["receding_horizon"]["separation_margin"] = 0.01
+    scenario = scenario_from_config(config)
+    horizon, _ = receding_from_config(config, 4, 2)
     problem = scenario.problem
-    assert horizon.separation_margin == 0.01
+    assert receding_from_config(CONFIG, 4, 2)[0].separation_margin == 0.0   # the default
 
     def window(gap):
         states = problem.initial.copy()
