@@ -40,6 +40,8 @@ def test_formation_fleet_has_the_simulator_a_tracker_and_an_agent_per_robot_and_
     simulator = by_kind["fleet_sim_node"][0].parameters
     assert simulator["initial"][:4] == [6.5, 1.0, 1.0, 1.5] and len(simulator["initial"]) == 32
     assert by_kind["supervisor_node"][0].parameters["robots"] == [f"robot_{i}" for i in range(8)]
+    # the separation filter keeps r_min 0.2 less half the 0.01 m separation_tolerance
+    assert [n.parameters["separation"] for n in by_kind["tracker_node"]] == pytest.approx([0.195] * 8)
 
 
 def test_agent_parameters_round_trip_through_the_spec():
@@ -182,6 +184,7 @@ def test_gazebo_plan_spawns_diff_drive_models_on_the_simulator_topics():
     [tracker] = [n for n in nodes if n.executable == "tracker_node" and n.namespace == "/robot_2"]
     assert tracker.parameters["odom_origin"] == pytest.approx([0.1, 1.0, 3.1416], abs=1e-4)
     assert tracker.parameters["robot_kind"] == "diff_drive" and tracker.parameters["offset"] == 0.1
+    assert "separation" not in tracker.parameters   # the filter is for holonomic robots
     supervisor = nodes[-1].parameters
     assert (supervisor["tracked_offset"], supervisor["truth_topic"]) == (0.1, "ground_truth")
     model = ElementTree.fromstring(robot.sdf.split("?>", 1)[1]).find("model")
@@ -223,3 +226,17 @@ def test_pushes_of_diff_drive_robots_are_refused_naming_the_disturbance():
     config["scenario"]["disturbances"] = [{"robot": 0, "time": 1.0, "kind": "push", "velocity": [0.1, 0.0]}]
     with pytest.raises(SpecError, match=r"scenario.disturbances\[0\]: only holonomic robots can be pushed"):
         node_list(config)
+
+def test_trackers_of_a_fleet_with_obstacles_get_them_for_the_separation_filter():
+    """config/mpc_formation.yaml: three discs, clearance r_min / 2 = 0.1 kept less half the 0.01 m tolerance;
+    `tracker.separation_filter: false` turns the filter off."""
+    from dro_ros.spec.fleet_config import parse_fleet_config, set_value
+
+    path = ROOT / "config" / "mpc_formation.yaml"
+    tracker = next(n for n in node_list(load_config(path)) if n.executable == "tracker_node").parameters
+    assert [o["kind"] for o in json.loads(tracker["obstacles"])] == ["disc"] * 3
+    assert (tracker["separation"], tracker["clearance"]) == pytest.approx((0.195, 0.095))
+    raw = read_fleet_file(str(path))
+    set_value(raw, "tracker.separation_filter", False)
+    tracker = next(n for n in node_list(parse_fleet_config(raw, str(path))) if n.executable == "tracker_node")
+    assert not {"separation", "obstacles", "clearance", "separation_filter"} & set(tracker.parameters)

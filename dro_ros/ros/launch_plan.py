@@ -141,8 +141,8 @@ def node_list(config: FleetConfig | Mapping[str, Any], *, serve: bool = False) -
             simulator["heading"] = config.start_headings()
             supervisor.update(tracked_offset=robot["offset"], truth_topic="ground_truth")
         nodes.append(NodeDescription("fleet_sim_node", "fleet_sim", "/", simulator))
-        nodes += [NodeDescription("tracker_node", "tracker", f"/{name}", {"robot_id": name, **robot,
-                                                                        **config.tracker.parameters()})
+        tracker = config.tracker_parameters()
+        nodes += [NodeDescription("tracker_node", "tracker", f"/{name}", {"robot_id": name, **tracker})
                   for name in robots]
         supervisor.update(scenario=json.dumps(config.planned_scenario), algorithm=config.algorithm, serve=serve)
     agent = {"autostart": True, "plan_on_activate": False, **config.agent.parameters(),

@@ -5,3 +5,8 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 # (plans, the fleet's start, the latest schedule).
 LATCHED = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
                      history=HistoryPolicy.KEEP_LAST, depth=1)
+
+# The robots' shared states (`tracker_node`, `/fleet/states`): fresh beats complete, and one reader keeps
+# several writers' latest samples.
+SHARED_STATES = QoSProfile(reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE,
+                           history=HistoryPolicy.KEEP_LAST, depth=16)

@@ -16,6 +16,7 @@ started without a config (`ros2 run`) behaves the same. Pure Python: no rclpy.
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -108,6 +109,14 @@ class TrackerSection(_Strict):
     gain: PositiveFloat | None = None
     lag: PositiveFloat | None = None
     odom_timeout: PositiveFloat | None = None
+    separation_filter: bool = True   # holonomic robots keep r_min - separation_tolerance / 2 reactively
+    separation_rate: PositiveFloat | None = None
+    state_rate: PositiveFloat | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        """The tracker_node parameters the file set (`separation_filter` becomes `separation`, set by
+        `TrajectoryFleet.tracker_parameters`)."""
+        return self.model_dump(exclude_none=True, exclude={"separation_filter"})
 
 
 class SupervisorSection(_Strict):
@@ -243,6 +252,23 @@ class TrajectoryFleet(_Fleet):
         if not isinstance(self.robot, DiffDriveRobot):
             return {}
         return {"robot_kind": "diff_drive", **self.robot.model_dump(exclude={"kind", "heading"})}
+
+    def tracker_parameters(self) -> dict[str, Any]:
+        """Every tracker_node's parameters: the `tracker` section, the robot's geometry, and for holonomic
+        robots with `tracker.separation_filter` the filter's distance r_min - separation_tolerance / 2 (the
+        planned separation less half of what the execution may lose), its obstacles (the scenario's) and
+        their clearance less the same half tolerance."""
+        from dro_ros.mission.machine import MissionSettings
+
+        parameters = {**self.robot_parameters(), **self.tracker.parameters()}
+        if self.tracker.separation_filter and not isinstance(self.robot, DiffDriveRobot):
+            tolerance = self.supervisor.separation_tolerance
+            tolerance = MissionSettings.separation_tolerance if tolerance is None else tolerance
+            problem = self._scenario.problem
+            parameters.update(separation=problem.r_min - tolerance / 2,
+                              obstacles=json.dumps([o.to_config() for o in problem.obstacles]),
+                              clearance=max(problem.clearance - tolerance / 2, 0.0))
+        return parameters
 
     def start_headings(self) -> list[float]:
         """Each robot's start heading (rad); zeros for holonomic robots."""

@@ -266,3 +266,65 @@ def test_odometry_stamped_before_a_switch_is_compared_with_the_plan_followed_the
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
+
+
+def test_trackers_share_their_states_and_give_way_to_a_neighbour_heard_on_fleet_states(monkeypatch):
+    """robot_0 holds its place; robot_1, heard only through /fleet/states, comes at it at 0.4 m/s from 0.21 m
+    away. robot_0's tracker, with separation 0.195 m, commands it away at about that speed (its plan alone
+    would command zero), and shares its own state on /fleet/states."""
+    import rclpy
+    from geometry_msgs.msg import Twist
+    from nav_msgs.msg import Odometry
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.parameter import Parameter
+
+    from dro_ros.msg import FleetStart, TrajectoryPlan
+    from dro_ros.ros.conversions import plan_to_msg
+    from dro_ros.ros.nodes.tracker_node import TrackerNode
+    from dro_ros.ros.qos import LATCHED, SHARED_STATES
+
+    monkeypatch.setenv("ROS_DOMAIN_ID", isolated_ros_env()["ROS_DOMAIN_ID"])
+    context = Context()
+    rclpy.init(context=context)
+    executor = SingleThreadedExecutor(context=context)
+    try:
+        tracker = TrackerNode(context=context, namespace="/robot_0",
+                              parameter_overrides=[Parameter("separation", value=0.195)])
+        probe = rclpy.create_node("probe", context=context)
+        for node in (tracker, probe):
+            executor.add_node(node)
+        commands, shared = [], []
+        probe.create_subscription(Twist, "/robot_0/cmd_vel", lambda m: commands.append((m.linear.x, m.linear.y)), 10)
+        probe.create_subscription(Odometry, "/fleet/states", lambda m: shared.append(m.child_frame_id), SHARED_STATES)
+        states = probe.create_publisher(Odometry, "/fleet/states", SHARED_STATES)
+        odometry = probe.create_publisher(Odometry, "/robot_0/odom", 10)
+        plans = probe.create_publisher(TrajectoryPlan, "/robot_0/plan", LATCHED)
+        start = probe.create_publisher(FleetStart, "/fleet/start", LATCHED)
+        now = probe.get_clock().now()
+        hold = Plan("robot_0", STEP, np.zeros((HORIZON + 1, 2)), np.zeros((HORIZON + 1, 2)), np.zeros((HORIZON, 2)),
+                    0.0, run_id=RUN)
+        plans.publish(plan_to_msg(hold, stamp=now.to_msg(), frame_id="world"))
+        start.publish(FleetStart(start=now.to_msg(), run_id=RUN, robots=[]))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+                "robot_0" in shared and any(y < -0.3 for _, y in commands[-3:])):
+            stamp = probe.get_clock().now()
+            own, other = Odometry(), Odometry()
+            own.header.stamp = other.header.stamp = stamp.to_msg()
+            other.child_frame_id = "robot_1"
+            other.pose.pose.position.y, other.twist.twist.linear.y = 0.21, -0.4
+            odometry.publish(own)
+            states.publish(other)
+            pause = time.monotonic() + 0.05
+            while time.monotonic() < pause:
+                executor.spin_once(timeout_sec=0.01)
+        assert "robot_0" in shared and "robot_1" in tracker.others, (shared, tracker.others)
+        x, y = commands[-1]
+        assert abs(x) < 1e-9 and -0.45 <= y < -0.3, commands[-5:]
+        assert tracker.filtered > 0
+        for node in (tracker, probe):
+            node.destroy_node()
+    finally:
+        executor.shutdown()
+        rclpy.shutdown(context=context)

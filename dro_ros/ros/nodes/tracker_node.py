@@ -8,8 +8,14 @@ Topics (relative names resolve to /<robot>/...):
   velocity after T) until the next start instant, so a new mission's plan never leaves it uncommanded;
 - `odom` (nav_msgs/Odometry, in) and `cmd_vel` (geometry_msgs/Twist, out): holonomic robots get a
   world-frame `linear`; diff-drive robots (`robot_kind: diff_drive`) `linear.x` and `angular.z` only;
+- `/fleet/states` (nav_msgs/Odometry, in and out, best effort, holonomic robots with `separation` > 0): a
+  robot off its plan announces itself. While its tracking error exceeds `share_error`, or its filter acts,
+  and for `odom_timeout` after, the tracker shares its robot's state at `state_rate` Hz (child frame the
+  robot's name, the odometry's stamp and position, the velocity differenced from the odometry's positions,
+  so a push shows in it); it hears the others' (a robot on its plan is kept clear of by the plans);
 - `/diagnostics` (diagnostic_msgs/DiagnosticArray, out, once a second): status `dro_ros/<robot>/tracker`,
-  level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start).
+  level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start),
+  filtered (ticks the separation filter changed the command), shared (states published).
 Each tick from the start on, with fresh odometry (received within `odom_timeout`), it publishes
 v_cmd = v_ref(t) + lag a_ref(t) + gain (s_ref(t_odom) - s(t_odom)): the feedforward at the current time t,
 the error at the odometry's stamp t_odom, against the plan that was being followed at t_odom (odometry
@@ -21,12 +27,24 @@ v_ref + lag a_ref at the current time (dead reckoning along its plan, which ends
 command instead would carry it off the plan the others avoid); a diff-drive robot gets nothing (it holds
 its last command).
 
+With `separation` > 0 (holonomic robots), each command with fresh odometry then passes the
+`dro_ros.fleet.SeparationFilter`: the command closest to it that keeps the robot `separation` metres from
+every robot heard on `/fleet/states` within the last `odom_timeout`, each extrapolated to now at its shared
+velocity, and `clearance` metres from the `obstacles` (a reactive layer under the plans, for what they
+cannot foresee: a pushed neighbour).
+
 Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
-`lag` (0.1 s), `odom_timeout` (0.5 s); diff-drive: `robot_kind`, the geometry of `dro_ros.fleet.DiffDrive`,
+`lag` (0.1 s), `odom_timeout` (0.5 s), `separation` (0.0 m = no filter; `dro-ros fleet up` sets
+r_min - separation_tolerance / 2), `separation_rate` (2.0 1/s, the filter's `rate`), `state_rate` (10.0 Hz), `share_error` (0.005 m),
+`obstacles` (the scenario's `obstacles` as a JSON list; default none) and `clearance` (0.0 m; `dro-ros fleet up` sets the problem's less
+separation_tolerance / 2); diff-drive: `robot_kind`, the geometry of `dro_ros.fleet.DiffDrive`,
 and `odom_origin` ([x, y, yaw] in the world of the odometry's zero, e.g. Gazebo DiffDrive's spawn pose;
 default [0, 0, 0]). A bad parameter is logged and the process exits with code 2.
 """
 from __future__ import annotations
+
+import json
+from collections import deque
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -36,12 +54,16 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
 
-from dro_ros.fleet import PlanError, TrackingLaw, UnicycleLaw
+from dro_ros.fleet import PlanError, SeparationFilter, TrackingLaw, UnicycleLaw
 from dro_ros.fleet.diff_drive import in_world, tracked_point
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter, read_robot, yaw_of
 from dro_ros.ros.nodes.spin import run_node
-from dro_ros.ros.qos import LATCHED
+from dro_ros.ros.qos import LATCHED, SHARED_STATES
+from dro_ros.trajectory.obstacles import ObstacleError, obstacles_from_config
+
+
+VELOCITY_WINDOW_NS = 50_000_000   # odometry positions this far apart give the shared velocity
 
 
 class TrackerNode(Node):
@@ -70,6 +92,33 @@ class TrackerNode(Node):
         except ValueError as error:
             raise ParameterError(str(error)) from error
         self.timeout_ns = Duration(seconds=timeout).nanoseconds
+        separation = read_parameter(self, "separation", "double", "distance kept from the others, m (0: off)", 0.0)
+        separation_rate = read_parameter(self, "separation_rate", "double", "separation filter's rate, 1/s", 2.0)
+        obstacles = read_parameter(self, "obstacles", "string", "static obstacles, a JSON list", "")
+        clearance = read_parameter(self, "clearance", "double", "distance kept from the obstacles, m", 0.0)
+        state_rate = read_parameter(self, "state_rate", "double", "rate the robot's state is shared, Hz", 10.0)
+        share_error = read_parameter(self, "share_error", "double", "tracking error that shares the state, m", 0.005)
+        for name, value in (("separation", separation), ("share_error", share_error)):
+            if not value >= 0:
+                raise ParameterError(f"{name}: must be >= 0, got {value}")
+        if not state_rate > 0:
+            raise ParameterError(f"state_rate: must be positive, got {state_rate}")
+        self.share_error = share_error
+        self.filter = None
+        if separation > 0 and robot is None:
+            try:
+                obstacles = obstacles_from_config(json.loads(obstacles)) if obstacles else ()
+            except (ValueError, ObstacleError) as error:
+                raise ParameterError(f"obstacles: {error}") from error
+            try:
+                self.filter = SeparationFilter(separation, rate=separation_rate, obstacles=obstacles,
+                                               clearance=clearance)
+            except ValueError as error:
+                raise ParameterError(f"separation filter: {error}") from error
+        self.recent: deque[tuple[int, np.ndarray]] = deque(maxlen=64)  # (stamp, position) of the odometry
+        self.others: dict[str, tuple[int, int, np.ndarray, np.ndarray]] = {}  # (received, stamp, s, v)
+        self.filtered, self.filtering, self.shared = 0, False, 0
+        self.share_until, self.sharing = 0, False   # ns: the state is shared until then
         self.plans: dict[str, object] = {}               # received plans by run_id, the latest last
         self.plan = None                                 # the plan being followed
         self.plan_start = 0                              # its start instant (ns)
@@ -84,6 +133,10 @@ class TrackerNode(Node):
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         self.create_timer(1.0 / rate, self._tick)
         self.create_timer(1.0, self._report)
+        if self.filter is not None:
+            self.states = self.create_publisher(Odometry, "/fleet/states", SHARED_STATES)
+            self.create_subscription(Odometry, "/fleet/states", self._on_state, SHARED_STATES)
+            self.create_timer(1.0 / state_rate, self._share)
 
     def _on_plan(self, msg: TrajectoryPlan) -> None:
         try:
@@ -110,6 +163,66 @@ class TrackerNode(Node):
         p = msg.pose.pose.position
         self.odom = (self.get_clock().now().nanoseconds, Time.from_msg(msg.header.stamp).nanoseconds,
                      np.array([p.x, p.y, p.z, yaw_of(msg.pose.pose.orientation)]))
+        self.recent.append((self.odom[1], self.odom[2][:3]))
+
+    def _velocity(self) -> np.ndarray:
+        """The robot's velocity (x, y, z) differenced from its odometry's positions over the latest
+        VELOCITY_WINDOW (zero until two samples that far apart are in)."""
+        stamp, position = self.recent[-1]
+        for old_stamp, old in reversed(self.recent):
+            if stamp - old_stamp >= VELOCITY_WINDOW_NS:
+                return (position - old) / ((stamp - old_stamp) * 1e-9)
+        return np.zeros(3)
+
+    def _share(self) -> None:
+        """Publishes the robot's latest odometry position and differenced velocity on /fleet/states, while
+        it is off its plan (`share_until`)."""
+        sharing = bool(self.recent) and self.get_clock().now().nanoseconds <= self.share_until
+        if sharing != self.sharing:
+            self.get_logger().info(f"off its plan (tracking error {self.error:.3f} m): sharing its state"
+                                   if sharing else "back on its plan: no longer sharing its state")
+            self.sharing = sharing
+        if not sharing:
+            return
+        stamp, position = self.recent[-1]
+        msg = Odometry()
+        msg.header.stamp = Time(nanoseconds=stamp).to_msg()
+        msg.child_frame_id = self.robot
+        msg.pose.pose.position.x, msg.pose.pose.position.y, msg.pose.pose.position.z = (float(v) for v in position)
+        velocity = msg.twist.twist.linear
+        velocity.x, velocity.y, velocity.z = (float(v) for v in self._velocity())
+        self.states.publish(msg)
+        self.shared += 1
+
+    def _on_state(self, msg: Odometry) -> None:
+        """Another robot's shared state; non-finite ones are dropped."""
+        p, v = msg.pose.pose.position, msg.twist.twist.linear
+        position, velocity = np.array([p.x, p.y, p.z]), np.array([v.x, v.y, v.z])
+        if msg.child_frame_id == self.robot or not np.all(np.isfinite(np.r_[position, velocity])):
+            return
+        self.others[msg.child_frame_id] = (self.get_clock().now().nanoseconds,
+                                           Time.from_msg(msg.header.stamp).nanoseconds, position, velocity)
+
+    def _separated(self, command: np.ndarray, now: int) -> np.ndarray:
+        """`command` through the separation filter, with the robot and the others heard within
+        `odom_timeout` extrapolated to `now` at their velocities."""
+        if self.filter is None:
+            return command
+        fresh = [state for state in self.others.values() if now - state[0] <= self.timeout_ns]
+        dim = len(command)
+        stamp, position = self.recent[-1]
+        own = position[:dim] + self._velocity()[:dim] * (now - stamp) * 1e-9
+        neighbours = np.array([s[:dim] + v[:dim] * (now - t) * 1e-9 for _, t, s, v in fresh]).reshape(-1, dim)
+        velocities = np.array([v[:dim] for _, _, _, v in fresh]).reshape(-1, dim)
+        safe = self.filter.command(command, own, neighbours, velocities)
+        changed = not np.array_equal(safe, command)
+        self.filtered += changed
+        if changed or self.error > self.share_error:
+            self.share_until = now + self.timeout_ns
+        if changed != self.filtering:
+            self.get_logger().info("separation filter acting" if changed else "separation filter idle")
+            self.filtering = changed
+        return safe
 
     def _started_plan(self, now: int):
         """The plan named by the latest FleetStart once its instant has come, else None."""
@@ -145,7 +258,8 @@ class TrackerNode(Node):
         else:
             self.error = float(np.linalg.norm(reference[0] - odom[:plan.dim]))
             _, v_ref, a_ref = plan.reference(self.t)
-            self._publish_velocity(self.law.command((reference[0], v_ref, a_ref), odom[:plan.dim]))
+            command = self.law.command((reference[0], v_ref, a_ref), odom[:plan.dim])
+            self._publish_velocity(self._separated(command, now))
         self._enter("done" if self.t >= plan.duration else "tracking")
 
     def _reference_at(self, stamp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -179,7 +293,9 @@ class TrackerNode(Node):
                               else f"odometry stale for {(now - self.odom[0]) * 1e-9:.2f} s")
         status.values = [KeyValue(key="state", value=self.state),
                          KeyValue(key="tracking_error", value=f"{self.error:.6g}"),
-                         KeyValue(key="t", value=f"{self.t:.3f}")]
+                         KeyValue(key="t", value=f"{self.t:.3f}"),
+                         KeyValue(key="filtered", value=str(self.filtered)),
+                         KeyValue(key="shared", value=str(self.shared))]
         report = DiagnosticArray(status=[status])
         report.header.stamp = Time(nanoseconds=now).to_msg()
         self.diagnostics.publish(report)

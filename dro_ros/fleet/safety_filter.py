@@ -1,0 +1,126 @@
+"""A reactive separation filter: the velocity command closest to the tracker's that keeps a robot out of
+its neighbours' discs, whatever the plans say (a pushed neighbour, one dead-reckoning on stale odometry).
+
+With robot i at p, neighbour j at p_j moving at v_j, d_j = ||p - p_j|| and n_j = (p - p_j) / d_j, the
+barrier h_j = d_j - distance must stay >= 0. Its rate is n_j . (v - v_j), so the control barrier function
+condition d/dt h_j >= -rate h_j is, for each neighbour within `distance + reach`, the half-space
+
+    n_j . v >= n_j . v_j - rate h_j,
+
+and likewise n_O . v >= -rate (dist(p, O) - clearance) for each static obstacle O within
+`clearance + reach` (n_O the gradient of the distance, the outward normal at the nearest point, so giving
+way to a neighbour never drives a robot into an obstacle). The command is the projection of the nominal one
+onto their intersection,
+
+    v* = argmin ||v - v_nom||^2  s.t.  G v >= b   (rows n_j, b_j = n_j . v_j - rate h_j).
+
+A robot already inside (h_j < 0) is pushed back out at rate |h_j|. Each robot takes the whole of every
+constraint on itself (the neighbours' measured velocities, a push included, enter b): a neighbour that
+keeps its plan, or cannot react, is still avoided. The QP has at most a few rows in R^m (m <= 3); its
+optimum lies on a face of at most m active rows, so every such face is tried (`_candidates`) and the
+closest feasible point kept. When the half-spaces do not intersect (squeezed from opposite sides), the
+neighbours' bounds are first relaxed by the least amount t* that makes them meet the obstacles' (the linear
+program min t s.t. G_j v + t >= b_j, G_O v >= b_O, `_least_relaxation`; a static obstacle cannot give way, a
+neighbour's own filter can), or every bound when the obstacles' alone do not meet, and v_nom is projected
+onto the relaxed set.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.optimize import linprog
+
+
+EPS = 1e-6   # m, the step of the obstacle distance's central differences
+
+
+@dataclass(frozen=True)
+class SeparationFilter:
+    distance: float          # m, the smallest centre distance to keep (r_min less part of its tolerance)
+    rate: float = 2.0        # 1/s, the barrier's decay rate: the closing speed allowed per metre of margin
+    reach: float = 0.5       # m beyond `distance` (`clearance`) within which a neighbour (obstacle) counts
+    obstacles: Sequence[Any] = ()   # static obstacles with `distance(points)` (`trajectory.obstacles`), 2-D
+    clearance: float = 0.0   # m, the distance kept from the obstacles
+
+    def __post_init__(self) -> None:
+        for name in ("distance", "rate", "reach"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name}: must be positive, got {value}")
+        if not (math.isfinite(self.clearance) and self.clearance >= 0):
+            raise ValueError(f"clearance: must be >= 0, got {self.clearance}")
+        object.__setattr__(self, "obstacles", tuple(self.obstacles))
+
+    def command(self, nominal: np.ndarray, position: np.ndarray, neighbours: np.ndarray,
+                velocities: np.ndarray) -> np.ndarray:
+        """v* (m,) for the nominal command `nominal` (m,) of the robot at `position` (m,), with its
+        neighbours' positions and velocities (k, m). Returns `nominal` itself when no neighbour is in reach
+        or it already satisfies every row."""
+        nominal = np.asarray(nominal, dtype=float)
+        rows, bounds, static = self.constraints(position, neighbours, velocities)
+        if not len(rows) or np.all(rows @ nominal >= bounds):
+            return nominal
+        projected = _projection(nominal, rows, bounds)
+        if projected is None:
+            for relaxed in (~static, np.ones(len(rows), dtype=bool)):
+                slack = _least_relaxation(rows, bounds, relaxed)
+                if slack is not None:
+                    return _projection(nominal, rows, bounds - relaxed * (slack + 1e-9))
+        return projected
+
+    def constraints(self, position: np.ndarray, neighbours: np.ndarray,
+                    velocities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(G, b, static): one row n_j, bound n_j . v_j - rate h_j per neighbour within reach (coincident
+        ones, with no direction to leave by, are skipped), then one per obstacle within reach, which
+        `static` (bool per row) marks."""
+        position = np.asarray(position, dtype=float)
+        offsets = position[None, :] - np.asarray(neighbours, dtype=float).reshape(-1, len(position))
+        distances = np.linalg.norm(offsets, axis=1)
+        near = (distances < self.distance + self.reach) & (distances > 1e-9)
+        rows = offsets[near] / distances[near, None]
+        velocities = np.asarray(velocities, dtype=float).reshape(-1, len(position))[near]
+        bounds = np.einsum("ij,ij->i", rows, velocities) - self.rate * (distances[near] - self.distance)
+        if not self.obstacles or len(position) != 2:
+            return rows, bounds, np.zeros(len(rows), dtype=bool)
+        probes = position + np.array([[0.0, 0.0], [EPS, 0.0], [-EPS, 0.0], [0.0, EPS], [0.0, -EPS]])
+        obstacle_rows, obstacle_bounds = [], []
+        for obstacle in self.obstacles:
+            d = obstacle.distance(probes)
+            if d[0] < self.clearance + self.reach:
+                gradient = np.array([d[1] - d[2], d[3] - d[4]]) / (2 * EPS)
+                obstacle_rows.append(gradient / max(np.linalg.norm(gradient), 1e-12))
+                obstacle_bounds.append(-self.rate * (d[0] - self.clearance))
+        static = np.r_[np.zeros(len(rows), dtype=bool), np.ones(len(obstacle_rows), dtype=bool)]
+        return np.vstack([rows, *obstacle_rows]) if obstacle_rows else rows, np.r_[bounds, obstacle_bounds], static
+
+
+def _projection(nominal: np.ndarray, rows: np.ndarray, bounds: np.ndarray) -> np.ndarray | None:
+    """The point of {v : G v >= b} closest to `nominal`, or None when the set is empty. Candidates are the
+    projections onto every face G_S v = b_S of at most m linearly independent rows S,
+    v = v_nom + G_S^T lambda with G_S G_S^T lambda = b_S - G_S v_nom; the closest feasible one is the optimum."""
+    best, best_distance = None, np.inf
+    for size in range(1, min(len(nominal), len(rows)) + 1):
+        for face in itertools.combinations(range(len(rows)), size):
+            g = rows[list(face)]
+            gram = g @ g.T
+            if np.linalg.cond(gram) > 1e8:
+                continue
+            point = nominal + g.T @ np.linalg.solve(gram, bounds[list(face)] - g @ nominal)
+            distance = np.linalg.norm(point - nominal)
+            if distance < best_distance and np.all(rows @ point >= bounds - 1e-9):
+                best, best_distance = point, distance
+    return best
+
+
+def _least_relaxation(rows: np.ndarray, bounds: np.ndarray, relaxed: np.ndarray) -> float | None:
+    """t* = min t s.t. G_k v + t >= b_k for the `relaxed` rows k, G_k v >= b_k for the others (v free): how
+    far the relaxed bounds must give for the set to be non-empty; None when the others alone do not meet
+    (HiGHS through scipy's linprog)."""
+    dim = rows.shape[1]
+    result = linprog(np.r_[np.zeros(dim), 1.0], A_ub=-np.c_[rows, relaxed.astype(float)], b_ub=-bounds,
+                     bounds=[(None, None)] * dim + [(0.0, None)], method="highs")
+    return float(result.x[-1]) if result.status == 0 else None
