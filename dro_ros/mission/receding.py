@@ -21,7 +21,8 @@ over K = `steps` samples of the mission's step (`trajectory.problem.GoalTerminal
 same distributed algorithms as one-shot planning. The obstacle constraints hold at the samples only, so
 the window keeps a larger clearance, `sampled_clearance`, chosen so that the straight chord between two
 samples, at most v_bar t_s long, keeps the mission's clearance too. g_i is robot i's goal (its fixed
-terminal position, or the centre of its terminal disc) when the straight line to it is clear of the
+terminal position, the centre of its terminal disc, or its own point of a disc it shares with other robots,
+`mission.goal_slots`) when the straight line to it is clear of the
 obstacles; otherwise a point of its shortest route around them, one window's reach ahead
 (`mission.route`), so that no obstacle face holds a robot in a local minimum of the cost to go. Because every window ends at rest, a committed plan can be followed past
 its end: the robot stays where the plan leaves it, clear of obstacles and of the others' plans. That is the
@@ -35,6 +36,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from dro_ros.mission.goal_slots import goal_slots
 from dro_ros.mission.route import route_target
 from dro_ros.trajectory.obstacles import DiscObstacle, distances
 from dro_ros.trajectory.problem import MAX_HORIZON, BallTerminal, FixedTerminal, FleetProblem
@@ -237,9 +239,10 @@ def goal_of(problem: FleetProblem, robot: int) -> np.ndarray:
 
 
 def window_target(mission: FleetProblem, horizon: RecedingHorizon, robot: int, start: np.ndarray) -> np.ndarray:
-    """What the window's cost to go pulls `robot` toward from `start`: its goal, or around the obstacles on the
-    way a point of its shortest route to the goal about one window's reach ahead (`mission.route`)."""
-    goal = goal_of(mission, robot)
+    """What the window's cost to go pulls `robot` toward from `start`: its goal (its own slot of a terminal
+    disc it shares, `mission.goal_slots`), or around the obstacles on the way a point of its shortest route
+    to the goal about one window's reach ahead (`mission.route`)."""
+    goal = goal_slots(mission).get(robot, goal_of(mission, robot))
     if not mission.obstacles or mission.dim != 2:
         return goal
     reach = horizon.steps * mission.step * (mission.max_speed if mission.max_speed is not None else math.inf)
