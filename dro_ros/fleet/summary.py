@@ -15,6 +15,8 @@ from dro_ros.trajectory.constraints import separation, terminal_position_excess
 from dro_ros.trajectory.obstacles import distances
 from dro_ros.trajectory.problem import FleetProblem
 
+SEPARATION_TOLERANCE = 0.01   # m an executed run may fall below r_min and the clearance (tracking)
+
 
 @dataclass
 class Track:
@@ -56,7 +58,7 @@ class ExecutionSummary:
 
 def summarize(problem: FleetProblem, plans: Mapping[int, Plan], tracks: Mapping[int, Track],
               min_distance: float | None = None, *, position_tolerance: float = 0.05,
-              velocity_tolerance: float = 0.05, separation_tolerance: float = 0.01) -> ExecutionSummary:
+              velocity_tolerance: float = 0.05, separation_tolerance: float = SEPARATION_TOLERANCE) -> ExecutionSummary:
     """Evaluate the run over [0, T]. `min_distance` is the simulator's own running minimum, when known;
     the separation, and the distance to each obstacle, are also measured from the odometry at the common
     sample times."""

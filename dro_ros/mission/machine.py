@@ -36,7 +36,7 @@ import numpy as np
 from dro_ros.core.topology import TopologyError
 from dro_ros.fleet.braking import braking_plan
 from dro_ros.fleet.plan import Plan
-from dro_ros.fleet.summary import Track, summarize
+from dro_ros.fleet.summary import SEPARATION_TOLERANCE, Track, summarize
 from dro_ros.mission.goal import GoalError, MissionGoal
 from dro_ros.mission.scenario import mission_scenario
 from dro_ros.trajectory.checker import check, diagnose
@@ -156,7 +156,7 @@ class MissionSettings:
     check_tolerance: float = 1e-6
     position_tolerance: float = 0.05
     velocity_tolerance: float = 0.05
-    separation_tolerance: float = 0.01
+    separation_tolerance: float = SEPARATION_TOLERANCE
     stop_decel: float = 0.0        # m/s^2 for a cancel's braking plans; 0 = the problem's u_bar (else 0.5)
     rest_speed: float = 0.02
     stop_timeout: float = 5.0

@@ -258,12 +258,12 @@ class TrajectoryFleet(_Fleet):
         robots with `tracker.separation_filter` the filter's distance r_min - separation_tolerance / 2 (the
         planned separation less half of what the execution may lose), its obstacles (the scenario's) and
         their clearance less the same half tolerance."""
-        from dro_ros.mission.machine import MissionSettings
+        from dro_ros.fleet.summary import SEPARATION_TOLERANCE
 
         parameters = {**self.robot_parameters(), **self.tracker.parameters()}
         if self.tracker.separation_filter and not isinstance(self.robot, DiffDriveRobot):
             tolerance = self.supervisor.separation_tolerance
-            tolerance = MissionSettings.separation_tolerance if tolerance is None else tolerance
+            tolerance = SEPARATION_TOLERANCE if tolerance is None else tolerance
             problem = self._scenario.problem
             parameters.update(separation=problem.r_min - tolerance / 2,
                               obstacles=json.dumps([o.to_config() for o in problem.obstacles]),

@@ -53,7 +53,7 @@ from dro_ros.action import Mission as MissionAction
 from dro_ros.fleet.diff_drive import tracked_point, tracked_velocity
 from dro_ros.fleet.plan import Plan
 from dro_ros.fleet.recording import SCENARIO_TOPIC
-from dro_ros.fleet.summary import Track
+from dro_ros.fleet.summary import SEPARATION_TOLERANCE, Track
 from dro_ros.mission import (GoalError, Mission, MissionGoal, MissionResult, MissionSettings, MissionStatus,
                              PlanningOutcome, RobotState)
 from dro_ros.mission.machine import Execution
@@ -81,7 +81,8 @@ PARAMETERS: dict[str, tuple[str, str, Any]] = {  # name: (kind, description, def
     "odom_timeout": ("double", "s without a robot's odometry before it is stale", 1.0),
     "position_tolerance": ("double", "m of terminal position error allowed", 0.05),
     "velocity_tolerance": ("double", "m/s of terminal velocity error allowed", 0.05),
-    "separation_tolerance": ("double", "m below r_min tolerated (execution, and a mission's start)", 0.01),
+    "separation_tolerance": ("double", "m below r_min tolerated (execution, and a mission's start)",
+                             SEPARATION_TOLERANCE),
     "stop_decel": ("double", "m/s^2 of a cancel's braking plans; 0 = the problem's u_bar", 0.0),
     "switch_lead": ("double", "s a receding-horizon switch is announced ahead: plans back later miss it", 0.25),
     "frame_id": ("string", "frame of published plans", "world"),
