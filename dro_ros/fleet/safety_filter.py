@@ -17,12 +17,13 @@ onto their intersection,
 A robot already inside (h_j < 0) is pushed back out at rate |h_j|. Each robot takes the whole of every
 constraint on itself (the neighbours' measured velocities, a push included, enter b): a neighbour that
 keeps its plan, or cannot react, is still avoided. The QP has at most a few rows in R^m (m <= 3); its
-optimum lies on a face of at most m active rows, so every such face is tried (`_candidates`) and the
+optimum lies on a face of at most m active rows, so every such face is tried (`_projection`) and the
 closest feasible point kept. When the half-spaces do not intersect (squeezed from opposite sides), the
 neighbours' bounds are first relaxed by the least amount t* that makes them meet the obstacles' (the linear
 program min t s.t. G_j v + t >= b_j, G_O v >= b_O, `_least_relaxation`; a static obstacle cannot give way, a
 neighbour's own filter can), or every bound when the obstacles' alone do not meet, and v_nom is projected
-onto the relaxed set.
+onto the relaxed set (or, when nearly parallel rows leave no face to project on, the program's own point is
+taken). Commands are bounded by `max_speed` per axis in that program only.
 """
 from __future__ import annotations
 
@@ -45,9 +46,10 @@ class SeparationFilter:
     reach: float = 0.5       # m beyond `distance` (`clearance`) within which a neighbour (obstacle) counts
     obstacles: Sequence[Any] = ()   # static obstacles with `distance(points)` (`trajectory.obstacles`), 2-D
     clearance: float = 0.0   # m, the distance kept from the obstacles
+    max_speed: float = 5.0   # m/s per axis of a relaxed command (squeezed, or bounds met only far away)
 
     def __post_init__(self) -> None:
-        for name in ("distance", "rate", "reach"):
+        for name in ("distance", "rate", "reach", "max_speed"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name}: must be positive, got {value}")
@@ -65,12 +67,15 @@ class SeparationFilter:
         if not len(rows) or np.all(rows @ nominal >= bounds):
             return nominal
         projected = _projection(nominal, rows, bounds)
-        if projected is None:
-            for relaxed in (~static, np.ones(len(rows), dtype=bool)):
-                slack = _least_relaxation(rows, bounds, relaxed)
-                if slack is not None:
-                    return _projection(nominal, rows, bounds - relaxed * (slack + 1e-9))
-        return projected
+        if projected is not None:
+            return projected
+        for relaxed in (~static, np.ones(len(rows), dtype=bool)):
+            relaxation = _least_relaxation(rows, bounds, relaxed, self.max_speed)
+            if relaxation is not None:
+                slack, point = relaxation
+                projected = _projection(nominal, rows, bounds - relaxed * (slack + 1e-9))
+                return point if projected is None else projected
+        raise AssertionError("unreachable: relaxing every bound always gives a point")
 
     def constraints(self, position: np.ndarray, neighbours: np.ndarray,
                     velocities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -116,11 +121,12 @@ def _projection(nominal: np.ndarray, rows: np.ndarray, bounds: np.ndarray) -> np
     return best
 
 
-def _least_relaxation(rows: np.ndarray, bounds: np.ndarray, relaxed: np.ndarray) -> float | None:
-    """t* = min t s.t. G_k v + t >= b_k for the `relaxed` rows k, G_k v >= b_k for the others (v free): how
-    far the relaxed bounds must give for the set to be non-empty; None when the others alone do not meet
-    (HiGHS through scipy's linprog)."""
+def _least_relaxation(rows: np.ndarray, bounds: np.ndarray, relaxed: np.ndarray,
+                      max_speed: float) -> tuple[float, np.ndarray] | None:
+    """(t*, v*): t* = min t s.t. G_k v + t >= b_k for the `relaxed` rows k, G_k v >= b_k for the others,
+    |v|_inf <= max_speed, and a v* that attains it; None when the others alone do not meet (HiGHS through
+    scipy's linprog). The speed bound keeps nearly parallel rows from being met only far away."""
     dim = rows.shape[1]
     result = linprog(np.r_[np.zeros(dim), 1.0], A_ub=-np.c_[rows, relaxed.astype(float)], b_ub=-bounds,
-                     bounds=[(None, None)] * dim + [(0.0, None)], method="highs")
-    return float(result.x[-1]) if result.status == 0 else None
+                     bounds=[(-max_speed, max_speed)] * dim + [(0.0, None)], method="highs")
+    return (float(result.x[-1]), result.x[:dim]) if result.status == 0 else None

@@ -328,3 +328,39 @@ def test_trackers_share_their_states_and_give_way_to_a_neighbour_heard_on_fleet_
     finally:
         executor.shutdown()
         rclpy.shutdown(context=context)
+
+
+def test_a_tracker_ignores_implausible_shared_states_and_a_flood_of_names(monkeypatch):
+    """/fleet/states from a foreign process: non-finite or faster than 20 m/s is dropped, and a flood of new
+    names stops at MAX_HEARD while the robots already heard keep their places."""
+    import rclpy
+    from nav_msgs.msg import Odometry
+    from rclpy.context import Context
+    from rclpy.parameter import Parameter
+
+    from dro_ros.ros.nodes.tracker_node import MAX_HEARD, TrackerNode
+
+    monkeypatch.setenv("ROS_DOMAIN_ID", isolated_ros_env()["ROS_DOMAIN_ID"])
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        tracker = TrackerNode(context=context, namespace="/robot_0",
+                              parameter_overrides=[Parameter("separation", value=0.195)])
+
+        def state(name, x=0.3, vx=0.0):
+            msg = Odometry()
+            msg.header.stamp = tracker.get_clock().now().to_msg()
+            msg.child_frame_id, msg.pose.pose.position.x, msg.twist.twist.linear.x = name, x, vx
+            return msg
+
+        tracker._on_state(state("robot_1"))
+        for name, x, vx in (("nan", float("nan"), 0.0), ("inf", 0.3, float("inf")), ("fast", 0.3, 1e6),
+                            ("robot_0", 0.3, 0.0)):
+            tracker._on_state(state(name, x, vx))
+        assert set(tracker.others) == {"robot_1"}
+        for k in range(2 * MAX_HEARD):
+            tracker._on_state(state(f"forged_{k}"))
+        assert len(tracker.others) == MAX_HEARD and "robot_1" in tracker.others
+        tracker.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)

@@ -35,9 +35,9 @@ cannot foresee: a pushed neighbour).
 
 Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
 `lag` (0.1 s), `odom_timeout` (0.5 s), `separation` (0.0 m = no filter; `dro-ros fleet up` sets
-r_min - separation_tolerance / 2), `separation_rate` (2.0 1/s, the filter's `rate`), `state_rate` (10.0 Hz), `share_error` (0.005 m),
-`obstacles` (the scenario's `obstacles` as a JSON list; default none) and `clearance` (0.0 m; `dro-ros fleet up` sets the problem's less
-separation_tolerance / 2); diff-drive: `robot_kind`, the geometry of `dro_ros.fleet.DiffDrive`,
+r_min - separation_tolerance / 2), `separation_rate` (2.0 1/s, the filter's `rate`), `state_rate` (10.0 Hz),
+`share_error` (0.005 m), `obstacles` (the scenario's `obstacles` as a JSON list; default none) and
+`clearance` (0.0 m; `dro-ros fleet up` sets the problem's less separation_tolerance / 2); diff-drive: `robot_kind`, the geometry of `dro_ros.fleet.DiffDrive`,
 and `odom_origin` ([x, y, yaw] in the world of the odometry's zero, e.g. Gazebo DiffDrive's spawn pose;
 default [0, 0, 0]). A bad parameter is logged and the process exits with code 2.
 """
@@ -64,6 +64,8 @@ from dro_ros.trajectory.obstacles import ObstacleError, obstacles_from_config
 
 
 VELOCITY_WINDOW_NS = 50_000_000   # odometry positions this far apart give the shared velocity
+MAX_HEARD = 256                    # robots whose shared states a tracker keeps
+MAX_SHARED_SPEED = 20.0            # m/s: a shared state faster than this is not a robot's
 
 
 class TrackerNode(Node):
@@ -195,13 +197,23 @@ class TrackerNode(Node):
         self.shared += 1
 
     def _on_state(self, msg: Odometry) -> None:
-        """Another robot's shared state; non-finite ones are dropped."""
+        """Another robot's shared state; non-finite ones and ones faster than MAX_SHARED_SPEED are dropped
+        (logged), and new names once MAX_HEARD robots were heard within `odom_timeout`."""
         p, v = msg.pose.pose.position, msg.twist.twist.linear
         position, velocity = np.array([p.x, p.y, p.z]), np.array([v.x, v.y, v.z])
-        if msg.child_frame_id == self.robot or not np.all(np.isfinite(np.r_[position, velocity])):
+        if msg.child_frame_id == self.robot:
             return
-        self.others[msg.child_frame_id] = (self.get_clock().now().nanoseconds,
-                                           Time.from_msg(msg.header.stamp).nanoseconds, position, velocity)
+        if not (np.all(np.isfinite(np.r_[position, velocity])) and np.linalg.norm(velocity) <= MAX_SHARED_SPEED):
+            self.get_logger().warning(f"ignoring {msg.child_frame_id!r}'s state on /fleet/states: twist.linear "
+                                      f"{velocity.tolist()} or pose.position {position.tolist()} is not finite or "
+                                      f"faster than {MAX_SHARED_SPEED:g} m/s", throttle_duration_sec=5.0)
+            return
+        now = self.get_clock().now().nanoseconds
+        if msg.child_frame_id not in self.others and len(self.others) >= MAX_HEARD:
+            self.others = {name: state for name, state in self.others.items() if now - state[0] <= self.timeout_ns}
+            if len(self.others) >= MAX_HEARD:
+                return   # a flood of names: the robots already heard keep their places
+        self.others[msg.child_frame_id] = (now, Time.from_msg(msg.header.stamp).nanoseconds, position, velocity)
 
     def _separated(self, command: np.ndarray, now: int) -> np.ndarray:
         """`command` through the separation filter, with the robot and the others heard within
