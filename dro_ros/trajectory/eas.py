@@ -12,6 +12,14 @@ satisfies every constraint of Q (psi(x) <= tolerance, 3.17). The threshold is th
 where lambda(x) are the values of the violated constraints (delta = +inf when none is violated). With
 `delta_bar = None` the threshold is epsilon alone, as in Chung, Polak and Sastry [47].
 
+Restarts (`restart`, on by default; not in the thesis). From a warm start x^0 that satisfies every row
+of Q (a receding-horizon window started from the previous plans), a round that ends violating rows of Q,
+or that Ipopt ends "locally infeasible", is followed by one from x^0 again, with the rows violated at
+the round's point added, instead of one from that point. The round's point is where the rows outside W
+were free: pairs of robots pulled onto one point, where the row r_min^2 - ||s_i - s_j||^2 has no
+gradient, which cost the next round many iterations or end it infeasible; x^0 satisfies the added rows
+already. The restarts stop when a round adds no row.
+
 P_W is a relaxation of the stage problem: were P_W convex, its infeasibility would prove the stage's. Ipopt's
 "infeasible" is local (a point that locally minimises the constraint violation), so for the nonconvex
 rows it is evidence, not a proof, and is reported as Ipopt's status.
@@ -36,6 +44,7 @@ class EasParameters:
     max_rounds: int = 30
     tolerance: float = 1e-8      # psi(x) <= tolerance counts as feasible (constraint units)
     active_tolerance: float = 1e-4     # c_j(x) >= -active_tolerance counts as active (|A|)
+    restart: bool = True         # rounds after a violated one restart from a start that kept every row
 
     def __post_init__(self) -> None:
         if self.epsilon_bar <= 0:
@@ -116,6 +125,8 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
     def values(point: np.ndarray) -> np.ndarray:
         return np.where(rows, stage.inequality_values(point, parameters), -np.inf)
 
+    start, start_multipliers = x.copy(), multipliers.copy()
+    restarts = settings.restart and float(np.max(values(start), initial=-np.inf)) <= settings.tolerance
     history: list[tuple[int, float, str]] = []
     iterations, build_time, started, cpu_started = 0, 0.0, time.perf_counter(), time.thread_time()
     result: SolveResult | None = None
@@ -132,9 +143,14 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
         multipliers[n_eq + selected] = result.dual[n_eq:]
         psi = float(np.max(values(x), initial=-np.inf))
         history.append((int(working.sum()), psi, result.return_status))
-        if result.status is SolveStatus.INFEASIBLE:
-            break
         if result.status is SolveStatus.SOLVED and psi <= settings.tolerance:
+            break
+        if restarts and result.status in (SolveStatus.SOLVED, SolveStatus.INFEASIBLE):
+            grown = working | select(values(x), settings.epsilon_bar, settings.delta_bar)
+            if grown.sum() == working.sum():
+                break
+            working, x, multipliers = grown, start.copy(), start_multipliers.copy()
+        elif result.status is SolveStatus.INFEASIBLE:
             break
         if progress is not None and len(history) < settings.max_rounds:
             progress(result, psi, time.thread_time() - cpu_started)
