@@ -13,12 +13,14 @@ where lambda(x) are the values of the violated constraints (delta = +inf when no
 `delta_bar = None` the threshold is epsilon alone, as in Chung, Polak and Sastry [47].
 
 Restarts (`restart`, on by default; not in the thesis). From a warm start x^0 that satisfies every row
-of Q (a receding-horizon window started from the previous plans), a round that ends violating rows of Q,
-or that Ipopt ends "locally infeasible", is followed by one from x^0 again, with the rows violated at
-the round's point added, instead of one from that point. The round's point is where the rows outside W
-were free: pairs of robots pulled onto one point, where the row r_min^2 - ||s_i - s_j||^2 has no
-gradient, which cost the next round many iterations or end it infeasible; x^0 satisfies the added rows
-already. The restarts stop when a round adds no row.
+of Q (a receding-horizon window started from the previous plans), a round that Ipopt ends "locally
+infeasible" is followed by one from x^0 again, with the rows violated at the round's point added, instead
+of ending the solve. That point is where the rows outside W were free: pairs of robots pulled onto one
+point, where the row r_min^2 - ||s_i - s_j||^2 has no gradient; x^0 satisfies the added rows already, so
+the problem it proved "infeasible" locally is not. The restarts stop when a round adds no row. A round
+that merely ends violated continues from its point as in Alg. 4: restarting those too made a robot behind
+a silent one stay behind it for good (`test_a_robot_silent_to_the_end_fails_the_mission_instead_of_being_left_out`),
+as a solve from x^0 keeps x^0's way round the others.
 
 P_W is a relaxation of the stage problem: were P_W convex, its infeasibility would prove the stage's. Ipopt's
 "infeasible" is local (a point that locally minimises the constraint violation), so for the nonconvex
@@ -145,7 +147,7 @@ def solve_eas(stage: Stage, parameters: np.ndarray, guess: np.ndarray | None = N
         history.append((int(working.sum()), psi, result.return_status))
         if result.status is SolveStatus.SOLVED and psi <= settings.tolerance:
             break
-        if restarts and result.status in (SolveStatus.SOLVED, SolveStatus.INFEASIBLE):
+        if restarts and result.status is SolveStatus.INFEASIBLE:
             grown = working | select(values(x), settings.epsilon_bar, settings.delta_bar)
             if grown.sum() == working.sum():
                 break

@@ -10,6 +10,7 @@ from dro_ros.trajectory.eas import EasParameters, select, solve_eas, threshold
 from dro_ros.trajectory.obstacles import DiscObstacle
 from dro_ros.trajectory.problem import BallTerminal, FleetProblem, GoalTerminal
 from dro_ros.trajectory.stage import EAS_IPOPT, SolveStatus, Stage
+from dro_ros.trajectory.scenarios import scenario_from_config
 from dro_ros.trajectory.stage_cache import shared_stage
 
 
@@ -139,23 +140,18 @@ def test_segment_separation_keeps_r_min_between_the_samples_where_sample_separat
         assert result.objective <= 1.05 * at_samples.objective
 
 
-def test_a_violated_round_restarts_from_a_warm_start_that_kept_every_row():
-    """Six robots at rest on a 0.3 m circle, all pulled to its centre (a packed goal): the first round has
-    no coupling row and ends with them on one point. The next round starts from the warm start again with
-    the rows added (`restart`), not from that point: the same optimum, in fewer Ipopt iterations (40
-    against 52 here)."""
-    angles = 2 * np.pi * np.arange(6) / 6
-    circle = 0.3 * np.column_stack([np.cos(angles), np.sin(angles)])
-    packed = FleetProblem(dim=2, horizon=24, step=0.25, initial=np.column_stack([circle, np.zeros((6, 2))]),
-                          terminals=tuple(GoalTerminal(np.zeros(2), 5.0, np.zeros(2)) for _ in range(6)),
-                          r_min=0.2, max_speed=1.0, max_input=1.0, name="packed")
-    runs = {}
-    for restart in (True, False):
-        stage = Stage(packed, range(6), ipopt=EAS_IPOPT)
-        parameters = stage.parameters()
-        runs[restart] = solve_eas(stage, parameters, stage.guess(parameters), EasParameters(restart=restart))
-    (restarted, report), (continued, plain) = runs[True], runs[False]
-    assert restarted.ok and continued.ok and report.history[0][1] > 0   # the first round violated rows
-    assert restarted.objective == pytest.approx(continued.objective, rel=1e-6)
-    assert check(packed, np.stack([restarted.inputs[a] for a in range(6)])).feasible()
-    assert report.ipopt_iterations < plain.ipopt_iterations
+def test_a_round_ipopt_ends_locally_infeasible_restarts_from_the_warm_start():
+    """A window of the receding bench (`dro-ros bench mpc`'s centralized loop at t = 14 s, just after the
+    push: two robots, six other robots' plans as traffic, warm-started from the shifted plans, which keep
+    every row). Its second EAS round ended "locally infeasible" (traffic of agent 0 at step 35), and the
+    window fell back; restarting that round from the warm start with the violated rows added solves it."""
+    import json
+    from pathlib import Path
+
+    scenario = scenario_from_config(json.loads((Path(__file__).parent / "data" / "window_locally_infeasible.json")
+                                               .read_text()))
+    runs = {restart: solve_centralized(scenario.problem, eas=EasParameters(**scenario.eas, restart=restart),
+                                       guess=scenario.guess) for restart in (False, True)}
+    assert not runs[False].ok and runs[False].details["return_status"] == "Infeasible_Problem_Detected"
+    restarted = runs[True]
+    assert restarted.ok and check(scenario.problem, np.asarray(restarted.inputs)).feasible()
