@@ -6,7 +6,7 @@ coupling rows enter its active set over several rounds, and pairs that the first
 each other (where the row r_min^2 - ||s_i - s_j||^2 has no gradient) take Ipopt many iterations or end
 infeasible. Each robot of a shared disc gets its own slot instead: the `n` points of a hexagonal lattice
 of spacing `spacing(r_min)` nearest the centre (all inside the disc), assigned once per mission to the
-robots' start positions by the least sum of squared distances (Hungarian method, scipy's
+robots' start positions by the least sum of squared distances (a linear assignment, scipy's
 `linear_sum_assignment`), so the assignment never changes between windows. A disc too small for its
 robots' lattice keeps the centre for all of them.
 """
