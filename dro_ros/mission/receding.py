@@ -238,11 +238,13 @@ def goal_of(problem: FleetProblem, robot: int) -> np.ndarray:
     return terminal.target
 
 
-def window_target(mission: FleetProblem, horizon: RecedingHorizon, robot: int, start: np.ndarray) -> np.ndarray:
+def window_target(mission: FleetProblem, horizon: RecedingHorizon, robot: int, start: np.ndarray,
+                  slots: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """What the window's cost to go pulls `robot` toward from `start`: its goal (its own slot of a terminal
-    disc it shares, `mission.goal_slots`), or around the obstacles on the way a point of its shortest route
-    to the goal about one window's reach ahead (`mission.route`)."""
-    goal = goal_slots(mission).get(robot, goal_of(mission, robot))
+    disc it shares, `mission.goal_slots`; `slots` when the caller has them already), or around the obstacles
+    on the way a point of its shortest route to the goal about one window's reach ahead (`mission.route`)."""
+    slots = goal_slots(mission) if slots is None else slots
+    goal = slots.get(robot, goal_of(mission, robot))
     if not mission.obstacles or mission.dim != 2:
         return goal
     reach = horizon.steps * mission.step * (mission.max_speed if mission.max_speed is not None else math.inf)
@@ -258,6 +260,7 @@ def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[
     robots' committed positions `traffic` ((K+1, m) each), the communication `edges` among `robots`
     (window indices), and the warm start `guess` (len(robots), K, m)."""
     start = np.asarray(initial, dtype=float)[:, :mission.dim]
+    slots = goal_slots(mission)
     pairs = np.triu_indices(len(robots), 1)
     gaps = np.linalg.norm(start[pairs[0]] - start[pairs[1]], axis=-1)
     passing = [np.linalg.norm(start[:, None] - np.stack([p[0] for p in traffic])[None], axis=-1)] if traffic else []
@@ -265,7 +268,7 @@ def window_config(mission: FleetProblem, horizon: RecedingHorizon, robots: list[
         "name": name, "dim": mission.dim, "horizon": horizon.steps, "duration": horizon.steps * mission.step,
         "r_min": _as_reached(mission.r_min + separation_margin(mission, horizon), gaps, floor=mission.r_min), "coupling": mission.coupling, "max_speed": mission.max_speed,
         "max_input": mission.max_input, "initial": np.asarray(initial, dtype=float).tolist(),
-        "terminal": [{"kind": "goal", "target": window_target(mission, horizon, i, start[k]).tolist(),
+        "terminal": [{"kind": "goal", "target": window_target(mission, horizon, i, start[k], slots).tolist(),
                       "weight": horizon.goal_weight, "velocity": [0.0] * mission.dim} for k, i in enumerate(robots)],
         "communication": {"edges": [list(e) for e in edges]},
         "obstacles": [o.to_config() for o in mission.obstacles],

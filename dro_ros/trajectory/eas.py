@@ -46,7 +46,7 @@ class EasParameters:
     max_rounds: int = 30
     tolerance: float = 1e-8      # psi(x) <= tolerance counts as feasible (constraint units)
     active_tolerance: float = 1e-4     # c_j(x) >= -active_tolerance counts as active (|A|)
-    restart: bool = True         # rounds after a violated one restart from a start that kept every row
+    restart: bool = True         # a round Ipopt ends locally infeasible restarts from a start that kept Q
 
     def __post_init__(self) -> None:
         if self.epsilon_bar <= 0:
