@@ -64,6 +64,21 @@ class ProcessOutcome:
     returncode: int | None
     report: dict[str, Any] | None
     stderr: str
+    hung: bool = False
+    """Still running at the wait's deadline, so stopped (SIGABRT: its stderr ends with every thread's stack)."""
+
+    def describe(self, limit: int = 6000) -> str:
+        """How the process ended, with the part of its stderr that says why: from a fatal error's (or a
+        stopped hang's) stack dump on, else the tail; at most `limit` characters."""
+        how = "hung, stopped" if self.hung else f"exit code {self.returncode}"
+        fatal = self.stderr.rfind("Fatal Python error")
+        text = self.stderr[fatal:fatal + limit] if fatal >= 0 else self.stderr[-limit:]
+        return f"--- {self.address}: {how}\n{text}"
+
+
+def failures(outcomes: Iterable[ProcessOutcome]) -> str:
+    """Every process that did not exit 0, described (`ProcessOutcome.describe`): an assertion's message."""
+    return "\n".join(o.describe() for o in outcomes if o.returncode != 0)
 
 
 class AgentProcesses:
@@ -86,11 +101,13 @@ class AgentProcesses:
         deadline = time.monotonic() + timeout
         outcomes = []
         for spec, process in zip(self.specs, self.processes):
+            hung = False
             try:
                 stdout, stderr = process.communicate(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                hung = True
                 stdout, stderr = _stop_hung(process)
-            outcomes.append(ProcessOutcome(spec["address"], process.returncode, _last_json(stdout), stderr))
+            outcomes.append(ProcessOutcome(spec["address"], process.returncode, _last_json(stdout), stderr, hung))
         return outcomes
 
     def __exit__(self, *exc: object) -> None:

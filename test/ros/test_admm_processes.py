@@ -5,7 +5,7 @@ import numpy as np
 
 from dro_ros.core.simple import run_in_process
 from dro_ros.core.topology import Topology
-from dro_ros.ros.processes import AgentProcesses
+from dro_ros.ros.processes import AgentProcesses, failures
 from dro_ros.spec import AgentSpec
 
 ACTORS = [{"capacity": 10.0, "efficiency": [0.1, 0.5, -1.0]}, {"capacity": 15.0, "efficiency": [0.1, 0.5, -1.0]},
@@ -27,7 +27,7 @@ def test_admm_over_dds_gives_the_in_process_result_bit_for_bit():
     names, agent_specs = specs()
     with AgentProcesses(agent_specs) as fleet:
         outcomes = fleet.wait(timeout=120)
-    assert [o.returncode for o in outcomes] == [0] * len(names), [o.stderr[-400:] for o in outcomes]
+    assert [o.returncode for o in outcomes] == [0] * len(names), failures(outcomes)
     agents = [AgentSpec.from_dict(spec).build_agent() for spec in agent_specs]
     star = Topology.from_edges(len(names), [(0, k) for k in range(1, len(names))])
     reference = asyncio.run(run_in_process(agents, topology=star, addresses=names)).results["coordinator"]

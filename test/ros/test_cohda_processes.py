@@ -17,7 +17,7 @@ import pytest
 from dro_ros.core.simple import NetworkModel
 from dro_ros.core.topology import small_world
 from dro_ros.resource.cohda import create_cohda_participant, create_cohda_start_message, start_distributed_optimization
-from dro_ros.ros.processes import AgentProcesses
+from dro_ros.ros.processes import AgentProcesses, failures
 
 AGENTS = 8
 
@@ -51,7 +51,7 @@ def test_eight_cohda_processes_terminate_with_the_in_process_and_brute_force_res
     sets, target = instance()
     with AgentProcesses(cohda_specs(topology, sets, target, names)) as fleet:
         outcomes = fleet.wait(timeout=150)
-    assert [o.returncode for o in outcomes] == [0] * AGENTS, [o.stderr[-600:] for o in outcomes]
+    assert [o.returncode for o in outcomes] == [0] * AGENTS, failures(outcomes)
     results = [o.report["result"] for o in outcomes]
     assert {r["status"] for r in results} == {"terminated"}
     solutions = {tuple(map(tuple, r["solution"])) for r in results}

@@ -71,7 +71,7 @@ def test_formation_fleet_plans_over_dds_executes_and_summarizes(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     scenario = scenario_from_config(config["scenario"])
     in_process = run_path_sweep(scenario, eas=EasParameters(**scenario.eas))
-    assert summary["ok"] and summary["attempts"] == 1
+    assert summary["ok"] and summary["attempts"] == 1, summary.get("recovered_from")
     assert summary["objective"] == pytest.approx(in_process.objective, rel=1e-6)
     assert summary["max_violation"] <= 1e-6
     assert summary["min_separation"] >= scenario.problem.r_min - 0.01

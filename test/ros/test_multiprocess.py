@@ -8,7 +8,7 @@ from dro_ros.core.simple import run_in_process
 from dro_ros.core.topology import ring, small_world
 from dro_ros.resource.averaging import AveragingAgent
 from dro_ros.ros.launch_plan import fleet_specs
-from dro_ros.ros.processes import AgentProcesses, isolated_ros_env
+from dro_ros.ros.processes import AgentProcesses, failures, isolated_ros_env
 
 
 def averaging_specs(topology, values, names, tol=1e-9, timeouts=None):
@@ -25,7 +25,7 @@ def test_six_agent_processes_reach_the_average_and_match_the_in_process_run(topo
         pids = [p.pid for p in fleet.processes]
         outcomes = fleet.wait(timeout=120)
     assert len(set(pids)) == 6 and all(p.returncode is not None for p in fleet.processes)
-    assert [o.returncode for o in outcomes] == [0] * 6, [o.stderr[-3000:] for o in outcomes if o.returncode]
+    assert [o.returncode for o in outcomes] == [0] * 6, failures(outcomes)
     final = np.array([o.report["result"]["value"][0] for o in outcomes])
     assert np.max(np.abs(final - values.mean())) <= 1e-6
     agents = [AveragingAgent(v, tol=1e-9, diameter_bound=topology.diameter()) for v in values]

@@ -5,7 +5,7 @@ test, so the trajectories must equal the in-process run's whatever the message t
 """
 import numpy as np
 
-from dro_ros.ros.processes import AgentProcesses
+from dro_ros.ros.processes import AgentProcesses, failures
 from dro_ros.trajectory.checker import check
 from dro_ros.trajectory.nc_admm import run_nc_admm
 from dro_ros.trajectory.scenarios import scenario_from_config
@@ -23,7 +23,7 @@ def test_four_nc_admm_processes_reproduce_the_in_process_trajectories():
               "timeouts": {"discovery": 30, "stall": 30, "wall": 120}} for i in range(4)]
     with AgentProcesses(specs) as fleet:
         outcomes = fleet.wait(timeout=150)
-    assert [o.returncode for o in outcomes] == [0] * 4, [o.stderr[-600:] for o in outcomes]
+    assert [o.returncode for o in outcomes] == [0] * 4, failures(outcomes)
     results = [o.report["result"] for o in outcomes]
     assert all(r["failure"] is None and r["details"]["stop"] == "feasible" for r in results)
     inputs = np.array([r["inputs"] for r in results])

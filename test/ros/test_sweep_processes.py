@@ -6,7 +6,7 @@ accept them.
 """
 import numpy as np
 
-from dro_ros.ros.processes import AgentProcesses
+from dro_ros.ros.processes import AgentProcesses, failures
 from dro_ros.trajectory.checker import check
 from dro_ros.trajectory.eas import EasParameters
 from dro_ros.trajectory.path_sweep import run_path_sweep
@@ -31,7 +31,7 @@ def test_four_sweep_processes_reproduce_the_in_process_trajectories():
               "timeouts": {"discovery": 30, "stall": 30, "wall": 120}} for i in range(4)]
     with AgentProcesses(specs) as fleet:
         outcomes = fleet.wait(timeout=150)
-    assert [o.returncode for o in outcomes] == [0] * 4, [o.stderr[-600:] for o in outcomes]
+    assert [o.returncode for o in outcomes] == [0] * 4, failures(outcomes)
     results = [o.report["result"] for o in outcomes]
     assert all(r["failure"] is None for r in results)
     inputs = np.array([r["inputs"] for r in results])
