@@ -7,7 +7,9 @@ after it is back (in process: at once, the clock held, as a one-shot mission pla
 DDS the robots may move while it is solved (on a previous mission's plans, which end at rest: e.g. after a
 supervisor restart); when a robot's measured state has left its first plan's start by more than
 `reset_tolerance` (position, plus `lead` times the velocity's difference), the first window is planned
-again from the new measurement, at most `FIRST_WINDOW_ATTEMPTS` times in all. Then, for k = 1, 2, ...
+again from the new measurement, at most `FIRST_WINDOW_ATTEMPTS` times in all, each time once the robots are
+at rest (their earlier plans end at rest within a window; waited for at most a window and a second). Then,
+for k = 1, 2, ...
 
 1. at t_k - period, read every robot's state; a robot whose agent is silent (`RecedingPort.silent`) makes
    this replan wait the stall timeout and fail for everyone (`stalled`); from the next replan on it is
@@ -57,6 +59,8 @@ from dro_ros.trajectory.scenarios import Scenario, scenario_from_config
 
 REST_SPEED = 0.05   # m/s: a robot slower than this, within its goal tolerance, has arrived
 FIRST_WINDOW_ATTEMPTS = 3   # first windows planned before the mission fails because the robots kept moving
+REST_WAIT_MARGIN = 1.0      # s: waited for robots to come to rest past a window's length, before a first window again
+REST_POLL = 0.1             # s between two looks at whether the robots are at rest
 
 
 class FirstWindowFailed(RuntimeError):
@@ -305,6 +309,8 @@ class RecedingLoop:
         """The first replan, from the measured states, planned again while the robots have left its start
         (the module docstring)."""
         for attempt in range(1, FIRST_WINDOW_ATTEMPTS + 1):
+            if attempt > 1:
+                self._until_at_rest()
             positions, velocities, _ = self.port.measure()
             first = self._replan(self.port.now(), None, positions, velocities)
             if not all(p.committed or p.deferred for p in first.parts):   # a deferred part waits at rest
@@ -318,6 +324,16 @@ class RecedingLoop:
         raise FirstWindowFailed(
             f"the robots kept moving while the first window was planned ({FIRST_WINDOW_ATTEMPTS} attempts): "
             + ", ".join(f"robot {i} {d:.3f} m off its plan's start" for i, d in sorted(moved.items())))
+
+    def _until_at_rest(self) -> None:
+        """Before planning a first window again: let the robots finish the plans they still fly (an earlier
+        mission's, which end at rest within one window), for at most a window and `REST_WAIT_MARGIN`."""
+        limit = self.port.now() + self.horizon.steps * self.mission.step + REST_WAIT_MARGIN
+        while self.port.now() < limit:
+            _, velocities, commands = self.port.measure()
+            if max(np.max(np.linalg.norm(velocities, axis=1)), np.max(np.linalg.norm(commands, axis=1))) < REST_SPEED:
+                return
+            self.port.run_until(min(limit, self.port.now() + REST_POLL))
 
     def _left_start(self, positions: np.ndarray, velocities: np.ndarray) -> dict[int, float]:
         """Robot -> how far its state is from its pending plan's start, ||s - s_0|| + lead ||v - v_0||, for

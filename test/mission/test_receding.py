@@ -7,6 +7,7 @@ import copy
 import numpy as np
 import pytest
 
+from dro_ros.fleet.plan import rolled_out_plan
 from dro_ros.mission.receding import Dropout, Push, RecedingError, receding_from_config, sampled_clearance
 from dro_ros.mission.receding_loop import FirstWindowFailed
 from dro_ros.mission.receding_sim import simulated_loop
@@ -308,3 +309,30 @@ def test_a_first_window_the_robots_moved_away_from_is_planned_again_from_where_t
     _carried_while_planning(loop, 1, shift, times=10)
     with pytest.raises(FirstWindowFailed, match=r"kept moving .* robot 1 0\.300 m off its plan's start"):
         loop.run()
+
+
+def test_robots_still_flying_a_lost_missions_plan_are_waited_for_before_the_first_window_is_planned_again():
+    """After a supervisor restart the robots finish the lost mission's plans (which end at rest) while the new
+    mission's first window is solved (here 1.2 s with the clock running). Robot 1 flies such a plan for 4 s,
+    so three attempts from where it happens to be would all find it gone (chaos run 40); the second attempt
+    waits until it is at rest and plans from where it stopped."""
+    config = copy.deepcopy(CONFIG)
+    config["receding_horizon"]["duration"] = 2.0
+    config["disturbances"] = []
+    scenario, loop = _loop(config, lambda s: run_path_sweep(s, eas=EasParameters(**CONFIG["eas"])))
+    port, solve = loop.port, loop.port.solve
+    lost = np.zeros((16, 2))
+    lost[:4, 0], lost[-4:, 0] = -0.4, 0.4   # 1 s to 0.4 m/s westwards, 2 s cruising, 1 s braking
+    port.switch("lost mission", {1: rolled_out_plan(scenario.problem, 1, lost, "robot_1")}, at=0.0)
+
+    def solve_while_flying(requests, deadline):
+        solved = solve(requests, deadline)
+        port.run_until(port.now() + 1.2)
+        return solved
+    port.solve = solve_while_flying
+    run = loop.run()
+    assert run.replans[0].attempts == 2
+    stopped = scenario.problem.rollout(lost, scenario.problem.initial[1])[-1, :2]
+    first = loop.switch_times[0]
+    np.testing.assert_allclose(port.track()[1][np.searchsorted(port.track()[0], first), 1], stopped, atol=0.02)
+    assert run.min_separation >= 0.2 - 0.01
