@@ -235,7 +235,8 @@ class RecedingPort(Protocol):
         `deadline` (None: the first window, no deadline) are of no use."""
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
-        """Make `plans` the robots' committed plans from `at` on (the other robots keep theirs)."""
+        """Make `plans` the robots' committed plans from `at` (now or later) on; until then, and for the
+        other robots, the plans they follow stay."""
 
     def run_until(self, t: float) -> None:
         """Let the robots execute until `t`."""
@@ -280,8 +281,8 @@ class RecedingLoop:
             measured_at = port.now()
             switch = self.switch_times[-1] + h.period   # t_k = t_0 + k period: on the plans' step grid
             replan = self._replan(measured_at, switch, *self._window_starts(switch))
+            self._switch(switch)   # announced as soon as the plans are in, taken up at the switch
             port.run_until(switch)
-            self._switch(switch)
             replans.append(replan)
         end = port.now()
         for replan in replans:   # times from the first switch on
@@ -459,7 +460,8 @@ class RecedingLoop:
         return guess
 
     def _switch(self, switch: float) -> None:
-        """Step 5: the parts planned in time switch at `switch` (the port announced it `lead` ahead)."""
+        """Step 5: the parts planned in time switch at `switch`, announced now (at least `lead` ahead); the
+        robots follow their committed plans until then."""
         pending, self._pending = self._pending, {}
         for run_id, plans in pending.items():
             self.port.switch(run_id, plans, switch)

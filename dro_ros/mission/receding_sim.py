@@ -40,6 +40,7 @@ class SimulatedFleet:
         self.time = 0.0
         self.plans: list[Plan | None] = [None] * mission.n_agents
         self.starts = np.zeros(mission.n_agents)
+        self.scheduled: list[tuple[float, dict[int, Plan]]] = []   # switches announced for later
         self.records: list[tuple[float, np.ndarray, np.ndarray]] = []
 
     # --- RecedingPort ------------------------------------------------------------------------------
@@ -74,13 +75,22 @@ class SimulatedFleet:
         return WindowSolve(plans, "", critical, result.messages, result.bytes, self.time + critical)
 
     def switch(self, run_id: str, plans: dict[int, Plan], at: float) -> None:
-        for robot, plan in plans.items():
-            self.plans[robot], self.starts[robot] = plan, at
+        self.scheduled.append((at, plans))
+        self._take_up_switches()
         if not self.records:
             self._record()
 
+    def _take_up_switches(self) -> None:
+        """The announced switches whose instant has come: their plans are followed from then on."""
+        due = [(at, plans) for at, plans in self.scheduled if at <= self.time + 1e-9]
+        self.scheduled = [(at, plans) for at, plans in self.scheduled if at > self.time + 1e-9]
+        for at, plans in due:
+            for robot, plan in plans.items():
+                self.plans[robot], self.starts[robot] = plan, at
+
     def run_until(self, t: float) -> None:
         while self.time < t - 1e-9:
+            self._take_up_switches()
             dt = min(self.tick, t - self.time)
             for push in (d for d in self.disturbances if isinstance(d, Push)):
                 active = push.time <= self.time < push.time + push.duration
@@ -92,6 +102,7 @@ class SimulatedFleet:
             self.sim.step(dt)
             self.time += dt
             self._record()
+        self._take_up_switches()
 
     def track(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self.records:

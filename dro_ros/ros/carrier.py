@@ -234,10 +234,14 @@ class RosCarrier(CarrierBase):
     def unconfirmed_neighbours(self) -> list[str]:
         return [n for n in self.neighbours if n not in self._confirmed]
 
+    def handed_over(self) -> bool:
+        """Every message sent so far is written to its DDS writer (none held back by a simulated delay or
+        waiting in a backlog)."""
+        return not self._delayed and not any(self._backlog.values())
+
     def delivered(self) -> bool:
         """Every message sent so far is written and acknowledged by its reader (RELIABLE)."""
-        return not self._delayed and not any(self._backlog.values()) and all(
-            p.wait_for_all_acked(Duration(seconds=0)) for p in self._publishers.values())
+        return self.handed_over() and all(p.wait_for_all_acked(Duration(seconds=0)) for p in self._publishers.values())
 
     def close(self) -> None:
         """Leave the run: detach from the links, and destroy them if this carrier created them."""

@@ -56,7 +56,7 @@ class RosRecedingFleet:
     """`fleet` (a `RosFleet`) planning windows of `scenario` (the mission's config, recorded at the first
     switch) with `algorithm`."""
 
-    def __init__(self, fleet: Any, scenario: dict[str, Any], algorithm: str, *, stall: float, lead: float = 0.25,
+    def __init__(self, fleet: Any, scenario: dict[str, Any], algorithm: str, *, stall: float, lead: float = 0.1,
                  first_timeout: float = 600.0, mission_id: str = "mission",
                  disturbances: tuple[Disturbance, ...] = (), odom_timeout: float = 1.0) -> None:
         self.fleet, self.scenario, self.algorithm, self.stall = fleet, scenario, algorithm, stall

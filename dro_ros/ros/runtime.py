@@ -10,7 +10,8 @@
    neighbours it waits for); `wall_timeout` bounds the whole run;
 4. keep spinning until every message this process sent is acknowledged by its reader (reliable DDS
    may still be retransmitting the last ones; a reader that left no longer counts), at most `linger`
-   seconds, then shut the nodes down, within `shutdown` seconds: tearing down reliable writers whose readers already
+   seconds (a lifecycle `agent_node`, whose endpoints outlive the run: until every message is written),
+   then shut the nodes down, within `shutdown` seconds: tearing down reliable writers whose readers already
    left can block inside Fast DDS (seen about once in ten loaded runs), and a finished run must not
    hang on it. A shutdown that overruns is logged and left behind; the process then exits anyway.
 
@@ -28,7 +29,8 @@ from typing import Mapping
 
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.experimental import EventsExecutor
 from rclpy.signals import SignalHandlerOptions
 
 from dro_ros.core.auth import Membership
@@ -75,7 +77,7 @@ class Spinner:
         rclpy.init(args=args, context=self.context,
                    signal_handler_options=None if signals else SignalHandlerOptions.NO)
         self.executor = (MultiThreadedExecutor(num_threads=threads, context=self.context) if threads > 1
-                         else SingleThreadedExecutor(context=self.context))
+                         else EventsExecutor(context=self.context))
         self.nodes: list = []
         self._stopping = threading.Event()
         self.ended = ended if ended is not None else threading.Event()
@@ -167,8 +169,11 @@ async def shut_down(host: "Spinner", timeout: float) -> None:
         await asyncio.sleep(0.01)
 
 
-async def run_carriers(carriers: list[RosCarrier], timeouts: Timeouts) -> RunReport:
-    """Steps 2-4 of the module docstring for carriers whose nodes are already spinning."""
+async def run_carriers(carriers: list[RosCarrier], timeouts: Timeouts, *, acknowledged: bool = True) -> RunReport:
+    """Steps 2-4 of the module docstring for carriers whose nodes are already spinning. `acknowledged=False`
+    ends step 4 once every message is handed to DDS, without waiting for the readers' acknowledgements:
+    for carriers whose `Links` outlive the run (a lifecycle `agent_node`), whose writers keep repairing
+    what was written; waiting costs up to a heartbeat period (`processes.FAST_DDS_PROFILE`) per run."""
     started = time.monotonic()
     missing = await _discover(carriers, timeouts.discovery)
     contact_time = time.monotonic() - started
@@ -181,15 +186,15 @@ async def run_carriers(carriers: list[RosCarrier], timeouts: Timeouts) -> RunRep
     status = await _until_finished(carriers, timeouts, started)
     report = collect(carriers, status, time.monotonic() - started)
     report.contact_time = contact_time
-    await _until_delivered(carriers, timeouts.linger)
+    await _until_delivered(carriers, timeouts.linger, acknowledged)
     return report
 
 
-async def _until_delivered(carriers: list[RosCarrier], timeout: float) -> None:
+async def _until_delivered(carriers: list[RosCarrier], timeout: float, acknowledged: bool = True) -> None:
     """Step 4: an agent that leaves right after its last send (a path root that solved everything) would
     otherwise take messages still in flight with it."""
     deadline = time.monotonic() + timeout
-    while not all(c.delivered() for c in carriers):
+    while not all(c.delivered() if acknowledged else c.handed_over() for c in carriers):
         if time.monotonic() > deadline:
             log.warning("messages still unacknowledged after %g s: %s", timeout, ", ".join(
                 c.address for c in carriers if not c.delivered()))
@@ -198,17 +203,23 @@ async def _until_delivered(carriers: list[RosCarrier], timeout: float) -> None:
 
 
 async def _discover(carriers: list[RosCarrier], timeout: float) -> dict[str, list[str]]:
+    """Step 2: greet every `GREETING_SECONDS`, look for the answers every `POLL_SECONDS` (a window's run
+    starts a DDS round trip after its neighbours', not a greeting period)."""
     deadline = time.monotonic() + timeout
+    greeted = float("-inf")
     while True:
         missing = {c.address: c.unconfirmed_neighbours() for c in carriers}
         missing = {address: who for address, who in missing.items() if who}
-        if not missing or time.monotonic() > deadline:
+        now = time.monotonic()
+        if not missing or now > deadline:
             for address, who in missing.items():
                 log.error("%s: no contact with %s within %g s", address, ", ".join(who), timeout)
             return missing
-        for carrier in carriers:
-            carrier.greet()
-        await asyncio.sleep(GREETING_SECONDS)
+        if now - greeted >= GREETING_SECONDS:
+            for carrier in carriers:
+                carrier.greet()
+            greeted = now
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def _until_finished(carriers: list[RosCarrier], timeouts: Timeouts, started: float) -> RunStatus | None:

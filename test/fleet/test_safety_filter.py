@@ -46,6 +46,20 @@ def test_giving_way_never_drives_the_robot_into_an_obstacle():
     np.testing.assert_allclose(safe, [-0.01, 0.0], atol=1e-6)
 
 
+def test_a_robot_on_its_plan_passes_an_obstacle_at_the_plans_speed_but_gives_way_no_faster_towards_it():
+    """A disc 0.3 m ahead (clearance 0.1): the barrier allows 2 * (0.3 - 0.1) = 0.4 m/s towards it. Off its
+    plan the robot's 1 m/s are cut to that; on its plan the plan's clearance holds and 1 m/s passes; and a
+    neighbour closing from behind at 1.5 m/s cannot make it approach the disc faster than its plan does."""
+    from dro_ros.trajectory.obstacles import DiscObstacle
+
+    walled = SeparationFilter(distance=0.195, obstacles=[DiscObstacle(np.array([1.3, 0.0]), 1.0)], clearance=0.1)
+    nominal, alone = np.array([1.0, 0.5]), (np.zeros((0, 2)), np.zeros((0, 2)))
+    np.testing.assert_allclose(walled.command(nominal, np.zeros(2), *alone), [0.4, 0.5], atol=1e-6)
+    assert walled.command(nominal, np.zeros(2), *alone, on_plan=True) is nominal
+    pressed = walled.command(nominal, np.zeros(2), np.array([[-0.25, 0.0]]), np.array([[1.5, 0.0]]), on_plan=True)
+    assert pressed[0] == pytest.approx(1.0, abs=1e-6)   # the neighbour's bound gives, not the disc's
+
+
 def test_squeezed_from_both_sides_it_relaxes_both_bounds_equally():
     neighbours = np.array([[0.2, 0.0], [-0.2, 0.0]])
     velocities = np.array([[-0.5, 0.0], [0.5, 0.0]])  # both closing at 0.5 m/s: no command satisfies both

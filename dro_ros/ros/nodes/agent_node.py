@@ -225,7 +225,7 @@ class AgentNode(LifecycleNode):
                              links=self.links)
         self.carrier = carrier
         try:
-            report = await run_carriers([carrier], Timeouts(**spec.timeouts))
+            report = await run_carriers([carrier], Timeouts(**spec.timeouts), acknowledged=False)   # links stay
         except Exception as error:  # reported on /diagnostics, never swallowed
             self.get_logger().error(f"run {run_id} raised: {error!r}")
             self._set_state(AgentState.FAILED, run_id=run_id, error=repr(error))

@@ -84,7 +84,7 @@ PARAMETERS: dict[str, tuple[str, str, Any]] = {  # name: (kind, description, def
     "separation_tolerance": ("double", "m below r_min tolerated (execution, and a mission's start)",
                              SEPARATION_TOLERANCE),
     "stop_decel": ("double", "m/s^2 of a cancel's braking plans; 0 = the problem's u_bar", 0.0),
-    "switch_lead": ("double", "s a receding-horizon switch is announced ahead: plans back later miss it", 0.25),
+    "switch_lead": ("double", "s a receding-horizon switch is announced ahead: plans back later miss it", 0.1),
     "frame_id": ("string", "frame of published plans", "world"),
     "output": ("string", "trajectory figure (PNG) of a one-shot run; empty = none", ""),
     "summary": ("string", "summary JSON of each mission; empty = none", ""),

@@ -226,7 +226,7 @@ class TrackerNode(Node):
         own = position[:dim] + self._velocity()[:dim] * (now - stamp) * 1e-9
         neighbours = np.array([s[:dim] + v[:dim] * (now - t) * 1e-9 for _, t, s, v in fresh]).reshape(-1, dim)
         velocities = np.array([v[:dim] for _, _, _, v in fresh]).reshape(-1, dim)
-        safe = self.filter.command(command, own, neighbours, velocities)
+        safe = self.filter.command(command, own, neighbours, velocities, on_plan=self.error <= self.share_error)
         changed = not np.array_equal(safe, command)
         self.filtered += changed
         if changed or self.error > self.share_error:
