@@ -29,8 +29,7 @@ from typing import Mapping
 
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
-from rclpy.experimental import EventsExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 
 from dro_ros.core.auth import Membership
@@ -77,7 +76,7 @@ class Spinner:
         rclpy.init(args=args, context=self.context,
                    signal_handler_options=None if signals else SignalHandlerOptions.NO)
         self.executor = (MultiThreadedExecutor(num_threads=threads, context=self.context) if threads > 1
-                         else EventsExecutor(context=self.context))
+                         else SingleThreadedExecutor(context=self.context))
         self.nodes: list = []
         self._stopping = threading.Event()
         self.ended = ended if ended is not None else threading.Event()
