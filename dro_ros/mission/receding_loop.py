@@ -126,6 +126,7 @@ class RecedingRun:
     first_plan_seconds: float
     switch_times: list[float]
     final_goal_error: list[float]     # per robot, metres beyond its terminal set at the end
+    final_speed: list[float]          # per robot, m/s at the end
     closest: tuple[float, int, int] | None = None   # when (s after the first switch) and which pair: min_separation
 
     def dropped_spans(self) -> dict[int, list[list[float | None]]]:
@@ -140,6 +141,13 @@ class RecedingRun:
                 if robot not in replan.dropped and robot_spans[-1][1] is None:
                     robot_spans[-1][1] = replan.time
         return spans
+
+    def unreached(self, goal_tolerance: float) -> dict[int, str]:
+        """Robot -> why it did not reach its goal: not within `goal_tolerance` of it at the end, or within
+        it but not yet at rest (REST_SPEED) when the mission's time ran out."""
+        return {i: (f"ended {self.final_goal_error[i]:.2f} m from its goal" if self.final_goal_error[i] > goal_tolerance
+                    else f"in its goal but still moving at {self.final_speed[i]:.2f} m/s when the time ran out")
+                for i, t in self.reached.items() if t is None}
 
     @property
     def succeeded(self) -> bool:
@@ -172,6 +180,7 @@ class RecedingRun:
             "executed_cost": self.executed_cost,
             "reached_s": {str(i): t for i, t in self.reached.items()},
             "final_goal_error_m": self.final_goal_error,
+            "final_speed_m_s": self.final_speed,
             "dropped_at_end": self.dropped_at_end,
         }
 
@@ -296,7 +305,7 @@ class RecedingLoop:
         gaps = np.where(np.isnan(gaps), np.inf, gaps)   # an unobserved robot's distances are not judged
         clearances = distances(self.mission.obstacles, positions) if self.mission.obstacles else np.zeros(0)
         obstacle = float(np.min(np.nan_to_num(clearances, nan=np.inf), initial=np.inf))
-        final = port.measure()[0]
+        final, final_velocity, _ = port.measure()
         return RecedingRun(
             algorithm=self.algorithm, replans=replans, times=times - begin, positions=positions,
             executed_cost=self.executed_cost, reached=reached, dropped_at_end=sorted(self.dropped),
@@ -304,7 +313,8 @@ class RecedingLoop:
             closest=_closest(times - begin, gaps, pairs),
             first_plan_seconds=first.critical_path, switch_times=[t - begin for t in self.switch_times],
             final_goal_error=[max(0.0, float(terminal_position_excess(t, final[i])))
-                              for i, t in enumerate(self.mission.terminals)])
+                              for i, t in enumerate(self.mission.terminals)],
+            final_speed=[float(v) for v in np.linalg.norm(final_velocity, axis=1)])
 
     def _first_window(self) -> Replan:
         """The first replan, from the measured states, planned again while the robots have left its start

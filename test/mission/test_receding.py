@@ -274,6 +274,8 @@ def test_a_robot_silent_to_the_end_fails_the_mission_instead_of_being_left_out()
     assert not run.succeeded and not summary["succeeded"]
     assert summary["dropped_at_end"] == [3] and run.reached[3] is None
     assert all(run.reached[i] is not None for i in (0, 1, 2))
+    assert list(run.unreached(0.05)) == [3] and "m from its goal" in run.unreached(0.05)[3]
+    assert summary["final_speed_m_s"][3] < 0.05   # stopped short, at the end of its last plan
 
 
 def _carried_while_planning(loop, robot, shift, times):
@@ -336,3 +338,15 @@ def test_robots_still_flying_a_lost_missions_plan_are_waited_for_before_the_firs
     first = loop.switch_times[0]
     np.testing.assert_allclose(port.track()[1][np.searchsorted(port.track()[0], first), 1], stopped, atol=0.02)
     assert run.min_separation >= 0.2 - 0.01
+
+
+def test_a_robot_in_its_goal_but_still_moving_when_time_ran_out_is_named_so():
+    """Chaos run 16: robot 5 ended inside its goal disc, not yet at rest, and the mission said only that it
+    'did not reach its goal'."""
+    from dro_ros.mission.receding_loop import RecedingRun
+
+    run = RecedingRun(algorithm="test", replans=[], times=np.zeros(1), positions=np.zeros((1, 2, 2)),
+                      executed_cost=0.0, reached={0: 12.0, 1: None}, dropped_at_end=[], min_separation=1.0,
+                      min_clearance=1.0, first_plan_seconds=0.1, switch_times=[0.0], final_goal_error=[0.0, 0.0],
+                      final_speed=[0.0, 0.31])
+    assert run.unreached(0.05) == {1: "in its goal but still moving at 0.31 m/s when the time ran out"}

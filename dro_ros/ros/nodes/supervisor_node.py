@@ -552,9 +552,9 @@ class SupervisorNode(Node):
             return MissionResult(MissionStatus.FAILED, str(error), mission_id, summary)
         summary.update(run.summary())
         tolerance = self.settings.separation_tolerance
-        problems = [f"robot {i} did not reach its goal" + (" (dropped: its agent silent at the end)"
-                                                            if i in run.dropped_at_end else "")
-                    for i, t in run.reached.items() if t is None]
+        problems = [f"robot {i} did not reach its goal ({why}" + ("; dropped: its agent silent at the end)"
+                                                                   if i in run.dropped_at_end else ")")
+                    for i, why in run.unreached(horizon.goal_tolerance).items()]
         if run.min_separation < problem.r_min - tolerance:
             problems.append(f"separation {run.min_separation:.4f} m < r_min {problem.r_min:g} - {tolerance:g}")
         if run.min_clearance < problem.clearance - tolerance:
