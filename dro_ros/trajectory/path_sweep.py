@@ -5,7 +5,8 @@ over S_{v_0}; each later path node v_k waits for the solutions of F_{k-1} (3.8) 
 S̄_{v_k} = N[v_k] \\ F_{k-1} with F_{k-1} fixed, coupled to every fixed agent. A path node sends each
 node off the path whose parent it is (eq. 3.12) its solution, and its new solutions to v_{k+1}. Relay
 (eq. 4.5): a path node passes every solution it receives on to v_{k+1} at once, before its own solve,
-so each message forward carries only the newly determined solutions.
+so each message forward carries only the newly determined solutions. A path node whose S̄_{v_k} is empty
+(a connector: every neighbour was decided before its turn) solves nothing and only relays.
 
 Warm start (`Scenario.guess`, a receding horizon's previous plans shifted): every stage starts from the
 guess, and the agents later in the sweep enter stage k at their guessed trajectories, as parameters like
@@ -67,7 +68,7 @@ class PathSweepAgent(SweepAgent):
         k = sweep.position[me]
         on_path = k is not None
         solver = None
-        if on_path:
+        if on_path and sweep.assigned[k]:   # a connector path node, N[v_k] within F_{k-1}, only relays
             fixed, guessed = list(sweep.fixed_before[k]), {}
             if guess is not None:   # a warm start: the agents later in the sweep enter at their guessed plans
                 later = [b for b in range(problem.n_agents) if b not in fixed and b not in sweep.assigned[k]]
@@ -78,7 +79,7 @@ class PathSweepAgent(SweepAgent):
         super().__init__(problem, me, names, parent=sweep.parent[me], needs=needs, solver=solver, stage=k, guess=guess)
         self.next = sweep.path[k + 1] if on_path and k + 1 < len(sweep.path) else None
         self.dependants = tuple(j for j in sweep.assigned[k] if sweep.position[j] is None) if on_path else ()  # 3.12
-        self.speculate = speculate and eas is not None and guess is None
+        self.speculate = speculate and eas is not None and guess is None and solver is not None
         self._provisional: dict[int, np.ndarray] = {}
         self._queued: list[tuple[dict[int, np.ndarray], float]] = []   # (fixed inputs, sender's clock)
         self._speculating: asyncio.Task | None = None

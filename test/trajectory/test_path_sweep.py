@@ -161,3 +161,21 @@ def test_a_link_outage_drops_the_robots_messages_and_a_sweep_reports_whom_it_wai
     delayed = run_path_sweep(scenario, eas=EasParameters(), network=NetworkModel(delay=(0.02, 0.05), seed=1))
     assert delayed.ok
 
+
+
+CONNECTOR = Topology.from_edges(9, [(0, 1), (0, 2), (2, 3), (2, 5), (3, 4), (3, 6), (6, 5), (5, 7), (7, 8)])
+"""Its shortest dominating path is (0, 2, 3, 6, 5, 7): 3 and 7 must be on it (for the leaves 4 and 8), and
+3 reaches 5 only through 6, whose neighbours 3 and 5 are decided before its turn (S̄_6 is empty)."""
+
+
+@pytest.mark.parametrize("eas", [None, EasParameters()], ids=["full", "eas"])
+def test_a_path_node_with_nothing_left_to_decide_relays_and_the_sweep_matches_the_centralized_cost(eas):
+    rows = np.array([(0.0, 1.0 * k, 1.0, 0.0) for k in range(9)])
+    goals = tuple(FixedTerminal(position=np.array([4.0, 1.0 * k]), velocity=np.zeros(2)) for k in range(9))
+    problem = FleetProblem(dim=2, horizon=20, step=0.25, initial=rows, terminals=goals, r_min=0.3,
+                           coupling="collision", max_speed=2.0, max_input=1.0, name="connector9")
+    run = run_path_sweep(Scenario(problem, CONNECTOR), eas=eas)
+    assert run.ok, run.failure
+    assert run.details["path"] == (0, 2, 3, 6, 5, 7)
+    assert 6 not in {row.agent for row in run.details["stages"]}     # the connector solved nothing
+    assert run.objective == pytest.approx(solve_centralized(problem).objective, rel=1e-6)
