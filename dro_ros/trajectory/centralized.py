@@ -15,7 +15,7 @@ from dro_ros.trajectory.checker import require_feasible_data
 from dro_ros.trajectory.eas import EasParameters, near_active, solve_eas
 from dro_ros.trajectory.outcome import FleetResult, FleetStatus, checked_result, failed_result
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, Stage
+from dro_ros.trajectory.stage import EAS_IPOPT, WARM_IPOPT, WINDOW_IPOPT, Stage
 
 
 def solve_centralized(problem: FleetProblem, *, eas: EasParameters | None = None,
@@ -35,7 +35,7 @@ def solve_centralized(problem: FleetProblem, *, eas: EasParameters | None = None
     agents = range(problem.n_agents)
     details: dict = {"warm_start_time": 0.0}
     if eas is not None:
-        stage = Stage(problem, agents, ipopt=EAS_IPOPT)
+        stage = Stage(problem, agents, ipopt=EAS_IPOPT if guess is None else WINDOW_IPOPT)
         parameters = stage.parameters()
         point = working = None
         if guess is not None:

@@ -74,7 +74,8 @@ class PathSweepAgent(SweepAgent):
                 later = [b for b in range(problem.n_agents) if b not in fixed and b not in sweep.assigned[k]]
                 guessed = {b: problem.rollout(guess[b], problem.initial[b]) for b in later}
                 fixed += later
-            solver = StageSolver(problem, sweep.assigned[k], fixed, eas, guessed=guessed)
+            solver = StageSolver(problem, sweep.assigned[k], fixed, eas, warm_start=guess is not None and eas is not None,
+                                 guessed=guessed)
         needs = set(sweep.fixed_before[k]) if on_path else {me}
         super().__init__(problem, me, names, parent=sweep.parent[me], needs=needs, solver=solver, stage=k, guess=guess)
         self.next = sweep.path[k + 1] if on_path and k + 1 < len(sweep.path) else None

@@ -42,7 +42,7 @@ from dro_ros.trajectory.eas import EasParameters, EasReport, near_active, solve_
 from dro_ros.trajectory.prediction import PredictionError, predict
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import FleetProblem
-from dro_ros.trajectory.stage import EAS_IPOPT, PREDICTED_IPOPT, WARM_IPOPT, SolveResult
+from dro_ros.trajectory.stage import EAS_IPOPT, PREDICTED_IPOPT, WARM_IPOPT, WINDOW_IPOPT, SolveResult
 from dro_ros.trajectory.stage_cache import shared_stage
 
 
@@ -103,12 +103,14 @@ class StageSolver:
     def __init__(self, problem: FleetProblem, free: Sequence[int], fixed: Sequence[int],
                  eas: EasParameters | None = None, *, warm_start: bool = False,
                  guessed: dict[int, np.ndarray] | None = None) -> None:
-        """`warm_start`: `solve` will be given a starting point (a prediction): Ipopt's warm start with
-        `PREDICTED_IPOPT`. `guessed`: states (H+1, 2m) of fixed agents whose solutions are not awaited but
+        """`warm_start`: `solve` will be given a starting point, Ipopt warm-started from it: with EAS, a
+        receding horizon's previous plans shifted (`WINDOW_IPOPT`); without, a prediction
+        (`PREDICTED_IPOPT`). `guessed`: states (H+1, 2m) of fixed agents whose solutions are not awaited but
         known in advance (a receding horizon's previous plans of the agents later in the sweep)."""
         self.eas = eas
         self.guessed = dict(guessed or {})
-        self.stage = shared_stage(problem, free, fixed, ipopt=EAS_IPOPT if eas is not None else None)
+        self.stage = shared_stage(problem, free, fixed,
+                                  ipopt=None if eas is None else WINDOW_IPOPT if warm_start else EAS_IPOPT)
         self._convex = self.stage.convex_mask()
         self.nonconvex = not self._convex.all()
         warm = eas is None and (self.nonconvex or warm_start)
