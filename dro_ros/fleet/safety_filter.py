@@ -31,6 +31,15 @@ approaching an obstacle faster than the nominal command does, b_O = min(-rate h_
 giving way to a neighbour still never drives it in, but a plan sliding past a disc at speed is not braked
 (the barrier alone, at 2 1/s, drew robots 0.13 m off such plans over DDS). Off its plan (pushed, or
 already giving way) the barrier holds in full.
+
+A robot moving beyond its commands (a push: velocity d on top of the commanded motion) would close on an
+obstacle at n_O . d more than its row allows. With an estimate of d (`DisturbanceEstimate`: the measured
+velocity less the velocity its commands explain through the velocity loop's lag, at most `limit`), each
+obstacle row holds for the motion the robot will have, n_O . (v + d) >= b_O, so the command counters the
+push. (A neighbour hears the push in the robot's shared velocity and gives way; an obstacle cannot.) The
+estimate trails the push by the odometry's differencing window and the loop's lag, so a robot shoved
+towards an obstacle still closes on it for about that long; and a robot held back (by a wall, or frozen
+odometry) reads as pushed, which `limit` bounds.
 """
 from __future__ import annotations
 
@@ -65,13 +74,16 @@ class SeparationFilter:
         object.__setattr__(self, "obstacles", tuple(self.obstacles))
 
     def command(self, nominal: np.ndarray, position: np.ndarray, neighbours: np.ndarray,
-                velocities: np.ndarray, on_plan: bool = False) -> np.ndarray:
+                velocities: np.ndarray, on_plan: bool = False, disturbance: np.ndarray | None = None) -> np.ndarray:
         """v* (m,) for the nominal command `nominal` (m,) of the robot at `position` (m,), with its
         neighbours' positions and velocities (k, m); `on_plan`: the robot follows its plan within the
-        tracking tolerance (module docstring). Returns `nominal` itself when no neighbour is in reach
-        or it already satisfies every row."""
+        tracking tolerance; `disturbance` (m,): the velocity the robot moves at beyond its commands (a push,
+        `DisturbanceEstimate`), which the obstacle rows then counter (module docstring). Returns `nominal` itself
+        when no neighbour is in reach or it already satisfies every row."""
         nominal = np.asarray(nominal, dtype=float)
         rows, bounds, static = self.constraints(position, neighbours, velocities)
+        if disturbance is not None and len(rows):   # n_O . (v + d) >= b_O: an obstacle cannot give way
+            bounds = bounds - static * (rows @ np.asarray(disturbance, dtype=float))
         if on_plan and len(rows):
             bounds = np.where(static, np.minimum(bounds, rows @ nominal), bounds)
         if not len(rows) or np.all(rows @ nominal >= bounds):
@@ -140,3 +152,41 @@ def _least_relaxation(rows: np.ndarray, bounds: np.ndarray, relaxed: np.ndarray,
     result = linprog(np.r_[np.zeros(dim), 1.0], A_ub=-np.c_[rows, relaxed.astype(float)], b_ub=-bounds,
                      bounds=[(-max_speed, max_speed)] * dim + [(0.0, None)], method="highs")
     return (float(result.x[-1]), result.x[:dim]) if result.status == 0 else None
+
+
+@dataclass
+class DisturbanceEstimate:
+    """d = v_measured - v_expected, the velocity a robot moves at beyond what its commands explain: v_expected
+    follows the commands through the velocity loop's first-order lag, v_e' = (v_cmd - v_e) / lag (the
+    model of `TrackingLaw` and the simulator). Estimates below `deadband` (m/s: odometry noise, model
+    error) are zero, larger ones are cut to `limit`."""
+
+    lag: float = 0.1
+    deadband: float = 0.1
+    limit: float = 1.0           # m/s: the largest disturbance countered
+    expected: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("lag", "deadband", "limit"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name}: must be positive, got {value}")
+
+    def estimate(self, measured: np.ndarray) -> np.ndarray:
+        """d for the measured velocity (m,); the first call takes the measured velocity as the expected one."""
+        measured = np.asarray(measured, dtype=float)
+        if self.expected is None or self.expected.shape != measured.shape:
+            self.expected = measured.copy()
+        disturbance = measured - self.expected
+        size = float(np.linalg.norm(disturbance))
+        if size < self.deadband:
+            return np.zeros_like(disturbance)
+        return disturbance * min(1.0, self.limit / size)
+
+    def commanded(self, command: np.ndarray, dt: float) -> None:
+        """The robot was commanded `command` (m,) for the next `dt` seconds (exact for a held command)."""
+        command = np.asarray(command, dtype=float)
+        if self.expected is None or self.expected.shape != command.shape:
+            self.expected = command.copy()
+            return
+        self.expected = command + (self.expected - command) * math.exp(-dt / self.lag)

@@ -31,7 +31,8 @@ With `separation` > 0 (holonomic robots), each command with fresh odometry then 
 `dro_ros.fleet.SeparationFilter`: the command closest to it that keeps the robot `separation` metres from
 every robot heard on `/fleet/states` within the last `odom_timeout`, each extrapolated to now at its shared
 velocity, and `clearance` metres from the `obstacles` (a reactive layer under the plans, for what they
-cannot foresee: a pushed neighbour).
+cannot foresee: a pushed neighbour), against the robot's own motion beyond its commands too (its velocity
+differenced from the odometry less what its commands explain through `lag`: a push, `DisturbanceEstimate`).
 
 Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
 `lag` (0.1 s), `odom_timeout` (0.5 s), `separation` (0.0 m = no filter; `dro-ros fleet up` sets
@@ -54,7 +55,7 @@ from rclpy.duration import Duration
 from rclpy.node import Node
 from rclpy.time import Time
 
-from dro_ros.fleet import PlanError, SeparationFilter, TrackingLaw, UnicycleLaw
+from dro_ros.fleet import DisturbanceEstimate, PlanError, SeparationFilter, TrackingLaw, UnicycleLaw
 from dro_ros.fleet.diff_drive import in_world, tracked_point
 from dro_ros.msg import FleetStart, TrajectoryPlan
 from dro_ros.ros.conversions import ParameterError, plan_from_msg, read_parameter, read_robot, yaw_of
@@ -117,6 +118,8 @@ class TrackerNode(Node):
                                                clearance=clearance)
             except ValueError as error:
                 raise ParameterError(f"separation filter: {error}") from error
+        self.period = 1.0 / rate
+        self.disturbance = DisturbanceEstimate(lag=lag)   # the robot's motion beyond its commands (a push)
         self.recent: deque[tuple[int, np.ndarray]] = deque(maxlen=64)  # (stamp, position) of the odometry
         self.others: dict[str, tuple[int, int, np.ndarray, np.ndarray]] = {}  # (received, stamp, s, v)
         self.filtered, self.filtering, self.shared = 0, False, 0
@@ -133,7 +136,7 @@ class TrackerNode(Node):
         self.create_subscription(Odometry, "odom", self._on_odom, 10)
         self.cmd_vel = self.create_publisher(Twist, "cmd_vel", 10)
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.create_timer(1.0 / rate, self._tick)
+        self.create_timer(self.period, self._tick)
         self.create_timer(1.0, self._report)
         if self.filter is not None:
             self.states = self.create_publisher(Odometry, "/fleet/states", SHARED_STATES)
@@ -226,7 +229,9 @@ class TrackerNode(Node):
         own = position[:dim] + self._velocity()[:dim] * (now - stamp) * 1e-9
         neighbours = np.array([s[:dim] + v[:dim] * (now - t) * 1e-9 for _, t, s, v in fresh]).reshape(-1, dim)
         velocities = np.array([v[:dim] for _, _, _, v in fresh]).reshape(-1, dim)
-        safe = self.filter.command(command, own, neighbours, velocities, on_plan=self.error <= self.share_error)
+        pushed = self.disturbance.estimate(self._velocity()[:dim])
+        safe = self.filter.command(command, own, neighbours, velocities, on_plan=self.error <= self.share_error,
+                                   disturbance=pushed)
         changed = not np.array_equal(safe, command)
         self.filtered += changed
         if changed or self.error > self.share_error:
@@ -283,7 +288,8 @@ class TrackerNode(Node):
         return plan.reference((stamp - start) * 1e-9)
 
     def _publish_velocity(self, v_cmd: np.ndarray) -> None:
-        """A holonomic robot's world-frame velocity command."""
+        """A holonomic robot's world-frame velocity command, held until the next tick."""
+        self.disturbance.commanded(v_cmd, self.period)
         twist = Twist()
         twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in list(v_cmd) + [0.0] * (3 - len(v_cmd)))
         self.cmd_vel.publish(twist)
