@@ -150,11 +150,11 @@ class AgentNode(LifecycleNode):
     def start(self, run_id: str, scenario: str = "", algorithm: str = "") -> tuple[bool, str]:
         """Start a planning run; a mission gives its own `scenario` (JSON, planned from live state) and
         `algorithm`, else the configured ones are used."""
+        if self.run is not None and not self.run.done():   # planning, whether or not its state says so yet
+            return False, f"cannot start a run while {AgentState.PLANNING.value}"
         state = self.status.state
         if state is not AgentState.READY and not state.final:
             return False, f"cannot start a run while {state.value}"
-        if self.run is not None and not self.run.done():
-            return False, "a run is in progress"
         try:
             spec = self._mission_spec(scenario, algorithm)
         except SpecError as error:
@@ -260,7 +260,8 @@ class AgentNode(LifecycleNode):
         if ok:
             self.get_logger().info(f"run {run_id} done in {seconds:.2f} s (agent built in {built:.2f} s, "
                                    f"neighbours heard after {report.contact_time:.2f} s, "
-                                   f"critical path {outcome.get('critical_path', 0.0):.3f} s)")
+                                   f"critical path {outcome.get('critical_path', 0.0):.3f} s, "
+                                   f"its own solves {outcome.get('compute', 0.0):.3f} s)")
         else:
             self.get_logger().error(f"run {run_id}: {report.status.value}"
                                     + (f", waiting for {','.join(outcome['waiting_for'])}" if outcome["waiting_for"] else "")

@@ -288,8 +288,10 @@ class RosFleet:
         A robot that does not accept is left out; the others still run, so its neighbours' reports (no
         contact, or stalled waiting for it) say what it cost them."""
         robots = self.robots if robots is None else robots
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()
+        deadline = began + timeout
         refused = self._start_everywhere(run_id, scenario, algorithm, robots, min(5.0, max(timeout, 0.1)))
+        started = time.monotonic() - began
         while True:
             seen = self.heard
             now, states = time.monotonic(), self.agent_states()
@@ -307,6 +309,8 @@ class RosFleet:
                 return finished, f"not finished within {timeout:g} s: " + ", ".join(
                     r for r in robots if r not in finished)
             self.await_news(seen, min(0.05, max(0.0, deadline - now)))
+        self.node.get_logger().info(f"run {run_id}: started on {len(robots) - len(refused)} of {len(robots)} agents "
+                                    f"in {started:.2f} s, all finished after {now - began:.2f} s")
         heard = {r: now - states[r][0] for r in gone if r in states}
         reasons = [f"{r}: start_plan {why}" for r, why in refused.items()]
         reasons += [f"{r}: stopped responding" + (f" (last status {heard[r]:.1f} s ago)" if r in heard else "")
