@@ -47,7 +47,6 @@ class AgentStatus:
     solves: int | None = None
     cost: float | None = None             # the own plan's cost, sum ||u(t)||^2
     result: Any = None                    # a non-trajectory agent's result, JSON-able
-    odom: tuple[float, ...] | None = None  # the robot's last odometry position
 
     def to_values(self) -> dict[str, str]:
         """Flat string key-values; unset fields (None, no waiting_for) are left out."""
@@ -60,8 +59,8 @@ class AgentStatus:
                 values["state"] = value.value
             elif item.name == "waiting_for":
                 values["waiting_for"] = ",".join(value)
-            elif item.name in ("result", "odom", "rejected", "shed"):
-                values[item.name] = json.dumps(list(value) if item.name == "odom" else value)
+            elif item.name in ("result", "rejected", "shed"):
+                values[item.name] = json.dumps(value)
             else:
                 values[item.name] = repr(value) if isinstance(value, float) else str(value)
         return values
@@ -105,13 +104,6 @@ def _count(text: str) -> int:
     return value
 
 
-def _position(text: str) -> tuple[float, ...]:
-    value = json.loads(text)
-    if not isinstance(value, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
-        raise ValueError(f"expected a JSON list of numbers, got {text!r}")
-    return tuple(float(x) for x in value)
-
-
 def _counts(text: str) -> dict[str, int]:
     value = json.loads(text)
     if not isinstance(value, dict) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
@@ -126,5 +118,5 @@ def _names(text: str) -> tuple[str, ...]:
 
 _PARSERS = {"state": _state, "planning_time": _seconds, "messages": _count, "bytes": _count,
             "waiting_for": _names, "critical_path": _seconds, "compute": _seconds, "solves": _count,
-            "cost": float, "result": json.loads, "odom": _position,
+            "cost": float, "result": json.loads,
             "rejected": _counts, "shed": _counts}

@@ -23,8 +23,9 @@ so a restarted node rejoins at the next run.
 
 Topics out: `plan` (dro_ros/msg/TrajectoryPlan), `path` (nav_msgs/Path) and `markers`
 (visualization_msgs/MarkerArray), all latched; `/diagnostics` (one DiagnosticStatus `dro_ros/<robot>/agent`:
-state, run, outcome, traffic, refused and shed messages, critical path, error). In: `odom` (nav_msgs/Odometry) places the safety
-disc marker and is reported in the status.
+state, run, outcome, traffic, refused and shed messages, critical path, error). The agent reads no
+odometry: a mission's window carries the robots' states (a subscription at the odometry's rate cost each
+agent process a callback per sample for a position it only reported).
 """
 from __future__ import annotations
 
@@ -38,9 +39,8 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from nav_msgs.msg import Odometry, Path
+from nav_msgs.msg import Path
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -101,10 +101,8 @@ class AgentNode(LifecycleNode):
         self.run: Future | None = None
         self.carrier: RosCarrier | None = None  # the current (or last) run's
         self.links: Links | None = None  # the inbox and publishers every run uses (carrier.py)
-        self.odom: np.ndarray | None = None
         self.create_service(StartPlan, "agent/start_plan", self._on_start_plan)
         self.create_service(Trigger, "agent/abort_plan", self._on_abort_plan)
-        self.create_subscription(Odometry, "odom", self._on_odom, 10)
         self.outages: tuple[Outage, ...] = ()   # the current mission's link outages of this robot
         self.create_subscription(String, DISTURBANCES_TOPIC, self._on_disturbances, LATCHED)
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -288,7 +286,7 @@ class AgentNode(LifecycleNode):
 
     def _publish_status(self) -> None:
         robot = self.spec.address if self.spec else self.get_namespace().strip("/")
-        status = self.status if self.odom is None else replace(self.status, odom=tuple(self.odom.tolist()))
+        status = self.status
         if status.state is AgentState.PLANNING and self.carrier is not None:  # live counts during a run
             rejected, shed = self.carrier.refusals()
             status = replace(status, rejected=rejected or None, shed=shed or None)
@@ -329,10 +327,6 @@ class AgentNode(LifecycleNode):
             self.get_logger().info(f"mission {announced.mission_id}: links cut {outage.start:.1f}-"
                                    f"{outage.start + outage.duration:.1f} s after this process started")
         return None
-
-    def _on_odom(self, message: Odometry) -> None:
-        p = message.pose.pose.position
-        self.odom = np.array([p.x, p.y, p.z])
 
 
 def _window_fleet(scenario: dict[str, Any], fleet: list[str], me: str) -> list[str]:

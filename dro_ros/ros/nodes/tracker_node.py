@@ -124,6 +124,7 @@ class TrackerNode(Node):
         self.others: dict[str, tuple[int, int, np.ndarray, np.ndarray]] = {}  # (received, stamp, s, v)
         self.filtered, self.filtering, self.shared = 0, False, 0
         self.share_until, self.sharing = 0, False   # ns: the state is shared until then
+        self.last_shared, self.share_period = 0, 0   # ns: the latest look at sharing, and the least between
         self.plans: dict[str, object] = {}               # received plans by run_id, the latest last
         self.plan = None                                 # the plan being followed
         self.plan_start = 0                              # its start instant (ns)
@@ -141,7 +142,7 @@ class TrackerNode(Node):
         if self.filter is not None:
             self.states = self.create_publisher(Odometry, "/fleet/states", SHARED_STATES)
             self.create_subscription(Odometry, "/fleet/states", self._on_state, SHARED_STATES)
-            self.create_timer(1.0 / state_rate, self._share)
+            self.share_period = Duration(seconds=1.0 / state_rate).nanoseconds   # shared from the ticks
 
     def _on_plan(self, msg: TrajectoryPlan) -> None:
         try:
@@ -179,10 +180,14 @@ class TrackerNode(Node):
                 return (position - old) / ((stamp - old_stamp) * 1e-9)
         return np.zeros(3)
 
-    def _share(self) -> None:
+    def _share(self, now: int) -> None:
         """Publishes the robot's latest odometry position and differenced velocity on /fleet/states, while
-        it is off its plan (`share_until`)."""
-        sharing = bool(self.recent) and self.get_clock().now().nanoseconds <= self.share_until
+        it is off its plan (`share_until`), at most every `share_period` (called from the ticks: a timer of
+        its own woke every tracker at `state_rate` also while nothing was shared)."""
+        if now - self.last_shared < self.share_period:
+            return
+        self.last_shared = now
+        sharing = bool(self.recent) and now <= self.share_until
         if sharing != self.sharing:
             self.get_logger().info(f"off its plan (tracking error {self.error:.3f} m): sharing its state"
                                    if sharing else "back on its plan: no longer sharing its state")
@@ -277,6 +282,8 @@ class TrackerNode(Node):
             _, v_ref, a_ref = plan.reference(self.t)
             command = self.law.command((reference[0], v_ref, a_ref), odom[:plan.dim])
             self._publish_velocity(self._separated(command, now))
+            if self.filter is not None:
+                self._share(now)
         self._enter("done" if self.t >= plan.duration else "tracking")
 
     def _reference_at(self, stamp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
