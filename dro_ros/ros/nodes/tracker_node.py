@@ -16,7 +16,9 @@ Topics (relative names resolve to /<robot>/...):
 - `/diagnostics` (diagnostic_msgs/DiagnosticArray, out, once a second): status `dro_ros/<robot>/tracker`,
   level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start),
   filtered (ticks the separation filter changed the command), shared (states published).
-Each tick from the start on, with fresh odometry (received within `odom_timeout`), it publishes
+It ticks on each odometry message (at most `rate` times a second), so a command follows the odometry at
+once, and on a timer at `rate` while odometry does not come (one wake-up per sample, not two). Each tick
+from the start on, with fresh odometry (received within `odom_timeout`), it publishes
 v_cmd = v_ref(t) + lag a_ref(t) + gain (s_ref(t_odom) - s(t_odom)): the feedforward at the current time t,
 the error at the odometry's stamp t_odom, against the plan that was being followed at t_odom (odometry
 stamped before a switch is compared with the previous plan, not with the new one extrapolated backwards);
@@ -119,6 +121,7 @@ class TrackerNode(Node):
             except ValueError as error:
                 raise ParameterError(f"separation filter: {error}") from error
         self.period = 1.0 / rate
+        self.ticked = 0   # ns: the latest tick
         self.disturbance = DisturbanceEstimate(lag=lag)   # the robot's motion beyond its commands (a push)
         self.recent: deque[tuple[int, np.ndarray]] = deque(maxlen=64)  # (stamp, position) of the odometry
         self.others: dict[str, tuple[int, int, np.ndarray, np.ndarray]] = {}  # (received, stamp, s, v)
@@ -137,7 +140,7 @@ class TrackerNode(Node):
         self.create_subscription(Odometry, "odom", self._on_odom, 10)
         self.cmd_vel = self.create_publisher(Twist, "cmd_vel", 10)
         self.diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        self.create_timer(self.period, self._tick)
+        self.ticker = self.create_timer(self.period, self._tick)   # reset by each odometry message
         self.create_timer(1.0, self._report)
         if self.filter is not None:
             self.states = self.create_publisher(Odometry, "/fleet/states", SHARED_STATES)
@@ -166,10 +169,16 @@ class TrackerNode(Node):
         self.start = (Time.from_msg(msg.start).nanoseconds, msg.run_id)
 
     def _on_odom(self, msg: Odometry) -> None:
+        """Stores the odometry and, at most `rate` times a second, ticks on it at once (the timer then
+        waits a whole period again: it ticks only while odometry does not come)."""
         p = msg.pose.pose.position
-        self.odom = (self.get_clock().now().nanoseconds, Time.from_msg(msg.header.stamp).nanoseconds,
+        now = self.get_clock().now().nanoseconds
+        self.odom = (now, Time.from_msg(msg.header.stamp).nanoseconds,
                      np.array([p.x, p.y, p.z, yaw_of(msg.pose.pose.orientation)]))
         self.recent.append((self.odom[1], self.odom[2][:3]))
+        if now - self.ticked >= 0.8 * self.period * 1e9:
+            self.ticker.reset()
+            self._tick()
 
     def _velocity(self) -> np.ndarray:
         """The robot's velocity (x, y, z) differenced from its odometry's positions over the latest
@@ -255,7 +264,7 @@ class TrackerNode(Node):
         return self.plans.get(run_id) or (latest if "" in (run_id, latest.run_id) else None)
 
     def _tick(self) -> None:
-        now = self.get_clock().now().nanoseconds
+        now = self.ticked = self.get_clock().now().nanoseconds
         started = self._started_plan(now)
         if started is not None and (started is not self.plan or self.start[0] != self.plan_start):
             self.previous = (self.plan, self.plan_start) if self.plan is not None else None
