@@ -240,10 +240,11 @@ class TrackerNode(Node):
         fresh = [state for state in self.others.values() if now - state[0] <= self.timeout_ns]
         dim = len(command)
         stamp, position = self.recent[-1]
-        own = position[:dim] + self._velocity()[:dim] * (now - stamp) * 1e-9
+        velocity = self._velocity()[:dim]
+        own = position[:dim] + velocity * (now - stamp) * 1e-9
         neighbours = np.array([s[:dim] + v[:dim] * (now - t) * 1e-9 for _, t, s, v in fresh]).reshape(-1, dim)
         velocities = np.array([v[:dim] for _, _, _, v in fresh]).reshape(-1, dim)
-        pushed = self.disturbance.estimate(self._velocity()[:dim])
+        pushed = self.disturbance.estimate(velocity)
         safe = self.filter.command(command, own, neighbours, velocities, on_plan=self.error <= self.share_error,
                                    disturbance=pushed)
         changed = not np.array_equal(safe, command)
