@@ -6,23 +6,41 @@
 `send_goal` waits `server_timeout` seconds for the action server (a fleet still starting up serves once
 every agent is ready), then for the result; on `timeout` it cancels the goal and returns status FAILED
 with the reason. `dro-ros fleet goal` and `dro-ros fleet up --goals` are its command-line faces.
+
+A goal's response can be lost on the way back: Fast DDS drops a service response whose reader the server
+has not matched within the writer's `max_blocking_time` ("failed to send response (timeout)"), which
+happens at start-up under load. The server then flies a mission its client never heard of. So the client
+also watches the action's status topic: a goal listed there was accepted, and is followed to its result
+as if the response had come (`GoalOutcome.reason` says so). A goal neither answered nor listed within
+`RESPONSE_TIMEOUT` is reported FAILED with that reason, never as rejected.
 """
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import rclpy
+from action_msgs.msg import GoalStatus, GoalStatusArray
 from rclpy.action import ActionClient
+from rclpy.action.client import ClientGoalHandle
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.qos import qos_profile_action_status_default
+from unique_identifier_msgs.msg import UUID
 
 from dro_ros.action import Mission as MissionAction
 from dro_ros.mission.goal import goal_fields
 from dro_ros.mission.machine import MissionStatus
 
+MISSION_ACTION = "/fleet/mission"
+MISSION_STATUS_TOPIC = "/fleet/mission/_action/status"
+RESPONSE_TIMEOUT = 10.0
+"""Seconds to wait for a goal's response, or for the goal to appear in the action's status."""
+LISTED_GRACE = 1.0
+"""Seconds a goal listed in the status may still wait for its own response before it is followed without."""
 
 
 @dataclass
@@ -55,7 +73,8 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
     node = node or rclpy.create_node("dro_ros_mission_client")
     executor = SingleThreadedExecutor(context=node.context)
     executor.add_node(node)
-    client = ActionClient(node, MissionAction, "/fleet/mission")
+    client = ActionClient(node, MissionAction, MISSION_ACTION)
+    listed = _StatusWatch(node)
     cancel: dict[str, str] = {}
 
     def feedback(message) -> None:
@@ -65,13 +84,17 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
 
     try:
         if not client.wait_for_server(timeout_sec=server_timeout):
-            return GoalOutcome(MissionStatus.FAILED, f"no mission server on /fleet/mission within {server_timeout:g} s",
+            return GoalOutcome(MissionStatus.FAILED, f"no mission server on {MISSION_ACTION} within {server_timeout:g} s",
                                "", {})
-        sent = client.send_goal_async(goal, feedback_callback=feedback)
-        executor.spin_until_future_complete(sent, timeout_sec=10.0)
-        handle = sent.result()
-        if handle is None or not handle.accepted:
+        goal_id = UUID(uuid=list(uuid.uuid4().bytes))
+        sent = client.send_goal_async(goal, feedback_callback=feedback, goal_uuid=goal_id)
+        handle = _goal_handle(executor, client, sent, listed, goal_id)
+        if handle is None:
+            return GoalOutcome(MissionStatus.FAILED, f"no answer to the goal within {RESPONSE_TIMEOUT:g} s, and "
+                               f"{MISSION_ACTION}'s status does not list it", "", {})
+        if not handle.accepted:
             return GoalOutcome(MissionStatus.REJECTED, "the server did not accept the goal", "", {})
+        lost = "" if sent.done() else "the goal's response was lost; followed through the action's status"
         result = handle.get_result_async()
         deadline = None if timeout is None else time.monotonic() + timeout
         cancelled = False
@@ -90,7 +113,7 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
                 handle.cancel_goal_async()
                 cancelled = True
         answer = result.result().result
-        reason = "; ".join(r for r in (cancel.get("why"), answer.reason) if r)
+        reason = "; ".join(r for r in (lost, cancel.get("why"), answer.reason) if r)
         if answer.status not in {s.value for s in MissionStatus}:
             return GoalOutcome(MissionStatus.FAILED, reason or "the server returned no result (it failed)",
                                answer.mission_id, {})
@@ -100,5 +123,45 @@ def send_goal(goal: MissionAction.Goal, *, on_feedback: Callable[[MissionAction.
         # left to the garbage collector, closing it later deadlocked a chaos run's harness in Fleet.start
         executor.shutdown(timeout_sec=1.0)
         client.destroy()
+        listed.destroy()
         if own:
             node.destroy_node()
+
+
+class _StatusWatch:
+    """The goal ids the action's status topic has listed (any status: the server accepted them)."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.ids: set[bytes] = set()
+        self.subscription = node.create_subscription(GoalStatusArray, MISSION_STATUS_TOPIC, self._on_status,
+                                                     qos_profile_action_status_default)
+
+    def _on_status(self, message: GoalStatusArray) -> None:
+        self.ids.update(bytes(status.goal_info.goal_id.uuid) for status in message.status_list
+                        if status.status != GoalStatus.STATUS_UNKNOWN)
+
+    def destroy(self) -> None:
+        self.node.destroy_subscription(self.subscription)
+
+
+def _goal_handle(executor: SingleThreadedExecutor, client: ActionClient, sent, listed: _StatusWatch,
+                 goal_id: UUID) -> ClientGoalHandle | None:
+    """The goal's handle: from its response; else, once the status lists the goal and `LISTED_GRACE` more
+    seconds brought no response, an accepted handle made here; None when neither came within
+    `RESPONSE_TIMEOUT`."""
+    key = bytes(goal_id.uuid)
+    deadline = time.monotonic() + RESPONSE_TIMEOUT
+    listed_at = None
+    while not sent.done():
+        now = time.monotonic()
+        if listed_at is None and key in listed.ids:
+            listed_at = now
+        if listed_at is not None and now - listed_at >= LISTED_GRACE:
+            break
+        if now > deadline:
+            return None
+        executor.spin_once(timeout_sec=0.05)
+    if sent.done():
+        return sent.result()
+    return ClientGoalHandle(client, goal_id, MissionAction.Impl.SendGoalService.Response(accepted=True))

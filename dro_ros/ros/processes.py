@@ -34,13 +34,31 @@ FAST_DDS_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
       <heartbeat_period><sec>0</sec><nanosec>100000000</nanosec></heartbeat_period>
     </times>
   </data_writer>
+  <data_writer profile_name="service">
+    <qos>
+      <reliability>
+        <max_blocking_time><sec>2</sec><nanosec>0</nanosec></max_blocking_time>
+      </reliability>
+    </qos>
+    <times>
+      <heartbeat_period><sec>0</sec><nanosec>100000000</nanosec></heartbeat_period>
+    </times>
+  </data_writer>
 </profiles>
 """
-"""Fast DDS defaults for a fleet's processes: reliable writers send a heartbeat every 0.1 s instead of 3 s.
-A sample written before its new reader had matched the writer (an agent's first message of a planning run
-racing its neighbour's discovery of that run's inbox) is repaired only at the writer's next heartbeat, and
-the reader's in-order delivery holds every later sample until then: with the default, such a run started
-3 s late (receding-horizon windows over DDS, README)."""
+"""Fast DDS defaults for a fleet's processes.
+
+- Reliable writers send a heartbeat every 0.1 s instead of 3 s. A sample written before its new reader
+  had matched the writer (an agent's first message of a planning run racing its neighbour's discovery of
+  that run's inbox) is repaired only at the writer's next heartbeat, and the reader's in-order delivery
+  holds every later sample until then: with the default, such a run started 3 s late (receding-horizon
+  windows over DDS, README).
+- A service's response writer (rmw_fastrtps takes the profile named "service" for every service) waits up
+  to 2 s, instead of the writer's default 0.1 s, for the client's response reader to match before it drops
+  the response ("failed to send response (timeout)"). At start-up under load a client can send its
+  request before the server has matched its response reader: a mission goal accepted so was flown without
+  its client hearing of it (chaos run 1, README). The wait blocks only a server whose client has not
+  matched yet; other writers keep 0.1 s, so a full inbox still hands back-pressure to the carrier soon."""
 
 
 def with_dds_profile(env: dict[str, str], directory: Path) -> dict[str, str]:
