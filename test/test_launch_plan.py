@@ -184,7 +184,7 @@ def test_gazebo_plan_spawns_diff_drive_models_on_the_simulator_topics():
     [tracker] = [n for n in nodes if n.executable == "tracker_node" and n.namespace == "/robot_2"]
     assert tracker.parameters["odom_origin"] == pytest.approx([0.1, 1.0, 3.1416], abs=1e-4)
     assert tracker.parameters["robot_kind"] == "diff_drive" and tracker.parameters["offset"] == 0.1
-    assert "separation" not in tracker.parameters   # the filter is for holonomic robots
+    assert tracker.parameters["separation"] == pytest.approx(0.5 - 0.05 / 2)   # between tracked points
     supervisor = nodes[-1].parameters
     assert (supervisor["tracked_offset"], supervisor["truth_topic"]) == (0.1, "ground_truth")
     model = ElementTree.fromstring(robot.sdf.split("?>", 1)[1]).find("model")

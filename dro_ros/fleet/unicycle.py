@@ -42,5 +42,11 @@ class UnicycleLaw:
 
     def command(self, reference: tuple[np.ndarray, np.ndarray, np.ndarray], pose: np.ndarray) -> tuple[float, float]:
         """(linear.x, angular.z) from the reference (s_ref, v_ref, a_ref) and the pose (x, y, theta)."""
-        v, omega = self.robot.body_twist(float(pose[2]), self.point_velocity(reference, pose))
+        return self.twist(self.point_velocity(reference, pose), float(pose[2]))
+
+    def twist(self, point_velocity: np.ndarray, heading: float) -> tuple[float, float]:
+        """(linear.x, angular.z) that move the tracked point at `point_velocity` (2,), within the wheel limits.
+        Saturation scales the point's velocity by one factor in (0, 1], so a filter row n . w >= -rate h
+        that held for w still holds while h >= 0 (`SeparationFilter` on the tracked point)."""
+        v, omega = self.robot.body_twist(heading, point_velocity)
         return self.robot.saturate(v, omega)

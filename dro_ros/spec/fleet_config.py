@@ -109,7 +109,7 @@ class TrackerSection(_Strict):
     gain: PositiveFloat | None = None
     lag: PositiveFloat | None = None
     odom_timeout: PositiveFloat | None = None
-    separation_filter: bool = True   # holonomic robots keep r_min - separation_tolerance / 2 reactively
+    separation_filter: bool = True   # robots keep r_min - separation_tolerance / 2 reactively
     separation_rate: PositiveFloat | None = None
     state_rate: PositiveFloat | None = None
 
@@ -254,14 +254,14 @@ class TrajectoryFleet(_Fleet):
         return {"robot_kind": "diff_drive", **self.robot.model_dump(exclude={"kind", "heading"})}
 
     def tracker_parameters(self) -> dict[str, Any]:
-        """Every tracker_node's parameters: the `tracker` section, the robot's geometry, and for holonomic
-        robots with `tracker.separation_filter` the filter's distance r_min - separation_tolerance / 2 (the
-        planned separation less half of what the execution may lose), its obstacles (the scenario's) and
-        their clearance less the same half tolerance."""
+        """Every tracker_node's parameters: the `tracker` section, the robot's geometry, and with
+        `tracker.separation_filter` the filter's distance r_min - separation_tolerance / 2 (the planned
+        separation less half of what the execution may lose; between diff-drive robots' tracked points, as
+        planned), its obstacles (the scenario's) and their clearance less the same half tolerance."""
         from dro_ros.fleet.summary import SEPARATION_TOLERANCE
 
         parameters = {**self.robot_parameters(), **self.tracker.parameters()}
-        if self.tracker.separation_filter and not isinstance(self.robot, DiffDriveRobot):
+        if self.tracker.separation_filter:
             tolerance = self.supervisor.separation_tolerance
             tolerance = SEPARATION_TOLERANCE if tolerance is None else tolerance
             problem = self._scenario.problem

@@ -268,10 +268,11 @@ def test_odometry_stamped_before_a_switch_is_compared_with_the_plan_followed_the
         rclpy.shutdown(context=context)
 
 
-def test_trackers_share_their_states_and_give_way_to_a_neighbour_heard_on_fleet_states(monkeypatch):
-    """robot_0 holds its place; robot_1, heard only through /fleet/states, comes at it at 0.4 m/s from 0.21 m
-    away. robot_0's tracker, with separation 0.195 m, commands it away at about that speed (its plan alone
-    would command zero), and shares its own state on /fleet/states."""
+def give_way(monkeypatch, point, overrides=()):
+    """robot_0 (odometry at the origin, heading +x) holds `point`, the point its plans move; robot_1, heard
+    only through /fleet/states, comes at that point at 0.4 m/s from 0.21 m away (+y). Returns robot_0's
+    commands (linear.x, linear.y, angular.z), the positions it shared and its tracker, once it shared its
+    state and commanded a way out, or after 20 s."""
     import rclpy
     from geometry_msgs.msg import Twist
     from nav_msgs.msg import Odometry
@@ -289,45 +290,67 @@ def test_trackers_share_their_states_and_give_way_to_a_neighbour_heard_on_fleet_
     rclpy.init(context=context)
     executor = SingleThreadedExecutor(context=context)
     try:
-        tracker = TrackerNode(context=context, namespace="/robot_0",
-                              parameter_overrides=[Parameter("separation", value=0.195)])
+        tracker = TrackerNode(context=context, namespace="/robot_0", parameter_overrides=[
+            Parameter("separation", value=0.195), *(Parameter(name, value=value) for name, value in overrides)])
         probe = rclpy.create_node("probe", context=context)
         for node in (tracker, probe):
             executor.add_node(node)
-        commands, shared = [], []
-        probe.create_subscription(Twist, "/robot_0/cmd_vel", lambda m: commands.append((m.linear.x, m.linear.y)), 10)
-        probe.create_subscription(Odometry, "/fleet/states", lambda m: shared.append(m.child_frame_id), SHARED_STATES)
+        commands, shared = [], {}
+        probe.create_subscription(Twist, "/robot_0/cmd_vel",
+                                  lambda m: commands.append((m.linear.x, m.linear.y, m.angular.z)), 10)
+        probe.create_subscription(Odometry, "/fleet/states", lambda m: shared.setdefault(
+            m.child_frame_id, (m.pose.pose.position.x, m.pose.pose.position.y)), SHARED_STATES)
         states = probe.create_publisher(Odometry, "/fleet/states", SHARED_STATES)
         odometry = probe.create_publisher(Odometry, "/robot_0/odom", 10)
         plans = probe.create_publisher(TrajectoryPlan, "/robot_0/plan", LATCHED)
         start = probe.create_publisher(FleetStart, "/fleet/start", LATCHED)
         now = probe.get_clock().now()
-        hold = Plan("robot_0", STEP, np.zeros((HORIZON + 1, 2)), np.zeros((HORIZON + 1, 2)), np.zeros((HORIZON, 2)),
-                    0.0, run_id=RUN)
+        hold = Plan("robot_0", STEP, np.tile(point, (HORIZON + 1, 1)), np.zeros((HORIZON + 1, 2)),
+                    np.zeros((HORIZON, 2)), 0.0, run_id=RUN)
         plans.publish(plan_to_msg(hold, stamp=now.to_msg(), frame_id="world"))
         start.publish(FleetStart(start=now.to_msg(), run_id=RUN, robots=[]))
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not (
-                "robot_0" in shared and any(y < -0.3 for _, y in commands[-3:])):
+        while time.monotonic() < deadline and not ("robot_0" in shared and len(commands) > 3 and tracker.filtered > 3):
             stamp = probe.get_clock().now()
             own, other = Odometry(), Odometry()
             own.header.stamp = other.header.stamp = stamp.to_msg()
+            own.pose.pose.orientation.w = 1.0
             other.child_frame_id = "robot_1"
-            other.pose.pose.position.y, other.twist.twist.linear.y = 0.21, -0.4
+            other.pose.pose.position.x, other.pose.pose.position.y = point[0], point[1] + 0.21
+            other.twist.twist.linear.y = -0.4
             odometry.publish(own)
             states.publish(other)
             pause = time.monotonic() + 0.05
             while time.monotonic() < pause:
                 executor.spin_once(timeout_sec=0.01)
-        assert "robot_0" in shared and "robot_1" in tracker.others, (shared, tracker.others)
-        x, y = commands[-1]
-        assert abs(x) < 1e-9 and -0.45 <= y < -0.3, commands[-5:]
-        assert tracker.filtered > 0
+        assert "robot_1" in tracker.others, tracker.others
         for node in (tracker, probe):
             node.destroy_node()
+        return commands, shared, tracker
     finally:
         executor.shutdown()
         rclpy.shutdown(context=context)
+
+
+def test_trackers_share_their_states_and_give_way_to_a_neighbour_heard_on_fleet_states(monkeypatch):
+    """A holonomic robot_0 with separation 0.195 m is commanded away at about robot_1's 0.4 m/s (its plan
+    alone would command zero), and shares its own state on /fleet/states."""
+    commands, shared, tracker = give_way(monkeypatch, np.zeros(2))
+    x, y, _ = commands[-1]
+    assert abs(x) < 1e-9 and -0.45 <= y < -0.3, commands[-5:]
+    assert shared.get("robot_0") == (0.0, 0.0) and tracker.filtered > 0
+
+
+def test_a_diff_drive_tracker_gives_way_with_its_tracked_point(monkeypatch):
+    """The same for a diff-drive robot_0, whose plans move its point 0.1 m ahead of the axle: the point is
+    commanded away (-y) by turning clockwise in place (v = 0, omega = w_y / 0.1), and the state it shares is
+    that point's."""
+    robot = dict(robot_kind="diff_drive", body_radius=0.2, wheel_base=0.3, wheel_radius=0.05, max_wheel_speed=20.0,
+                 max_wheel_accel=50.0, offset=0.1)
+    commands, shared, tracker = give_way(monkeypatch, np.array([0.1, 0.0]), robot.items())
+    linear, _, angular = commands[-1]
+    assert abs(linear) < 1e-9 and -4.5 <= angular < -3.0, commands[-5:]
+    assert shared.get("robot_0") == pytest.approx((0.1, 0.0)) and tracker.filtered > 0
 
 
 def test_a_tracker_ignores_implausible_shared_states_and_a_flood_of_names(monkeypatch):

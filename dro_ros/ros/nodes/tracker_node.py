@@ -8,11 +8,12 @@ Topics (relative names resolve to /<robot>/...):
   velocity after T) until the next start instant, so a new mission's plan never leaves it uncommanded;
 - `odom` (nav_msgs/Odometry, in) and `cmd_vel` (geometry_msgs/Twist, out): holonomic robots get a
   world-frame `linear`; diff-drive robots (`robot_kind: diff_drive`) `linear.x` and `angular.z` only;
-- `/fleet/states` (nav_msgs/Odometry, in and out, best effort, holonomic robots with `separation` > 0): a
+- `/fleet/states` (nav_msgs/Odometry, in and out, best effort, with `separation` > 0): a
   robot off its plan announces itself. While its tracking error exceeds `share_error`, or its filter acts,
   and for `odom_timeout` after, the tracker shares its robot's state at `state_rate` Hz (child frame the
-  robot's name, the odometry's stamp and position, the velocity differenced from the odometry's positions,
-  so a push shows in it); it hears the others' (a robot on its plan is kept clear of by the plans);
+  robot's name, the odometry's stamp and position (a diff-drive robot's tracked point), the velocity
+  differenced from those positions, so a push shows in it); it hears the others' (a robot on its plan is
+  kept clear of by the plans);
 - `/diagnostics` (diagnostic_msgs/DiagnosticArray, out, once a second): status `dro_ros/<robot>/tracker`,
   level OK, or STALE while odometry is stale; values state, tracking_error (m), t (s since the start),
   filtered (ticks the separation filter changed the command), shared (states published).
@@ -29,12 +30,16 @@ v_ref + lag a_ref at the current time (dead reckoning along its plan, which ends
 command instead would carry it off the plan the others avoid); a diff-drive robot gets nothing (it holds
 its last command).
 
-With `separation` > 0 (holonomic robots), each command with fresh odometry then passes the
+With `separation` > 0, each command with fresh odometry then passes the
 `dro_ros.fleet.SeparationFilter`: the command closest to it that keeps the robot `separation` metres from
 every robot heard on `/fleet/states` within the last `odom_timeout`, each extrapolated to now at its shared
 velocity, and `clearance` metres from the `obstacles` (a reactive layer under the plans, for what they
 cannot foresee: a pushed neighbour), against the robot's own motion beyond its commands too (its velocity
 differenced from the odometry less what its commands explain through `lag`: a push, `DisturbanceEstimate`).
+A diff-drive robot's filter acts on its tracked point, the point its plans move: the point velocity
+`UnicycleLaw` asks for is filtered, then turned into the twist (the wheel limits scale it by one factor,
+which keeps every filter row that held). Its shared state is the tracked point's, and its filter counters
+no push (the simulator cannot push a diff-drive robot).
 
 Parameters: `robot_id` (default: the last namespace segment), `rate` (50.0 Hz), `gain` (2.5 1/s),
 `lag` (0.1 s), `odom_timeout` (0.5 s), `separation` (0.0 m = no filter; `dro-ros fleet up` sets
@@ -110,7 +115,7 @@ class TrackerNode(Node):
             raise ParameterError(f"state_rate: must be positive, got {state_rate}")
         self.share_error = share_error
         self.filter = None
-        if separation > 0 and robot is None:
+        if separation > 0:
             try:
                 obstacles = obstacles_from_config(json.loads(obstacles)) if obstacles else ()
             except (ValueError, ObstacleError) as error:
@@ -175,10 +180,17 @@ class TrackerNode(Node):
         now = self.get_clock().now().nanoseconds
         self.odom = (now, Time.from_msg(msg.header.stamp).nanoseconds,
                      np.array([p.x, p.y, p.z, yaw_of(msg.pose.pose.orientation)]))
-        self.recent.append((self.odom[1], self.odom[2][:3]))
+        self.recent.append((self.odom[1], self._planned_point(self.odom[2])))
         self.ticker.reset()   # while odometry comes, it drives the ticks
         if now - self.ticked >= 0.8 * self.period * 1e9:
             self._tick()
+
+    def _planned_point(self, odom: np.ndarray) -> np.ndarray:
+        """The point the plans move (x, y, z) in the world: the odometry's position, or a diff-drive
+        robot's tracked point."""
+        if isinstance(self.law, UnicycleLaw):
+            return np.r_[tracked_point(in_world(self.origin, odom[[0, 1, 3]]), self.law.robot.offset), 0.0]
+        return odom[:3]
 
     def _velocity(self) -> np.ndarray:
         """The robot's velocity (x, y, z) differenced from its odometry's positions over the latest
@@ -244,7 +256,8 @@ class TrackerNode(Node):
         own = position[:dim] + velocity * (now - stamp) * 1e-9
         neighbours = np.array([s[:dim] + v[:dim] * (now - t) * 1e-9 for _, t, s, v in fresh]).reshape(-1, dim)
         velocities = np.array([v[:dim] for _, _, _, v in fresh]).reshape(-1, dim)
-        pushed = self.disturbance.estimate(velocity)
+        # a diff-drive robot cannot be pushed in simulation, and its commands reach the point through turns
+        pushed = np.zeros(dim) if isinstance(self.law, UnicycleLaw) else self.disturbance.estimate(velocity)
         safe = self.filter.command(command, own, neighbours, velocities, on_plan=self.error <= self.share_error,
                                    disturbance=pushed)
         changed = not np.array_equal(safe, command)
@@ -284,16 +297,17 @@ class TrackerNode(Node):
         if isinstance(self.law, UnicycleLaw):
             pose = in_world(self.origin, odom[[0, 1, 3]])
             self.error = float(np.linalg.norm(reference[0] - tracked_point(pose, self.law.robot.offset)))
+            point_velocity = self._separated(self.law.point_velocity(reference, pose), now)
             twist = Twist()
-            twist.linear.x, twist.angular.z = (float(v) for v in self.law.command(reference, pose))
+            twist.linear.x, twist.angular.z = (float(v) for v in self.law.twist(point_velocity, float(pose[2])))
             self.cmd_vel.publish(twist)
         else:
             self.error = float(np.linalg.norm(reference[0] - odom[:plan.dim]))
             _, v_ref, a_ref = plan.reference(self.t)
             command = self.law.command((reference[0], v_ref, a_ref), odom[:plan.dim])
             self._publish_velocity(self._separated(command, now))
-            if self.filter is not None:
-                self._share(now)
+        if self.filter is not None:
+            self._share(now)
         self._enter("done" if self.t >= plan.duration else "tracking")
 
     def _reference_at(self, stamp: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
