@@ -39,3 +39,48 @@ def test_the_ready_wait_aborts_a_run_nobody_started_and_waits_for_its_own(monkey
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
+
+
+def test_a_window_starts_on_the_robots_that_serve_before_waiting_for_one_that_does_not(monkeypatch):
+    """robot_0's agent is gone, robot_1's serves: robot_1's start is sent first, not after the 0.5 s wait for
+    robot_0's service (every window of a dropout started that much later on the robots behind it)."""
+    import threading
+
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+
+    from dro_ros.ros.nodes.supervisor_node import RosFleet
+    from dro_ros.srv import StartPlan
+
+    monkeypatch.setenv("ROS_DOMAIN_ID", isolated_ros_env()["ROS_DOMAIN_ID"])
+    context = Context()
+    rclpy.init(context=context)
+    executor = SingleThreadedExecutor(context=context)
+    try:
+        agent = rclpy.create_node("agent", namespace="/robot_1", context=context)
+        def accept(request, response):
+            response.accepted = True
+            return response
+
+        agent.create_service(StartPlan, "agent/start_plan", accept)
+        executor.add_node(agent)
+        threading.Thread(target=executor.spin, daemon=True).start()
+        node = rclpy.create_node("supervisor_under_test", context=context)
+        fleet = RosFleet(node, ["robot_0", "robot_1"], 2, stale_after=5.0)
+        executor.add_node(node)
+        assert fleet.start_clients["robot_1"].wait_for_service(timeout_sec=20.0)
+        events = []
+        for robot, client in fleet.start_clients.items():
+            monkeypatch.setattr(client, "call_async", lambda request, robot=robot, call=client.call_async: (
+                events.append(("sent", robot)), call(request))[1])
+            monkeypatch.setattr(client, "wait_for_service", lambda timeout_sec, robot=robot, wait=client.wait_for_service: (
+                events.append(("waited", robot)), wait(timeout_sec=timeout_sec))[1])
+        refused = fleet._start_everywhere("mission_1/w1", "{}", "path_sweep", ["robot_0", "robot_1"], 1.0)
+        assert events == [("sent", "robot_1"), ("waited", "robot_0")]
+        assert refused == {"robot_0": "service not available"}
+        node.destroy_node()
+        agent.destroy_node()
+    finally:
+        executor.shutdown()
+        rclpy.shutdown(context=context)

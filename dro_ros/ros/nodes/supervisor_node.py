@@ -326,11 +326,13 @@ class RosFleet:
         futures, refused = {}, {}
         with self.lock:
             self.own_runs.add(run_id)
-        for robot in robots:
+        request = StartPlan.Request(run_id=run_id, scenario=scenario, algorithm=algorithm)
+        # the robots that serve now first: waiting for a silent robot's service first held up the rest
+        ready = {robot: self.start_clients[robot].service_is_ready() for robot in robots}
+        for robot in sorted(robots, key=lambda r: not ready[r]):
             client = self.start_clients[robot]
-            if client.wait_for_service(timeout_sec=0.5):
-                futures[robot] = client.call_async(StartPlan.Request(run_id=run_id, scenario=scenario,
-                                                                     algorithm=algorithm))
+            if ready[robot] or client.wait_for_service(timeout_sec=0.5):
+                futures[robot] = client.call_async(request)
             else:
                 refused[robot] = "service not available"
         _wait_all(futures.values(), timeout)
