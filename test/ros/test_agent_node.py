@@ -84,7 +84,13 @@ def test_lifecycle_configure_validates_and_runs_start_and_abort(agent):
     assert transition(node, executor, Transition.TRANSITION_ACTIVATE)
     assert wait_for(lambda s: s["state"] == "ready")
 
-    started = call(node, executor, StartPlan, "/robot_0/agent/start_plan", StartPlan.Request(run_id="r1"))
+    from rclpy.duration import Duration
+
+    stale = StartPlan.Request(run_id="r0", deadline=(node.get_clock().now() - Duration(seconds=8.0)).to_msg())
+    refused = call(node, executor, StartPlan, "/robot_0/agent/start_plan", stale)   # e.g. queued while suspended
+    assert not refused.accepted and refused.message.startswith("run r0: its deadline passed 8.")
+    started = call(node, executor, StartPlan, "/robot_0/agent/start_plan", StartPlan.Request(
+        run_id="r1", deadline=(node.get_clock().now() + Duration(seconds=60.0)).to_msg()))
     assert started.accepted, started.message
     again = call(node, executor, StartPlan, "/robot_0/agent/start_plan", StartPlan.Request(run_id="r2"))
     assert not again.accepted and again.message == "cannot start a run while planning"

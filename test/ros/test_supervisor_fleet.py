@@ -48,6 +48,7 @@ def test_a_window_starts_on_the_robots_that_serve_before_waiting_for_one_that_do
 
     import rclpy
     from rclpy.context import Context
+    from rclpy.duration import Duration
     from rclpy.executors import SingleThreadedExecutor
 
     from dro_ros.ros.nodes.supervisor_node import RosFleet
@@ -76,7 +77,8 @@ def test_a_window_starts_on_the_robots_that_serve_before_waiting_for_one_that_do
                 events.append(("sent", robot)), call(request))[1])
             monkeypatch.setattr(client, "wait_for_service", lambda timeout_sec, robot=robot, wait=client.wait_for_service: (
                 events.append(("waited", robot)), wait(timeout_sec=timeout_sec))[1])
-        refused = fleet._start_everywhere("mission_1/w1", "{}", "path_sweep", ["robot_0", "robot_1"], 1.0)
+        refused = fleet._start_everywhere("mission_1/w1", "{}", "path_sweep", ["robot_0", "robot_1"], 1.0,
+                                          node.get_clock().now() + Duration(seconds=1.0))
         assert events == [("sent", "robot_1"), ("waited", "robot_0")]
         assert refused == {"robot_0": "service not available"}
         node.destroy_node()

@@ -17,7 +17,8 @@ the transition fails); *activate* joins the fleet; *deactivate* aborts a run in 
 Services: `agent/start_plan` (dro_ros/srv/StartPlan) starts a planning run (a mission's request carries
 its own scenario, planned from live state, and the agent's neighbours follow that scenario's communication
 graph; a scenario with a `robots` key, a receding-horizon window, plans those robots only, in that order;
-the mission's solvers are built off the event loop), `agent/abort_plan`
+the mission's solvers are built off the event loop; a start received after its `deadline`, the run's end,
+is refused: an agent suspended and resumed finds the starts sent meanwhile in its queue), `agent/abort_plan`
 (std_srvs/Trigger) stops it. Every run gets a fresh agent and carrier; messages of other runs are dropped,
 so a restarted node rejoins at the next run.
 
@@ -44,6 +45,7 @@ from nav_msgs.msg import Path
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.time import Time
 from std_msgs.msg import Header, String
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
@@ -298,6 +300,13 @@ class AgentNode(LifecycleNode):
 
     # --- callbacks --------------------------------------------------------------------------------
     def _on_start_plan(self, request: StartPlan.Request, response: StartPlan.Response) -> StartPlan.Response:
+        deadline = Time.from_msg(request.deadline).nanoseconds
+        late = (self.get_clock().now().nanoseconds - deadline) * 1e-9
+        if deadline and late > 0:   # held in a queue past its run's end: the supervisor gave the run up
+            response.accepted = False
+            response.message = f"run {request.run_id}: its deadline passed {late:.1f} s ago"
+            self.get_logger().warning(f"refused the start of {response.message}")
+            return response
         response.accepted, response.message = self.start(request.run_id, request.scenario, request.algorithm)
         return response
 

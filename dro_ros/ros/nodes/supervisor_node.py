@@ -290,7 +290,8 @@ class RosFleet:
         robots = self.robots if robots is None else robots
         began = time.monotonic()
         deadline = began + timeout
-        refused = self._start_everywhere(run_id, scenario, algorithm, robots, min(5.0, max(timeout, 0.1)))
+        refused = self._start_everywhere(run_id, scenario, algorithm, robots, min(5.0, max(timeout, 0.1)),
+                                         self.node.get_clock().now() + Duration(seconds=timeout))
         started = time.monotonic() - began
         while True:
             seen = self.heard
@@ -322,11 +323,13 @@ class RosFleet:
         return finished, "; ".join(reasons)
 
     def _start_everywhere(self, run_id: str, scenario: str, algorithm: str, robots: list[str],
-                          timeout: float) -> dict[str, str]:
+                          timeout: float, deadline: Time) -> dict[str, str]:
+        """Send the run's start to `robots` (refused by an agent that gets it after `deadline`, the run's end)
+        and wait at most `timeout` for the answers; returns the robots that did not accept, with why."""
         futures, refused = {}, {}
         with self.lock:
             self.own_runs.add(run_id)
-        request = StartPlan.Request(run_id=run_id, scenario=scenario, algorithm=algorithm)
+        request = StartPlan.Request(run_id=run_id, scenario=scenario, algorithm=algorithm, deadline=deadline.to_msg())
         # the robots that serve now first: waiting for a silent robot's service first held up the rest
         ready = {robot: self.start_clients[robot].service_is_ready() for robot in robots}
         for robot in sorted(robots, key=lambda r: not ready[r]):
