@@ -227,6 +227,22 @@ def test_pushes_of_diff_drive_robots_are_refused_naming_the_disturbance():
     with pytest.raises(SpecError, match=r"scenario.disturbances\[0\]: only holonomic robots can be pushed"):
         node_list(config)
 
+def test_a_fleet_config_sets_values_of_its_scenario_file_without_a_copy(tmp_path):
+    """config/mpc_formation.yaml adds a dropout to the bench's scenario file, which keeps only its push; a
+    `set` that is not a mapping of dotted keys is refused naming it."""
+    import yaml
+
+    config = read_fleet_file(ROOT / "config" / "mpc_formation.yaml")
+    assert [d["kind"] for d in config["scenario"]["disturbances"]] == ["push", "dropout"]
+    assert "set" not in config
+    scenario = yaml.safe_load((ROOT / "config" / "trajectory" / "mpc_formation.yaml").read_text())
+    assert [d["kind"] for d in scenario["disturbances"]] == ["push"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: trajectory\nset: [scenario.r_min, 0.3]\n")
+    with pytest.raises(SpecError, match=r"set: expected a mapping of dotted keys"):
+        read_fleet_file(bad)
+
+
 def test_trackers_of_a_fleet_with_obstacles_get_them_for_the_separation_filter():
     """config/mpc_formation.yaml: three discs, clearance r_min / 2 = 0.1 kept less half the 0.01 m tolerance;
     `tracker.separation_filter: false` turns the filter off."""

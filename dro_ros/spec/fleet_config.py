@@ -388,8 +388,10 @@ def parse_fleet_config(data: Any, source: str = "config") -> FleetConfig:
 
 
 def read_fleet_file(path: str | Path) -> dict[str, Any]:
-    """A config file as a mapping, its `scenario` file (relative to the config) read in place; validate it
-    with `parse_fleet_config` (after any command-line overrides)."""
+    """A config file as a mapping, its `scenario` file (relative to the config) read in place, then its `set`
+    section applied: dotted keys as `--set` takes them (`scenario.disturbances: [...]`), so a fleet config
+    can change its scenario file's values without a copy of it. Validate the result with
+    `parse_fleet_config` (after any command-line overrides)."""
     path = Path(path)
     data = yaml.safe_load(path.read_text())
     if not isinstance(data, dict):
@@ -399,6 +401,11 @@ def read_fleet_file(path: str | Path) -> dict[str, Any]:
         if not scenario_file.is_file():
             raise SpecError(f"scenario: no file {scenario_file}")
         data["scenario"] = yaml.safe_load(scenario_file.read_text())
+    overrides = data.pop("set", None) or {}
+    if not isinstance(overrides, dict) or not all(isinstance(key, str) and key for key in overrides):
+        raise SpecError(f"set: expected a mapping of dotted keys to values, got {overrides!r}")
+    for key, value in overrides.items():
+        set_value(data, key, value)
     return data
 
 
