@@ -69,13 +69,14 @@ class PathSweepAgent(SweepAgent):
         on_path = k is not None
         solver = None
         if on_path and sweep.assigned[k]:   # a connector path node, N[v_k] within F_{k-1}, only relays
-            fixed, guessed = list(sweep.fixed_before[k]), {}
+            fixed, guessed, presumed = list(sweep.fixed_before[k]), {}, {}
             if guess is not None:   # a warm start: the agents later in the sweep enter at their guessed plans
                 later = [b for b in range(problem.n_agents) if b not in fixed and b not in sweep.assigned[k]]
                 guessed = {b: problem.rollout(guess[b], problem.initial[b]) for b in later}
+                presumed = {b: problem.rollout(guess[b], problem.initial[b]) for b in fixed}
                 fixed += later
             solver = StageSolver(problem, sweep.assigned[k], fixed, eas, warm_start=guess is not None and eas is not None,
-                                 guessed=guessed)
+                                 guessed=guessed, presumed=presumed)
         needs = set(sweep.fixed_before[k]) if on_path else {me}
         super().__init__(problem, me, names, parent=sweep.parent[me], needs=needs, solver=solver, stage=k, guess=guess)
         self.next = sweep.path[k + 1] if on_path and k + 1 < len(sweep.path) else None

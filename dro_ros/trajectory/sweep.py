@@ -17,10 +17,13 @@ done at start-up, in parallel with the earlier stages (`StageSolver.prepare`):
 * with EAS (Alg. 4): a pre-solve of the stage without the rows that involve fixed agents, from rest;
   once the fixed solutions are known, EAS resumes from that point and working set, and only has to
   add the rows coupling to the fixed agents;
-* with a warm start (a receding horizon's previous plans shifted), nothing but the build: the stage is
-  solved from the warm start once the fixed solutions are known, its rows near-active there in EAS's
-  first working set. A pre-solve would only move the start away from plans that already respect the
-  fixed agents' previous plans, and costs more than it saves on the critical path.
+* with a warm start (a receding horizon's previous plans shifted), the stage is solved from the warm
+  start once the fixed solutions are known, its rows near-active there in EAS's first working set. A
+  stage that waits for fixed agents first learns the rows that set misses: one solve with the awaited
+  agents at their previous plans (`presumed`) gives EAS's second working set, whose solver it builds
+  (`StageSolver._expected_working_set`); the stage's solve then starts from that set and mostly needs one
+  round. The start stays the warm start: a pre-solved point would only move it away from plans that
+  already respect the fixed agents' previous plans.
 
 A stage that ends in any status but SOLVED stops the agent with `failure = "stage k at agent i: <status>"`;
 the agents downstream keep waiting for their parent (`waiting_for`), so an in-process run ends quiescent.
@@ -38,7 +41,7 @@ from dro_ros.core.carrier import Carrier, MessageMeta, MessageRejected
 from dro_ros.core.codec import FloatArray, IntArray, wire_message
 from dro_ros.core.simple import NetworkModel, run_in_process
 from dro_ros.core.topology import Topology
-from dro_ros.trajectory.eas import EasParameters, EasReport, near_active, solve_eas
+from dro_ros.trajectory.eas import EasParameters, EasReport, near_active, select, solve_eas
 from dro_ros.trajectory.prediction import PredictionError, predict
 from dro_ros.trajectory.outcome import AgentOutcome, CriticalPath, FleetResult, agent_names, fleet_result
 from dro_ros.trajectory.problem import FleetProblem
@@ -102,13 +105,16 @@ class StageSolver:
 
     def __init__(self, problem: FleetProblem, free: Sequence[int], fixed: Sequence[int],
                  eas: EasParameters | None = None, *, warm_start: bool = False,
-                 guessed: dict[int, np.ndarray] | None = None) -> None:
+                 guessed: dict[int, np.ndarray] | None = None, presumed: dict[int, np.ndarray] | None = None) -> None:
         """`warm_start`: `solve` will be given a starting point, Ipopt warm-started from it: with EAS, a
         receding horizon's previous plans shifted (`WINDOW_IPOPT`); without, a prediction
         (`PREDICTED_IPOPT`). `guessed`: states (H+1, 2m) of fixed agents whose solutions are not awaited but
-        known in advance (a receding horizon's previous plans of the agents later in the sweep)."""
+        known in advance (a receding horizon's previous plans of the agents later in the sweep). `presumed`:
+        states of the awaited fixed agents to expect (their previous plans), which a warm-started EAS stage
+        pre-solves with to learn its working set (`prepare`)."""
         self.eas = eas
         self.guessed = dict(guessed or {})
+        self.presumed = dict(presumed or {})
         self.stage = shared_stage(problem, free, fixed,
                                   ipopt=None if eas is None else WINDOW_IPOPT if warm_start else EAS_IPOPT)
         self._convex = self.stage.convex_mask()
@@ -125,7 +131,8 @@ class StageSolver:
         nonconvex stage or an EAS stage with fixed agents, the solve kept as the starting point of
         `solve` (returned; None when there is none). `start` (the free agents' inputs, e.g. a receding
         horizon's previous plans shifted) replaces rest as the starting point and is kept as is: no
-        relaxation, no pre-solve (module docstring)."""
+        relaxation, and with EAS no pre-solve but the one that learns the working set when the awaited
+        agents' plans are `presumed` (module docstring)."""
         problem = self.stage.problem
         placeholder = self.stage.parameters(   # the awaited fixed agents enter no row solved here
             fixed={b: self.guessed.get(b, np.zeros((problem.horizon, problem.dim))) for b in self.stage.fixed})
@@ -139,8 +146,13 @@ class StageSolver:
             relaxed = self.stage.solve(placeholder, mask=self._convex)
         else:
             allowed = self._without_fixed()
+            awaited = set(self.stage.fixed) - set(self.guessed)
+            if guess is not None and awaited and awaited <= self.presumed.keys():
+                self._working = self._expected_working_set(guess)
+                self._start = guess
+                return None
             working = None if guess is None else near_active(self.stage, guess, placeholder) & allowed
-            if guess is not None or not set(self.stage.fixed) - set(self.guessed):   # nothing to pre-solve
+            if guess is not None or not awaited:   # nothing to pre-solve
                 self.stage.base_functions()
                 self._start, self._working = guess, working
                 return None
@@ -172,6 +184,21 @@ class StageSolver:
         if result.ok:
             self._start, self._working = result.primal, report.working
         return result
+
+    def _expected_working_set(self, guess: np.ndarray) -> np.ndarray:
+        """EAS's second working set W^1 (eq. 3.14) with the awaited agents at their `presumed` plans: W^0
+        (`near_active` at the warm start `guess`) and the rows violated where P_{W^0} is solved. Those are
+        the rows a window's first round misses, where the robots' new plans reach further than the
+        shifted ones (into the speed limit, past obstacles); found while the node waits, with the solver
+        for W^1 built. The start stays the warm start: a pre-solved point would only move it away from plans
+        that respect the others' previous plans."""
+        parameters = self.stage.parameters(fixed={**self.guessed, **self.presumed})
+        first = near_active(self.stage, guess, parameters)
+        point = self.stage.solve(parameters, guess, mask=first, max_iter=self.eas.n_iter).primal
+        working = first | select(self.stage.inequality_values(point, parameters), self.eas.epsilon_bar,
+                                 self.eas.delta_bar)
+        self.stage.solver(working, self.eas.n_iter)
+        return working
 
     def _without_fixed(self) -> np.ndarray:
         """Rows of Q that involve no awaited fixed agent."""
