@@ -11,7 +11,8 @@ older than `stall` seconds, when it is not in a state to take a window (e.g. res
 take up a window that others of its part took up (no status of that run, nor any other since it was sent
 and for `stall` / 2 seconds: the replan that sent it stalled on it) and has not spoken since, or when it
 runs an earlier window than the last one sent to it (a suspended agent handles its queued requests when it
-resumes): it is asked to abort that run. A robot whose odometry is older than `odom_timeout` seconds is
+resumes): it is asked to abort that run. A robot found speaking again stays out for `REJOIN_SETTLE`
+seconds more (in effect, it rejoins at the second replan after it speaks again). A robot whose odometry is older than `odom_timeout` seconds is
 silent too (its window would start from a stale state; its tracker flies its plan's feedforward meanwhile,
 `tracker_node`), until odometry is heard
 again.
@@ -37,6 +38,10 @@ from dro_ros.spec import AgentState
 AVAILABLE = (AgentState.READY, AgentState.DONE, AgentState.FAILED, AgentState.ABORTED)
 """The agent states in which a robot takes a window (besides PLANNING, a run about to be aborted)."""
 
+REJOIN_SETTLE = 0.5
+"""Seconds a silent robot must be heard again before it takes a window, in effect one replan: a resumed
+agent first works through the requests queued while it was stopped, and a window sent at once reached it
+late (a 1 s fleet's rejoin window missed by all eight robots, README)."""
 
 ODOMETRY_GAP = 0.5
 """Seconds between two odometry samples of a robot beyond which its track is not interpolated: inside such a
@@ -68,6 +73,7 @@ class RosRecedingFleet:
         self.unanswered: dict[int, float] = {}   # robot -> when it was sent the window it did not take up
         self.sent: dict[int, str] = {}           # robot -> the run id of the last window sent to it
         self._silent: set[int] = set()           # as the last call found them (logged when it changes)
+        self._back_since: dict[int, float] = {}  # robot found speaking again (settling) -> since when
 
     def now(self) -> float:
         return time.monotonic()
@@ -94,8 +100,17 @@ class RosRecedingFleet:
             elif status.state is AgentState.PLANNING and status.run_id != self.sent.get(i):
                 why[i] = f"still in run {status.run_id}, not its last window: asked to abort it"
                 self.fleet.abort([robot])
+        for i in range(len(self.names)):   # a robot back from silence settles for REJOIN_SETTLE first
+            if i in why:
+                self._back_since.pop(i, None)
+            elif i in self._silent:
+                back = self._back_since.setdefault(i, now)
+                if back == now:
+                    self.fleet.log(f"{self.names[i]}: speaks again (rejoins once heard for {REJOIN_SETTLE:g} s)")
+                if now - back < REJOIN_SETTLE:
+                    why[i] = "settling"
         for i in sorted(set(why) ^ self._silent):
-            self.fleet.log(f"{self.names[i]}: " + (f"silent ({why[i]})" if i in why else "speaks again"))
+            self.fleet.log(f"{self.names[i]}: " + (f"silent ({why[i]})" if i in why else "rejoins"))
         self._silent = set(why)
         return set(why)
 

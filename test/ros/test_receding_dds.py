@@ -59,10 +59,13 @@ def test_a_receding_horizon_mission_over_dds_replans_around_the_obstacle_to_the_
 def test_a_robot_whose_agent_drops_out_is_planned_around_and_rejoins_over_dds(tmp_path):
     """Robot 3's agent process is suspended from t = 4 s to t = 9 s after the first switch (a scripted
     `dropout`, mode silent, run by the launcher): the replan that first finds it silent stalls, the others
-    plan around its committed plan, it rejoins once it speaks again, and every robot reaches its goal with
-    r_min and the clearance kept."""
+    plan around its committed plan, it rejoins once it has been heard again for `REJOIN_SETTLE`, and every
+    robot reaches its goal with r_min and the clearance kept."""
     config, summary, log = _fly(tmp_path, [{"robot": 3, "time": 4.0, "kind": "dropout", "duration": 5.0}])
-    assert "[dropouts] robot_3/agent" in log.text() and "suspended" in log.text() and "resumed" in log.text()
+    text = log.text()
+    assert "[dropouts] robot_3/agent" in text and "suspended" in text and "resumed" in text
+    back = text.index("robot_3: speaks again (rejoins once heard for 0.5 s)")
+    assert text.index("robot_3: rejoins", back) > back
     assert any("robots [3] silent" in s for s in summary["stalls"]), json.dumps(summary)
     [[dropped, rejoined], *_] = summary["dropped_s"]["3"]
     assert 4.0 <= dropped <= 9.0 + 2 * 2.0 and rejoined is not None and rejoined >= 9.0, summary["dropped_s"]
