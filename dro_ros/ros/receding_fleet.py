@@ -10,9 +10,12 @@ window `first_timeout`); a run still going then is aborted. A robot's agent is s
 older than `stall` seconds, when it is not in a state to take a window (e.g. restarting), when it did not
 take up a window that others of its part took up (no status of that run, nor any other since it was sent
 and for `stall` / 2 seconds: the replan that sent it stalled on it) and has not spoken since, or when it
-runs an earlier window than the last one sent to it (a suspended agent handles its queued requests when it
-resumes): it is asked to abort that run. A robot found speaking again stays out for `REJOIN_SETTLE`
-seconds more (in effect, it rejoins at the second replan after it speaks again). A robot whose odometry is older than `odom_timeout` seconds is
+was silent and runs an earlier window than the last one sent to it (a suspended agent handles its queued
+requests when it resumes): it is asked to abort that run. A robot found speaking again stays out for
+`REJOIN_SETTLE` seconds more (in effect, it rejoins at the second replan after it speaks again). A robot
+that is heard but still in an earlier run (an aborted window whose solve has not returned yet: an
+overloaded machine) is *busy*, not silent: it is asked to abort that run, and its part falls back for
+this replan without being dropped (dropping every robot of a loaded fleet at once ended a mission). A robot whose odometry is older than `odom_timeout` seconds is
 silent too (its window would start from a stale state; its tracker flies its plan's feedforward meanwhile,
 `tracker_node`), until odometry is heard
 again.
@@ -74,6 +77,7 @@ class RosRecedingFleet:
         self.sent: dict[int, str] = {}           # robot -> the run id of the last window sent to it
         self._silent: set[int] = set()           # as the last call found them (logged when it changes)
         self._back_since: dict[int, float] = {}  # robot found speaking again (settling) -> since when
+        self.busy: dict[int, str] = {}           # robot heard but still in an earlier run -> that run (last call)
 
     def now(self) -> float:
         return time.monotonic()
@@ -87,6 +91,7 @@ class RosRecedingFleet:
     def silent(self) -> set[int]:
         now, states, odometry = time.monotonic(), self.fleet.agent_states(), self.fleet.robot_states()
         why: dict[int, str] = {}
+        busy: dict[int, str] = {}
         for i, robot in enumerate(self.names):
             heard, status = states.get(robot, (float("-inf"), None))
             if status is None or now - heard > self.stall:
@@ -98,8 +103,11 @@ class RosRecedingFleet:
             elif heard <= self.unanswered.get(i, float("-inf")):
                 why[i] = "did not take up its last window"
             elif status.state is AgentState.PLANNING and status.run_id != self.sent.get(i):
-                why[i] = f"still in run {status.run_id}, not its last window: asked to abort it"
                 self.fleet.abort([robot])
+                if i in self._silent:   # e.g. resumed and running a window from its queue: stays out
+                    why[i] = f"still in run {status.run_id}, not its last window: asked to abort it"
+                else:   # heard, only late: its part falls back this replan (`_solve`), it is not dropped
+                    busy[i] = status.run_id
         for i in range(len(self.names)):   # a robot back from silence settles for REJOIN_SETTLE first
             if i in why:
                 self._back_since.pop(i, None)
@@ -111,7 +119,9 @@ class RosRecedingFleet:
                     why[i] = "settling"
         for i in sorted(set(why) ^ self._silent):
             self.fleet.log(f"{self.names[i]}: " + (f"silent ({why[i]})" if i in why else "rejoins"))
-        self._silent = set(why)
+        for i in sorted(busy.keys() - self.busy.keys()):
+            self.fleet.log(f"{self.names[i]}: still in run {busy[i]}, not its last window: asked to abort it")
+        self._silent, self.busy = set(why), busy
         return set(why)
 
     def solve(self, requests: list[WindowRequest], deadline: float | None) -> list[WindowSolve]:
@@ -125,6 +135,10 @@ class RosRecedingFleet:
 
     def _solve(self, request: WindowRequest, started: float, timeout: float) -> WindowSolve:
         robots, names = request.robots, [self.names[i] for i in request.robots]
+        busy = sorted(i for i in robots if i in self.busy)
+        if busy:   # they cannot take a window yet; the part keeps its committed plans (a fallback)
+            return WindowSolve({}, f"robots {busy} still in an earlier run (asked to abort it)", 0.0, 0, 0,
+                               started)
         full_id = f"{self.mission_id}/{request.run_id}"
         self.sent.update({i: full_id for i in robots})
         outcome = self.fleet.plan(full_id, {**request.config, "robots": names}, self.algorithm, timeout,
