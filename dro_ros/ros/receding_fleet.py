@@ -15,9 +15,9 @@ requests when it resumes): it is asked to abort that run. A robot found speaking
 `REJOIN_SETTLE` seconds more (in effect, it rejoins at the second replan after it speaks again). A robot
 that is heard but still in an earlier run (an aborted window whose solve has not returned yet: an
 overloaded machine) is *busy*, not silent: it is asked to abort that run, and its part falls back for
-this replan without being dropped (dropping every robot of a loaded fleet at once ended a mission). A robot whose odometry is older than `odom_timeout` seconds is
-silent too (its window would start from a stale state; its tracker flies its plan's feedforward meanwhile,
-`tracker_node`), until odometry is heard
+this replan without being dropped (dropping every robot of a loaded fleet at once ended a mission). A
+robot whose odometry is older than `odom_timeout` seconds is silent too (its window would start from a
+stale state; its tracker flies its plan's feedforward meanwhile, `tracker_node`), until odometry is heard
 again.
 At the first switch the mission's scripted `disturbances` are announced (`ros.disturbances`), timed from
 that instant. The states are the odometry (the commanded velocity is taken as the measured
