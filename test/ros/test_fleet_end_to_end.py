@@ -120,15 +120,19 @@ def test_a_robot_whose_odometry_stops_is_reported_stale(tmp_path):
     assert since and 1.9 <= float(since.group(1)) <= 2.05, problem
 
 
-def test_sigterm_stops_fleet_up_and_every_node_process_it_started():
+def test_sigterm_stops_fleet_up_and_every_node_process_it_started(tmp_path):
     """`kill <pid>` of `dro-ros fleet up` ends it as Ctrl-C does (exit code 130), and none of the node
-    processes it started is left running (before, SIGTERM killed the parent alone and left 18 behind)."""
+    processes it started is left running (before, SIGTERM killed the parent alone and left 18 behind).
+    Its output goes to a file: a pipe nobody reads fills up (64 KiB) and blocks `fleet up`'s printing,
+    which once held it past the wait below."""
     import subprocess
     import sys
 
     command = [sys.executable, "-m", "dro_ros.cli", "fleet", "up", str(ROOT / "config" / "formation_small.yaml"),
                "--isolated"]
-    parent = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = tmp_path / "fleet.log"
+    with output.open("w") as sink:
+        parent = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True)
     children: set[int] = set()
     deadline = time.monotonic() + 30
     while len(children) < 4 and time.monotonic() < deadline:   # the agents, trackers, simulator, supervisor
@@ -138,7 +142,7 @@ def test_sigterm_stops_fleet_up_and_every_node_process_it_started():
     assert len(children) >= 4, "fleet up started no node processes within 30 s"
     time.sleep(2.0)
     parent.send_signal(signal.SIGTERM)
-    assert parent.wait(timeout=30) == 130
+    assert parent.wait(timeout=30) == 130, output.read_text()[-3000:]
     left = [pid for pid in children if Path(f"/proc/{pid}").exists()
             and (Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z")]
     assert not left, f"node processes still running: {left}"
