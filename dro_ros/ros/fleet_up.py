@@ -108,7 +108,7 @@ class Fleet:
         with self._lock:
             process = self.processes.pop(name)
         process.kill()
-        process.wait()
+        _reap(process, self.grace)
 
     def restart(self, name: str) -> None:
         self.start(next(n for n in self.nodes if label(n) == name))
@@ -182,13 +182,25 @@ class Fleet:
             self.unresponsive.append(name)
             self.say(f"{name} did not exit within {self.grace:g} s of SIGINT; killed")
             process.kill()
-            process.wait()
+        for process in waiting.values():
+            _reap(process, self.grace)
         slow = sorted((t, n) for n, t in self.exit_seconds.items() if t > self.grace / 2)
         if slow:
             self.say("slow to exit after SIGINT: " + ", ".join(f"{n} {t:.1f} s" for t, n in slow))
         for thread in self._threads:
             thread.join(timeout=1.0)
         self._dir.cleanup()
+
+
+def _reap(process: subprocess.Popen, timeout: float) -> None:
+    """Wait at most `timeout` seconds for a killed node's exit. Never without a bound: a Ctrl-C or SIGTERM
+    (raised as KeyboardInterrupt) that lands inside `Popen.poll` between its lock's acquire and its `try`
+    leaves that lock held, and an unbounded `wait` then blocks forever, with the fleet's other nodes not
+    yet stopped (seen once: `fleet up` hung 30 minutes after SIGTERM, its agents and trackers running)."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass   # SIGKILL was sent; the OS ends it, and this process does not wait for it
 
 
 def fleet_up(nodes: list[NodeDescription], *, isolated: bool = False, domain: int | None = None,

@@ -146,3 +146,24 @@ def test_sigterm_stops_fleet_up_and_every_node_process_it_started(tmp_path):
     left = [pid for pid in children if Path(f"/proc/{pid}").exists()
             and (Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z")]
     assert not left, f"node processes still running: {left}"
+
+
+def test_stopping_a_node_whose_wait_lock_an_interrupt_left_held_is_bounded():
+    """A SIGTERM raised as KeyboardInterrupt inside `Popen.poll`, between its lock's acquire and its `try`,
+    leaves the lock held (it hung `fleet up` for 30 minutes, its nodes running). Reaping a killed node is
+    bounded all the same. The held lock is made here by hand: the interrupt's timing cannot be."""
+    import subprocess
+
+    from dro_ros.ros.fleet_up import _reap
+
+    node = subprocess.Popen(["sleep", "60"])
+    node._waitpid_lock.acquire()   # as the interrupted poll left it
+    try:
+        node.kill()
+        started = time.monotonic()
+        _reap(node, 0.5)
+        assert time.monotonic() - started < 2.0
+    finally:
+        node._waitpid_lock.release()
+        node.wait(timeout=5)
+    assert node.returncode == -signal.SIGKILL
