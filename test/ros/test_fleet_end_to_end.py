@@ -123,8 +123,8 @@ def test_a_robot_whose_odometry_stops_is_reported_stale(tmp_path):
 def test_sigterm_stops_fleet_up_and_every_node_process_it_started(tmp_path):
     """`kill <pid>` of `dro-ros fleet up` ends it as Ctrl-C does (exit code 130), and none of the node
     processes it started is left running (before, SIGTERM killed the parent alone and left 18 behind).
-    Its output goes to a file: a pipe nobody reads fills up (64 KiB) and blocks `fleet up`'s printing,
-    which once held it past the wait below."""
+    Its output goes to a file, whose tail a failure shows (a pipe nobody reads could also fill up and
+    block `fleet up`'s printing)."""
     import subprocess
     import sys
 
